@@ -1,0 +1,68 @@
+/** Shared test helpers: load an environment, render it in memory, find objects by kind and name. */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { load, loadAll } from 'js-yaml';
+import { loadConfig } from '../lib/config/load';
+import { Environment } from '../lib/config/schema';
+import { renderEnvironment } from '../lib/stack';
+
+export const ROOT = path.resolve(__dirname, '..');
+export const ENVIRONMENTS = ['dev', 'staging', 'production'] as const;
+
+export interface K8sObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> };
+  [key: string]: any;
+}
+
+const cache = new Map<string, Environment>();
+export function env(name: string): Environment {
+  if (!cache.has(name)) cache.set(name, loadConfig(path.join(ROOT, 'config', `${name}.yaml`)));
+  return cache.get(name)!;
+}
+
+/** An environment from a config object (YAML text is written to a temp file and loaded like a user's). */
+export function envFrom(config: unknown, name = 'test'): Environment {
+  const dir = mkdtempSync(path.join(tmpdir(), 'stack-env-'));
+  const file = path.join(dir, `${name}.yaml`);
+  writeFileSync(file, typeof config === 'string' ? config : JSON.stringify(config));
+  return loadConfig(file);
+}
+
+/** Rendered files of an environment, parsed: file name → objects. */
+export function render(e: Environment): Map<string, K8sObject[]> {
+  const out = new Map<string, K8sObject[]>();
+  for (const [file, text] of renderEnvironment(e)) out.set(file, loadAll(text) as K8sObject[]);
+  return out;
+}
+
+export function objects(e: Environment): K8sObject[] {
+  return [...render(e).entries()].filter(([f]) => f !== 'kustomization.yaml').flatMap(([, objs]) => objs);
+}
+
+export function findObject(manifests: K8sObject[], kind: string, name: string): K8sObject {
+  const found = manifests.filter((o) => o.kind === kind && o.metadata.name === name);
+  if (found.length !== 1) throw new Error(`expected one ${kind}/${name}, found ${found.length} (have: ${manifests.map((o) => `${o.kind}/${o.metadata.name}`).join(', ')})`);
+  return found[0];
+}
+
+/** A component config file mounted from a ConfigMap key, parsed. */
+export function configMapYaml(manifests: K8sObject[], name: string, key: string): any {
+  const cm = findObject(manifests, 'ConfigMap', name);
+  if (!(key in (cm.data ?? {}))) throw new Error(`ConfigMap ${name} has no key ${key}`);
+  return load(cm.data[key]);
+}
+
+/** Runs the real synth command (as a user would) and returns its exit code and output. */
+export function synth(args: string[]): { code: number; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'synth.js'), ...args], { cwd: ROOT, encoding: 'utf8' });
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+export function tempDir(prefix = 'stack-'): string {
+  return mkdtempSync(path.join(tmpdir(), prefix));
+}
+

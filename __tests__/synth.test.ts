@@ -1,0 +1,107 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { load } from 'js-yaml';
+import { ENVIRONMENTS, ROOT, synth, tempDir } from './helpers';
+
+/** Every file under a folder, relative path → content. */
+function tree(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string) => {
+    for (const entry of readdirSync(d, { withFileTypes: true })) {
+      const full = path.join(d, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else out[path.relative(dir, full)] = readFileSync(full, 'utf8');
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+const configs = ENVIRONMENTS.map((e) => path.join(ROOT, 'config', `${e}.yaml`));
+
+describe('npm run synth', () => {
+  let out: string;
+  beforeAll(() => {
+    out = tempDir('synth-');
+    const r = synth(['--outdir', out, ...configs.flatMap((c) => ['--config', c])]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+  });
+
+  test('the committed dist/ is what the code synthesizes (run `npm run synth` and commit dist/)', () => {
+    for (const e of ENVIRONMENTS) expect(tree(path.join(out, e))).toEqual(tree(path.join(ROOT, 'dist', e)));
+  });
+
+  test('output is byte-identical on a second run', () => {
+    const again = tempDir('synth-again-');
+    expect(synth(['--outdir', again, ...configs.flatMap((c) => ['--config', c])]).code).toBe(0);
+    expect(tree(again)).toEqual(tree(out));
+  });
+
+  test('each environment has a kustomization listing exactly its component files', () => {
+    for (const e of ENVIRONMENTS) {
+      const files = readdirSync(path.join(out, e)).sort();
+      const k = load(readFileSync(path.join(out, e, 'kustomization.yaml'), 'utf8')) as { kind: string; resources: string[] };
+      expect(k.kind).toBe('Kustomization');
+      expect([...k.resources, 'kustomization.yaml'].sort()).toEqual(files);
+      expect(k.resources[0]).toBe('namespace.k8s.yaml');
+      for (const f of k.resources) expect(f).toMatch(/^[a-z0-9-]+\.k8s\.yaml$/);
+    }
+  });
+
+  test('no timestamps or cdk8s hash suffixes in names', () => {
+    for (const [file, text] of Object.entries(tree(out))) {
+      expect(`${file}: ${/\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(text)}`).toBe(`${file}: false`);
+      for (const m of text.matchAll(/^ {2}name: (.*)$/gm)) expect(m[1]).not.toMatch(/-c8[0-9a-f]{6}$/);
+    }
+  });
+
+  test('--env renders only that environment and leaves the other folders untouched', () => {
+    const dir = tempDir('synth-env-');
+    mkdirSync(path.join(dir, 'config'));
+    // --env reads config/ under the project; render into a scratch outdir to compare.
+    const r = synth(['--env', 'dev', '--outdir', dir]);
+    expect(r.code).toBe(0);
+    expect(readdirSync(dir).sort()).toEqual(['config', 'dev']);
+  });
+
+  test('fails with exit 2 and usage on an unknown flag or environment', () => {
+    const flag = synth(['--frobnicate']);
+    expect(flag.code).toBe(2);
+    expect(flag.stderr).toContain('synth: unknown argument "--frobnicate"');
+    expect(flag.stderr).toContain('usage: npm run synth');
+    const name = synth(['--env', 'prod']);
+    expect(name.code).toBe(2);
+    expect(name.stderr).toContain('synth: unknown environment "prod"; known: dev, production, staging');
+  });
+
+  test('fails with exit 1 and leaves the previous output byte-for-byte as it was', () => {
+    const dir = tempDir('synth-bad-');
+    const file = path.join(dir, 'production.yaml');
+    writeFileSync(file, readFileSync(configs[2], 'utf8'));
+    const outdir = path.join(dir, 'out');
+    expect(synth(['--config', file, '--outdir', outdir]).code).toBe(0);
+    const before = tree(outdir);
+
+    writeFileSync(file, `${readFileSync(configs[2], 'utf8')}\ngrafana:\n  adminPassword: admin\n`.replace('slowRequestThreshold: 1s', 'slowRequestThreshold: fast'));
+    const r = synth(['--config', file, '--outdir', outdir]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
+    const lines = r.stderr.trim().split('\n');
+    expect(lines.slice(0, -1).every((l) => l.startsWith(`${file}:`))).toBe(true);
+    expect(r.stderr).toContain(`${file}:`);
+    expect(tree(outdir)).toEqual(before);
+    expect(readdirSync(outdir)).toEqual(['production']); // no temporary folder left behind
+  });
+
+  test('a success replaces the folder and leaves no stale file', () => {
+    const dir = tempDir('synth-stale-');
+    writeFileSync(path.join(dir, 'dev.yaml'), readFileSync(configs[0], 'utf8'));
+    const outdir = path.join(dir, 'out');
+    mkdirSync(path.join(outdir, 'dev'), { recursive: true });
+    writeFileSync(path.join(outdir, 'dev', 'old-component.k8s.yaml'), 'stale');
+    expect(synth(['--config', path.join(dir, 'dev.yaml'), '--outdir', outdir]).code).toBe(0);
+    expect(existsSync(path.join(outdir, 'dev', 'old-component.k8s.yaml'))).toBe(false);
+    expect(existsSync(path.join(outdir, 'dev', 'kustomization.yaml'))).toBe(true);
+  });
+});

@@ -1,0 +1,73 @@
+/**
+ * The environment schema: the users' interface and the only place defaults live.
+ * Defaults are the production values of the seed document; environment files override them.
+ * Cross-field rules live here too, each reporting the key path it is about.
+ */
+import { z } from 'zod';
+import { dnsLabel, durationMs } from './primitives';
+import { tempoSchema } from './tempo';
+import { lokiSchema } from './loki';
+import { promtailSchema } from './promtail';
+import { grafanaSchema } from './grafana';
+import { samplingSchema } from './sampling';
+
+export const configSchema = z
+  .strictObject({
+    $schema: z.string().optional().describe('JSON Schema reference for editors; ignored by synth'),
+    namespace: dnsLabel.default('observability').describe('namespace the stack runs in'),
+    bucketLifecycle: z
+      .strictObject({
+        controller: z
+          .enum(['none', 'ack', 'crossplane'])
+          .default('none')
+          .describe('controller that applies bucket lifecycle rules for the archive/cold tiers: none, ack (AWS Controllers for Kubernetes) or crossplane'),
+      })
+      .prefault({}),
+    tempo: tempoSchema,
+    loki: lokiSchema,
+    promtail: promtailSchema,
+    grafana: grafanaSchema,
+    sampling: samplingSchema,
+  })
+  .superRefine((c, ctx) => {
+    const ordered = (tiers: [string, string][], base: (string | number)[]) => {
+      for (let i = 1; i < tiers.length; i++) {
+        const [prevName, prev] = tiers[i - 1];
+        const [name, value] = tiers[i];
+        if (durationMs(value) < durationMs(prev)) {
+          ctx.addIssue({ code: 'custom', path: [...base, name], message: `expected at least ${prevName} (${prev}), got ${JSON.stringify(value)}` });
+        }
+      }
+    };
+    ordered(Object.entries(c.tempo.retention), ['tempo', 'retention']);
+    ordered(Object.entries(c.loki.retention), ['loki', 'retention']);
+
+    const distinctPorts = (ports: Record<string, number>, base: (string | number)[]) => {
+      const seen = new Map<number, string>();
+      for (const [name, p] of Object.entries(ports)) {
+        const other = seen.get(p);
+        if (other) ctx.addIssue({ code: 'custom', path: [...base, name], message: `port ${p} is already used by ${[...base, other].join('.')}, expected a distinct port` });
+        else seen.set(p, name);
+      }
+    };
+    distinctPorts(c.tempo.ports, ['tempo', 'ports']);
+    distinctPorts(c.loki.ports, ['loki', 'ports']);
+
+    for (const name of ['tempo', 'loki'] as const) {
+      const store = c[name];
+      if (store.backend !== 's3') continue;
+      if (!store.bucket) ctx.addIssue({ code: 'custom', path: [name, 'bucket'], message: 'missing, expected an S3 bucket name when backend is s3' });
+      if (!store.s3.credentials) {
+        ctx.addIssue({ code: 'custom', path: [name, 's3', 'credentials'], message: 'missing, expected { secret: <Secret name> } or { roleArn: <IAM role ARN> } when backend is s3' });
+      }
+    }
+  });
+
+/** The parsed, fully defaulted configuration every chart receives. */
+export type StackConfig = z.infer<typeof configSchema>;
+
+/** One environment: its name (the config file's base name) and its configuration. */
+export interface Environment {
+  readonly name: string;
+  readonly config: StackConfig;
+}

@@ -1,0 +1,11 @@
+/**
+ * Every image the stack runs, pinned in one place so a person or a bot bumps a version here only.
+ * Environment files may override a component's `image`; the schema defaults come from this map.
+ */
+export const IMAGES = {
+  tempo: 'grafana/tempo:3.0.3',
+  loki: 'grafana/loki:3.7.6',
+  promtail: 'grafana/promtail:3.6.15',
+  grafana: 'grafana/grafana:13.2.0',
+  otelCollector: 'otel/opentelemetry-collector-contrib:0.159.0',
+} as const;

@@ -1,0 +1,61 @@
+/**
+ * Base class of every component chart: explicit names, the namespace, and the standard
+ * `app.kubernetes.io/*` labels on every object (version kept out of selectors).
+ */
+import { Chart } from 'cdk8s';
+import { Construct } from 'constructs';
+import { Environment, StackConfig } from '../config/schema';
+
+export const PART_OF = 'grafana-stack';
+export const MANAGED_BY = 'cdk8s';
+
+export interface StackChartProps {
+  /** The environment being synthesized. */
+  readonly env: Environment;
+  /** `app.kubernetes.io/name`, also the output file name (`<name>.k8s.yaml`). */
+  readonly name: string;
+  /** `app.kubernetes.io/component`, e.g. `tracing`. */
+  readonly component: string;
+  /** `app.kubernetes.io/version`, usually the image tag. */
+  readonly version?: string;
+}
+
+export class StackChart extends Chart {
+  readonly env: Environment;
+  readonly config: StackConfig;
+  /** Namespace of this chart's namespaced objects (not set on the cdk8s Chart, which would also stamp it on cluster-scoped objects). */
+  readonly targetNamespace: string;
+  readonly appName: string;
+  /** Labels that identify this component's pods; stable across upgrades. */
+  readonly selectorLabels: Record<string, string>;
+  /** Every standard label, for objects and pod templates. */
+  readonly commonLabels: Record<string, string>;
+
+  constructor(scope: Construct, id: string, props: StackChartProps) {
+    const selectorLabels = { 'app.kubernetes.io/name': props.name, 'app.kubernetes.io/instance': props.env.name };
+    const commonLabels = {
+      ...selectorLabels,
+      'app.kubernetes.io/component': props.component,
+      'app.kubernetes.io/part-of': PART_OF,
+      'app.kubernetes.io/managed-by': MANAGED_BY,
+      ...(props.version ? { 'app.kubernetes.io/version': props.version } : {}),
+    };
+    super(scope, id, { labels: commonLabels, disableResourceNameHashes: true });
+    this.env = props.env;
+    this.config = props.env.config;
+    this.targetNamespace = props.env.config.namespace;
+    this.appName = props.name;
+    this.selectorLabels = selectorLabels;
+    this.commonLabels = commonLabels;
+  }
+
+  /** Metadata for a namespaced object of this chart. */
+  meta(name: string, extra: { labels?: Record<string, string>; annotations?: Record<string, string>; namespace?: string } = {}) {
+    return {
+      name,
+      namespace: extra.namespace ?? this.targetNamespace,
+      ...(extra.labels ? { labels: extra.labels } : {}),
+      ...(extra.annotations ? { annotations: extra.annotations } : {}),
+    };
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * One source of truth for a component's ports: the same list builds the container ports, the Service
+ * ports (targeting the container port by name) and every URL other components use to reach it.
+ */
+import * as k8s from '../../imports/k8s';
+import { StackChart } from './chart';
+
+export interface NamedPort {
+  /** IANA-style port name (<= 15 chars), used as the Service targetPort. */
+  readonly name: string;
+  readonly port: number;
+  readonly protocol?: 'TCP' | 'UDP';
+  /** Set for ports only the pod itself uses (not published on the Service). */
+  readonly internal?: boolean;
+}
+
+export function containerPorts(ports: readonly NamedPort[]): k8s.ContainerPort[] {
+  return ports.map((p) => ({ name: p.name, containerPort: p.port, protocol: p.protocol ?? 'TCP' }));
+}
+
+export interface StackServiceProps {
+  readonly name: string;
+  readonly ports: readonly NamedPort[];
+  /** Headless Service (for StatefulSet pod DNS and client-side load balancing). */
+  readonly headless?: boolean;
+  readonly annotations?: Record<string, string>;
+}
+
+/** A Service plus the helper that builds in-cluster URLs from it. */
+export class StackService {
+  readonly name: string;
+  readonly namespace: string;
+  readonly object: k8s.KubeService;
+  private readonly ports: Map<string, NamedPort>;
+
+  constructor(chart: StackChart, props: StackServiceProps) {
+    this.name = props.name;
+    this.namespace = chart.targetNamespace;
+    const published = props.ports.filter((p) => !p.internal);
+    this.ports = new Map(published.map((p) => [p.name, p]));
+    this.object = new k8s.KubeService(chart, `service-${props.name}`, {
+      metadata: chart.meta(props.name, { annotations: props.annotations }),
+      spec: {
+        ...(props.headless ? { clusterIp: 'None', publishNotReadyAddresses: true } : { type: 'ClusterIP' }),
+        selector: chart.selectorLabels,
+        ports: published.map((p) => ({ name: p.name, port: p.port, targetPort: k8s.IntOrString.fromString(p.name), protocol: p.protocol ?? 'TCP' })),
+      },
+    });
+  }
+
+  /** Fully qualified DNS name, usable from any namespace. */
+  get host(): string {
+    return `${this.name}.${this.namespace}.svc.cluster.local`;
+  }
+
+  port(portName: string): number {
+    const p = this.ports.get(portName);
+    if (!p) throw new Error(`Service ${this.name} has no port named ${portName} (has ${[...this.ports.keys()].join(', ')})`);
+    return p.port;
+  }
+
+  /** `host:port`, for gRPC clients and OTLP endpoints without a scheme. */
+  hostPort(portName: string): string {
+    return `${this.host}:${this.port(portName)}`;
+  }
+
+  /** `scheme://host:port/path`. */
+  url(portName: string, opts: { scheme?: 'http' | 'https'; path?: string } = {}): string {
+    return `${opts.scheme ?? 'http'}://${this.hostPort(portName)}${opts.path ?? ''}`;
+  }
+}

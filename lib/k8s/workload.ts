@@ -1,0 +1,142 @@
+/**
+ * Hardened pod and container defaults that every chart gets without repeating them: non-root,
+ * seccomp RuntimeDefault, no privilege escalation, all capabilities dropped, read-only root filesystem,
+ * requests and a memory limit, and readiness plus liveness probes, which the types make mandatory.
+ * A chart that needs an exception (Promtail reading host logs) says so explicitly through `securityContext`.
+ */
+import * as k8s from '../../imports/k8s';
+import { Resources } from '../config/primitives';
+import { StackChart } from './chart';
+import { containerPorts, NamedPort } from './service';
+
+/** UID/GID used when an image does not pin a non-root user of its own. */
+export const DEFAULT_UID = 10001;
+
+export interface HttpProbe {
+  readonly path: string;
+  /** Name of a container port. */
+  readonly port: string;
+  readonly initialDelaySeconds?: number;
+  readonly periodSeconds?: number;
+  readonly failureThreshold?: number;
+  readonly timeoutSeconds?: number;
+}
+
+export interface HardenedContainerProps {
+  readonly name: string;
+  readonly image: string;
+  readonly args?: string[];
+  readonly env?: k8s.EnvVar[];
+  readonly envFrom?: k8s.EnvFromSource[];
+  readonly ports: readonly NamedPort[];
+  readonly readiness: HttpProbe;
+  readonly liveness: HttpProbe;
+  readonly startup?: HttpProbe;
+  readonly resources: Resources;
+  readonly volumeMounts?: k8s.VolumeMount[];
+  /** Overrides on top of the hardened defaults; use only for a documented exception. */
+  readonly securityContext?: Partial<k8s.SecurityContext>;
+}
+
+function probe(p: HttpProbe): k8s.Probe {
+  return {
+    httpGet: { path: p.path, port: k8s.IntOrString.fromString(p.port) },
+    initialDelaySeconds: p.initialDelaySeconds ?? 10,
+    periodSeconds: p.periodSeconds ?? 10,
+    timeoutSeconds: p.timeoutSeconds ?? 5,
+    failureThreshold: p.failureThreshold ?? 3,
+  };
+}
+
+export function hardenedContainer(props: HardenedContainerProps): k8s.Container {
+  for (const pr of [props.readiness, props.liveness, props.startup]) {
+    if (pr && !props.ports.some((p) => p.name === pr.port)) throw new Error(`container ${props.name}: probe port ${pr.port} is not one of its ports`);
+  }
+  return {
+    name: props.name,
+    image: props.image,
+    imagePullPolicy: 'IfNotPresent',
+    ...(props.args ? { args: props.args } : {}),
+    ...(props.env?.length ? { env: props.env } : {}),
+    ...(props.envFrom?.length ? { envFrom: props.envFrom } : {}),
+    ports: containerPorts(props.ports),
+    readinessProbe: probe(props.readiness),
+    livenessProbe: probe(props.liveness),
+    ...(props.startup ? { startupProbe: probe(props.startup) } : {}),
+    resources: {
+      requests: { cpu: k8s.Quantity.fromString(props.resources.cpu), memory: k8s.Quantity.fromString(props.resources.memory) },
+      limits: { memory: k8s.Quantity.fromString(props.resources.memoryLimit) },
+    },
+    securityContext: {
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      runAsNonRoot: true,
+      capabilities: { drop: ['ALL'] },
+      seccompProfile: { type: 'RuntimeDefault' },
+      ...props.securityContext,
+    },
+    ...(props.volumeMounts?.length ? { volumeMounts: props.volumeMounts } : {}),
+    terminationMessagePolicy: 'FallbackToLogsOnError',
+  };
+}
+
+export interface HardenedPodProps {
+  readonly containers: k8s.Container[];
+  readonly serviceAccountName: string;
+  /** Off unless the workload talks to the Kubernetes API. */
+  readonly automountServiceAccountToken?: boolean;
+  readonly volumes?: k8s.Volume[];
+  readonly runAsUser?: number;
+  readonly runAsGroup?: number;
+  readonly fsGroup?: number;
+  /** Overrides for a documented exception (Promtail). */
+  readonly securityContext?: Partial<k8s.PodSecurityContext>;
+  readonly terminationGracePeriodSeconds?: number;
+  readonly tolerations?: k8s.Toleration[];
+  readonly priorityClassName?: string;
+}
+
+export function hardenedPodSpec(props: HardenedPodProps): k8s.PodSpec {
+  const uid = props.runAsUser ?? DEFAULT_UID;
+  return {
+    serviceAccountName: props.serviceAccountName,
+    automountServiceAccountToken: props.automountServiceAccountToken ?? false,
+    enableServiceLinks: false,
+    securityContext: {
+      runAsNonRoot: true,
+      runAsUser: uid,
+      runAsGroup: props.runAsGroup ?? uid,
+      fsGroup: props.fsGroup ?? props.runAsGroup ?? uid,
+      fsGroupChangePolicy: 'OnRootMismatch',
+      seccompProfile: { type: 'RuntimeDefault' },
+      ...props.securityContext,
+    },
+    containers: props.containers,
+    ...(props.volumes?.length ? { volumes: props.volumes } : {}),
+    ...(props.terminationGracePeriodSeconds !== undefined ? { terminationGracePeriodSeconds: props.terminationGracePeriodSeconds } : {}),
+    ...(props.tolerations?.length ? { tolerations: props.tolerations } : {}),
+    ...(props.priorityClassName ? { priorityClassName: props.priorityClassName } : {}),
+  };
+}
+
+/** Pod template with the chart's labels and the annotations that roll pods when their config changes. */
+export function podTemplate(chart: StackChart, spec: k8s.PodSpec, checksums: Record<string, string> = {}): k8s.PodTemplateSpec {
+  const annotations = Object.fromEntries(Object.entries(checksums).map(([k, v]) => [`checksum/${k}`, v]));
+  return {
+    metadata: { labels: chart.commonLabels, ...(Object.keys(annotations).length ? { annotations } : {}) },
+    spec,
+  };
+}
+
+/** A ServiceAccount per workload; token mounting is decided on the pod. */
+export function serviceAccount(chart: StackChart, name: string, annotations?: Record<string, string>): k8s.KubeServiceAccount {
+  return new k8s.KubeServiceAccount(chart, `sa-${name}`, {
+    metadata: chart.meta(name, { annotations }),
+    automountServiceAccountToken: false,
+  });
+}
+
+/** An emptyDir for a path the program writes to (the root filesystem is read-only). */
+export function scratchVolume(name: string, sizeLimit = '256Mi'): k8s.Volume {
+  return { name, emptyDir: { sizeLimit: k8s.Quantity.fromString(sizeLimit) } };
+}

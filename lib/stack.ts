@@ -1,0 +1,40 @@
+/**
+ * Builds one environment: every component chart, wired by passing constructs (not strings), rendered
+ * to one YAML file per chart plus a kustomization.yaml listing them. Pure: nothing touches the disk.
+ */
+import { App, Chart } from 'cdk8s';
+import { NamespaceChart } from '../charts/namespace';
+import { Environment } from './config/schema';
+import { StackChart } from './k8s/chart';
+import { toYaml } from './serialize';
+
+/** Output files of one environment, by file name, in a stable order. */
+export type RenderedEnvironment = Map<string, string>;
+
+export function buildCharts(env: Environment): StackChart[] {
+  const app = new App({ outdir: '.unused' });
+  const namespace = new NamespaceChart(app, 'namespace', { env });
+  return [namespace];
+}
+
+export function renderChart(chart: Chart): string {
+  return chart
+    .toJson()
+    .map((obj) => toYaml(obj))
+    .join('---\n');
+}
+
+export function renderEnvironment(env: Environment): RenderedEnvironment {
+  const files: RenderedEnvironment = new Map();
+  for (const chart of buildCharts(env)) {
+    const file = `${chart.appName}.k8s.yaml`;
+    if (files.has(file)) throw new Error(`two charts render ${file}`);
+    const text = renderChart(chart);
+    if (text) files.set(file, text);
+  }
+  files.set(
+    'kustomization.yaml',
+    toYaml({ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: [...files.keys()] }),
+  );
+  return files;
+}

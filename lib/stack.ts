@@ -3,7 +3,9 @@
  * to one YAML file per chart plus a kustomization.yaml listing them. Pure: nothing touches the disk.
  */
 import { App, Chart } from 'cdk8s';
+import { LokiChart } from '../charts/loki';
 import { NamespaceChart } from '../charts/namespace';
+import { TempoChart } from '../charts/tempo';
 import { Environment } from './config/schema';
 import { StackChart } from './k8s/chart';
 import { toYaml } from './serialize';
@@ -14,7 +16,9 @@ export type RenderedEnvironment = Map<string, string>;
 export function buildCharts(env: Environment): StackChart[] {
   const app = new App({ outdir: '.unused' });
   const namespace = new NamespaceChart(app, 'namespace', { env });
-  return [namespace];
+  const tempo = new TempoChart(app, 'tempo', { env });
+  const loki = new LokiChart(app, 'loki', { env });
+  return [namespace, tempo, loki];
 }
 
 export function renderChart(chart: Chart): string {

@@ -1,0 +1,22 @@
+/**
+ * The log line contract between the application logger (tools/log-trace-correlation), Promtail's
+ * pipeline (which keeps trace_id as structured metadata) and Grafana's Loki derived field (which links
+ * a line to its trace in Tempo). Defined once here; every side imports it.
+ *
+ * A line is one JSON object per line on stdout, e.g.
+ *   {"time":"2026-11-24T10:00:00.000Z","level":"info","message":"Fetching job","service":"ybuilt-api","trace_id":"4bf92f3577b34da6a3ce929d0e0e4736","span_id":"00f067aa0ba902b7","job_id":"42"}
+ */
+export const LOG_FIELDS = {
+  time: 'time',
+  level: 'level',
+  message: 'message',
+  service: 'service',
+  traceId: 'trace_id',
+  spanId: 'span_id',
+} as const;
+
+/**
+ * Regex for Grafana's derived field: captures the trace id from the JSON line above (32 lowercase hex
+ * characters, the W3C trace-id form that @opentelemetry/api gives).
+ */
+export const TRACE_ID_REGEX = `"${LOG_FIELDS.traceId}":"([0-9a-f]{32})"`;

@@ -23,6 +23,14 @@ export const configSchema = z
           .describe('controller that applies bucket lifecycle rules for the archive/cold tiers: none, ack (AWS Controllers for Kubernetes) or crossplane'),
       })
       .prefault({}),
+    prometheus: z
+      .strictObject({
+        url: z
+          .url({ protocol: /^https?$/, error: (i) => `expected an http(s) URL like "http://prometheus.monitoring.svc.cluster.local:9090", got ${JSON.stringify(i.input)}` })
+          .default('http://prometheus.monitoring.svc.cluster.local:9090')
+          .describe('the Prometheus the stack reads metrics from (Grafana datasource) and remote-writes span metrics to (Tempo metrics-generator)'),
+      })
+      .prefault({}),
     tempo: tempoSchema,
     loki: lokiSchema,
     promtail: promtailSchema,

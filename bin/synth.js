@@ -1,23 +1,44 @@
 #!/usr/bin/env node
-// Runs main.ts without type-checking at run time: esbuild transpiles and bundles the project's own
-// TypeScript (dependencies stay external) in a few milliseconds; `npm test` does the type-checking.
+// Runs main.ts without type-checking at run time (`npm test` type-checks). esbuild bundles the project's
+// TypeScript with zod and js-yaml (one file loads faster than hundreds); cdk8s stays external. The bundle is
+// cached under node_modules/.cache and rebuilt only when a source file or the lockfile changed.
 'use strict';
+const { existsSync, readdirSync, readFileSync, statSync, writeFileSync } = require('node:fs');
 const path = require('node:path');
-const esbuild = require('esbuild');
 
 const root = path.resolve(__dirname, '..');
-const outfile = path.join(root, 'node_modules', '.cache', 'synth', 'main.js');
-esbuild.buildSync({
-  entryPoints: [path.join(root, 'main.ts')],
-  outfile,
-  bundle: true,
-  packages: 'external',
-  platform: 'node',
-  format: 'cjs',
-  target: 'node20',
-  sourcemap: 'inline',
-  logLevel: 'error',
-});
+const cacheDir = path.join(root, 'node_modules', '.cache', 'synth');
+const outfile = path.join(cacheDir, 'main.js');
+const stampFile = path.join(cacheDir, 'stamp');
+const SOURCES = ['bin/synth.js', 'main.ts', 'charts', 'lib', 'imports', 'tools', 'package-lock.json'];
+
+function stamp() {
+  const parts = [];
+  const visit = (rel) => {
+    const full = path.join(root, rel);
+    if (!existsSync(full)) return;
+    const st = statSync(full);
+    if (st.isDirectory()) for (const name of readdirSync(full).sort()) visit(path.join(rel, name));
+    else parts.push(`${rel}:${st.size}:${st.mtimeMs}`);
+  };
+  SOURCES.forEach(visit);
+  return parts.join('\n');
+}
+
+const current = stamp();
+if (!existsSync(outfile) || !existsSync(stampFile) || readFileSync(stampFile, 'utf8') !== current) {
+  require('esbuild').buildSync({
+    entryPoints: [path.join(root, 'main.ts')],
+    outfile,
+    bundle: true,
+    external: ['cdk8s', 'cdk8s-plus-27', 'constructs'],
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    logLevel: 'error',
+  });
+  writeFileSync(stampFile, current);
+}
 process.chdir(root);
 require(outfile)
   .main(process.argv.slice(2))

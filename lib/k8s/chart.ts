@@ -49,6 +49,17 @@ export class StackChart extends Chart {
     this.commonLabels = commonLabels;
   }
 
+  /**
+   * Labels for one of several workloads in this chart (the collector's gateway and sampler tiers):
+   * its own `app.kubernetes.io/name`, so each Service selects only its own pods.
+   */
+  workloadLabels(name: string): { selector: Record<string, string>; labels: Record<string, string> } {
+    return {
+      selector: { ...this.selectorLabels, 'app.kubernetes.io/name': name },
+      labels: { ...this.commonLabels, 'app.kubernetes.io/name': name },
+    };
+  }
+
   /** Metadata for a namespaced object of this chart. */
   meta(name: string, extra: { labels?: Record<string, string>; annotations?: Record<string, string>; namespace?: string } = {}) {
     return {

@@ -24,6 +24,10 @@ export interface StackServiceProps {
   /** Headless Service (for StatefulSet pod DNS and client-side load balancing). */
   readonly headless?: boolean;
   readonly annotations?: Record<string, string>;
+  /** Pods to select; defaults to the chart's selector labels. */
+  readonly selector?: Record<string, string>;
+  /** Object labels beyond the chart's (e.g. StackChart.workloadLabels(name).labels). */
+  readonly labels?: Record<string, string>;
 }
 
 /** A Service plus the helper that builds in-cluster URLs from it. */
@@ -39,10 +43,10 @@ export class StackService {
     const published = props.ports.filter((p) => !p.internal);
     this.ports = new Map(published.map((p) => [p.name, p]));
     this.object = new k8s.KubeService(chart, `service-${props.name}`, {
-      metadata: chart.meta(props.name, { annotations: props.annotations }),
+      metadata: chart.meta(props.name, { annotations: props.annotations, labels: props.labels }),
       spec: {
         ...(props.headless ? { clusterIp: 'None', publishNotReadyAddresses: true } : { type: 'ClusterIP' }),
-        selector: chart.selectorLabels,
+        selector: props.selector ?? chart.selectorLabels,
         ports: published.map((p) => ({ name: p.name, port: p.port, targetPort: k8s.IntOrString.fromString(p.name), protocol: p.protocol ?? 'TCP' })),
       },
     });

@@ -120,10 +120,15 @@ export function hardenedPodSpec(props: HardenedPodProps): k8s.PodSpec {
 }
 
 /** Pod template with the chart's labels and the annotations that roll pods when their config changes. */
-export function podTemplate(chart: StackChart, spec: k8s.PodSpec, checksums: Record<string, string> = {}): k8s.PodTemplateSpec {
+export function podTemplate(
+  chart: StackChart,
+  spec: k8s.PodSpec,
+  checksums: Record<string, string> = {},
+  labels: Record<string, string> = chart.commonLabels,
+): k8s.PodTemplateSpec {
   const annotations = Object.fromEntries(Object.entries(checksums).map(([k, v]) => [`checksum/${k}`, v]));
   return {
-    metadata: { labels: chart.commonLabels, ...(Object.keys(annotations).length ? { annotations } : {}) },
+    metadata: { labels, ...(Object.keys(annotations).length ? { annotations } : {}) },
     spec,
   };
 }

@@ -5,6 +5,7 @@
 import { App, Chart } from 'cdk8s';
 import { LokiChart } from '../charts/loki';
 import { NamespaceChart } from '../charts/namespace';
+import { OtelCollectorChart } from '../charts/otel-collector';
 import { TempoChart } from '../charts/tempo';
 import { Environment } from './config/schema';
 import { StackChart } from './k8s/chart';
@@ -17,8 +18,9 @@ export function buildCharts(env: Environment): StackChart[] {
   const app = new App({ outdir: '.unused' });
   const namespace = new NamespaceChart(app, 'namespace', { env });
   const tempo = new TempoChart(app, 'tempo', { env });
+  const collector = new OtelCollectorChart(app, 'otel-collector', { env, tempo });
   const loki = new LokiChart(app, 'loki', { env });
-  return [namespace, tempo, loki];
+  return [namespace, tempo, collector, loki];
 }
 
 export function renderChart(chart: Chart): string {

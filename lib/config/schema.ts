@@ -10,6 +10,7 @@ import { lokiSchema } from './loki';
 import { promtailSchema } from './promtail';
 import { grafanaSchema } from './grafana';
 import { samplingSchema } from './sampling';
+import { collectorSchema } from './collector';
 
 export const configSchema = z
   .strictObject({
@@ -36,6 +37,7 @@ export const configSchema = z
     promtail: promtailSchema,
     grafana: grafanaSchema,
     sampling: samplingSchema,
+    collector: collectorSchema,
   })
   .superRefine((c, ctx) => {
     const ordered = (tiers: [string, string][], base: (string | number)[]) => {
@@ -60,6 +62,7 @@ export const configSchema = z
     };
     distinctPorts(c.tempo.ports, ['tempo', 'ports']);
     distinctPorts(c.loki.ports, ['loki', 'ports']);
+    distinctPorts(c.collector.ports, ['collector', 'ports']);
 
     for (const name of ['tempo', 'loki'] as const) {
       const store = c[name];

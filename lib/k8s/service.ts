@@ -23,6 +23,8 @@ export interface StackServiceProps {
   readonly ports: readonly NamedPort[];
   /** Headless Service (for StatefulSet pod DNS and client-side load balancing). */
   readonly headless?: boolean;
+  /** Publish DNS records of pods that are not ready yet (StatefulSet peers finding each other). */
+  readonly publishNotReadyAddresses?: boolean;
   readonly annotations?: Record<string, string>;
   /** Pods to select; defaults to the chart's selector labels. */
   readonly selector?: Record<string, string>;
@@ -45,7 +47,8 @@ export class StackService {
     this.object = new k8s.KubeService(chart, `service-${props.name}`, {
       metadata: chart.meta(props.name, { annotations: props.annotations, labels: props.labels }),
       spec: {
-        ...(props.headless ? { clusterIp: 'None', publishNotReadyAddresses: true } : { type: 'ClusterIP' }),
+        ...(props.headless ? { clusterIp: 'None' } : { type: 'ClusterIP' }),
+        ...(props.publishNotReadyAddresses ? { publishNotReadyAddresses: true } : {}),
         selector: props.selector ?? chart.selectorLabels,
         ports: published.map((p) => ({ name: p.name, port: p.port, targetPort: k8s.IntOrString.fromString(p.name), protocol: p.protocol ?? 'TCP' })),
       },

@@ -134,9 +134,9 @@ export function podTemplate(
 }
 
 /** A ServiceAccount per workload; token mounting is decided on the pod. */
-export function serviceAccount(chart: StackChart, name: string, annotations?: Record<string, string>): k8s.KubeServiceAccount {
+export function serviceAccount(chart: StackChart, name: string, annotations?: Record<string, string>, labels?: Record<string, string>): k8s.KubeServiceAccount {
   return new k8s.KubeServiceAccount(chart, `sa-${name}`, {
-    metadata: chart.meta(name, { annotations }),
+    metadata: chart.meta(name, { annotations, labels }),
     automountServiceAccountToken: false,
   });
 }

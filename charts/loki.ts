@@ -1,17 +1,37 @@
 import { Construct } from 'constructs';
-import { Environment } from '../lib/config/schema';
+import * as k8s from '../imports/k8s';
 import { imageVersion } from '../lib/config/primitives';
+import { Environment } from '../lib/config/schema';
 import { StackChart } from '../lib/k8s/chart';
+import { bucketLifecycle } from '../lib/k8s/bucket-lifecycle';
+import { s3CredentialEnv, s3ServiceAccountAnnotations } from '../lib/k8s/object-storage';
 import { NamedPort, StackService } from '../lib/k8s/service';
+import { hardenedContainer, hardenedPodSpec, podTemplate, scratchVolume, serviceAccount } from '../lib/k8s/workload';
+import { LOKI_DATA_DIR, lokiConfig, LokiYaml, structuredMetadataAllowed } from '../lib/loki/config';
+import { LokiTiers, lokiTiers } from '../lib/loki/tiers';
+import { checksum, toYaml } from '../lib/serialize';
 
 export interface LokiChartProps {
   readonly env: Environment;
 }
 
-/** Loki (logs). SKELETON from the foundation: Service and endpoints only; issue 5 builds the workload. */
+const CONFIG_DIR = '/etc/loki';
+const CONFIG_KEY = 'loki.yaml';
+
+/**
+ * Loki (logs), monolithic (`-target=all`): one StatefulSet replica with an in-memory ring, its WAL, TSDB
+ * index and compactor on a PVC, chunks and index in S3 (or on the PVC in dev). Queries stop and compactor
+ * retention deletes at the warm tier; the cold tier keeps deleted objects in Glacier through a bucket
+ * lifecycle rule (lib/loki/tiers.ts).
+ */
 export class LokiChart extends StackChart {
   readonly ports: NamedPort[];
   readonly service: StackService;
+  readonly lokiYaml: LokiYaml;
+  readonly tiers: LokiTiers;
+  /** Whether Loki accepts structured metadata; Promtail sends trace_id as structured metadata only then. */
+  readonly structuredMetadata: boolean;
+  readonly statefulSet: k8s.KubeStatefulSet;
 
   constructor(scope: Construct, id: string, props: LokiChartProps) {
     const loki = props.env.config.loki;
@@ -21,6 +41,68 @@ export class LokiChart extends StackChart {
       { name: 'grpc', port: loki.ports.grpc },
     ];
     this.service = new StackService(this, { name: 'loki', ports: this.ports });
+
+    this.tiers = lokiTiers(loki.retention);
+    this.structuredMetadata = structuredMetadataAllowed(loki.schemaPeriods);
+    this.lokiYaml = lokiConfig(loki, this.tiers);
+    const text = toYaml(this.lokiYaml);
+    const configMap = new k8s.KubeConfigMap(this, 'config', { metadata: this.meta('loki'), data: { [CONFIG_KEY]: text } });
+
+    const s3 = loki.backend === 's3';
+    const account = serviceAccount(this, 'loki', s3 ? s3ServiceAccountAnnotations(loki.s3.credentials) : undefined);
+
+    const container = hardenedContainer({
+      name: 'loki',
+      image: loki.image,
+      args: [`-config.file=${CONFIG_DIR}/${CONFIG_KEY}`, '-target=all'],
+      // No access_key_id in loki.yaml: Loki's S3 client then uses the AWS default chain (these env vars or IRSA).
+      env: s3 ? s3CredentialEnv(loki.s3.credentials) : [],
+      ports: this.ports,
+      // /ready answers 503 until the ingester has joined its ring and replayed the WAL.
+      readiness: { path: '/ready', port: 'http', initialDelaySeconds: 15 },
+      // Liveness must not depend on readiness (a long WAL replay is not a hung process): /metrics is served
+      // as soon as the HTTP server runs, without a tenant header.
+      liveness: { path: '/metrics', port: 'http', initialDelaySeconds: 30, periodSeconds: 30 },
+      resources: loki.resources,
+      volumeMounts: [
+        { name: 'config', mountPath: CONFIG_DIR, readOnly: true },
+        { name: 'storage', mountPath: LOKI_DATA_DIR },
+        { name: 'tmp', mountPath: '/tmp' },
+      ],
+    });
+
+    const spec = hardenedPodSpec({
+      containers: [container],
+      serviceAccountName: account.name,
+      volumes: [{ name: 'config', configMap: { name: configMap.name } }, scratchVolume('tmp')],
+    });
+
+    this.statefulSet = new k8s.KubeStatefulSet(this, 'statefulset', {
+      metadata: this.meta('loki'),
+      spec: {
+        // The in-memory ring holds exactly one ingester: monolithic Loki does not scale by replicas.
+        replicas: 1,
+        serviceName: this.service.name,
+        selector: { matchLabels: this.selectorLabels },
+        template: podTemplate(this, spec, { config: checksum(text) }),
+        volumeClaimTemplates: [
+          {
+            metadata: { name: 'storage', labels: this.selectorLabels },
+            spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: k8s.Quantity.fromString(`${loki.storageGiB}Gi`) } } },
+          },
+        ],
+      },
+    });
+
+    if (s3 && this.tiers.archive) {
+      bucketLifecycle(this, {
+        id: 'loki-logs',
+        bucket: loki.bucket!,
+        region: loki.s3.region,
+        controller: this.config.bucketLifecycle.controller,
+        noncurrent: this.tiers.archive,
+      });
+    }
   }
 
   /** Loki's query API base URL (Grafana's datasource URL). */
@@ -35,6 +117,6 @@ export class LokiChart extends StackChart {
 
   /** Tenant id sent as X-Scope-OrgID when auth is enabled; undefined when Loki runs single-tenant. */
   get tenantId(): string | undefined {
-    return undefined;
+    return this.config.loki.authEnabled ? this.config.loki.tenantId : undefined;
   }
 }

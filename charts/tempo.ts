@@ -1,20 +1,36 @@
 import { Construct } from 'constructs';
+import * as k8s from '../imports/k8s';
+import { durationMs, imageVersion } from '../lib/config/primitives';
 import { Environment } from '../lib/config/schema';
-import { imageVersion } from '../lib/config/primitives';
+import { tempoMajor } from '../lib/config/tempo';
+import { bucketLifecycle, daysCovering } from '../lib/k8s/bucket-lifecycle';
 import { StackChart } from '../lib/k8s/chart';
+import { s3CredentialEnv, s3ServiceAccountAnnotations } from '../lib/k8s/object-storage';
 import { NamedPort, StackService } from '../lib/k8s/service';
+import { hardenedContainer, hardenedPodSpec, podTemplate, scratchVolume, serviceAccount } from '../lib/k8s/workload';
+import { checksum, toYaml } from '../lib/serialize';
+import { TEMPO_DATA_DIR, tempoConfig } from '../lib/tempo/config';
 
 export interface TempoChartProps {
   readonly env: Environment;
 }
 
-/** Tempo (traces). SKELETON from the foundation: Service and endpoints only; issue 4 builds the workload. */
+const CONFIG_DIR = '/conf';
+const CONFIG_KEY = 'tempo.yaml';
+
+/**
+ * Tempo (traces) in monolithic mode (`-target=all`, no Kafka): one StatefulSet whose PVC holds every local
+ * path Tempo writes (WAL, live-store, scheduler work dir, generator WAL, and the blocks with the filesystem
+ * backend), a Service with the query and OTLP ports, and the bucket lifecycle for the archive tier.
+ */
 export class TempoChart extends StackChart {
   readonly ports: NamedPort[];
   readonly service: StackService;
+  /** The rendered tempo.yaml, as mounted. */
+  readonly configText: string;
 
   constructor(scope: Construct, id: string, props: TempoChartProps) {
-    const tempo = props.env.config.tempo;
+    const { tempo, prometheus, bucketLifecycle: lifecycle } = props.env.config;
     super(scope, id, { env: props.env, name: 'tempo', component: 'tracing', version: imageVersion(tempo.image) });
     this.ports = [
       { name: 'http', port: tempo.ports.http },
@@ -23,6 +39,65 @@ export class TempoChart extends StackChart {
       { name: 'otlp-http', port: tempo.ports.otlpHttp },
     ];
     this.service = new StackService(this, { name: 'tempo', ports: this.ports });
+
+    const remoteWriteUrl = `${prometheus.url.replace(/\/$/, '')}/api/v1/write`;
+    this.configText = toYaml(tempoConfig({ tempo, major: tempoMajor(tempo.image)!, remoteWriteUrl }));
+    new k8s.KubeConfigMap(this, 'config', { metadata: this.meta('tempo'), data: { [CONFIG_KEY]: this.configText } });
+
+    serviceAccount(this, 'tempo', s3ServiceAccountAnnotations(tempo.backend === 's3' ? tempo.s3.credentials : undefined));
+    const container = hardenedContainer({
+      name: 'tempo',
+      image: tempo.image,
+      args: ['-target=all', `-config.file=${CONFIG_DIR}/${CONFIG_KEY}`],
+      env: tempo.backend === 's3' ? s3CredentialEnv(tempo.s3.credentials) : [],
+      ports: this.ports,
+      // /ready answers 503 until every module runs and a querier is connected to the query-frontend.
+      readiness: { path: '/ready', port: 'http', initialDelaySeconds: 15 },
+      liveness: { path: '/ready', port: 'http', initialDelaySeconds: 60, failureThreshold: 6 },
+      resources: tempo.resources,
+      volumeMounts: [
+        { name: 'config', mountPath: CONFIG_DIR, readOnly: true },
+        { name: 'data', mountPath: TEMPO_DATA_DIR },
+        { name: 'tmp', mountPath: '/tmp' },
+      ],
+    });
+    new k8s.KubeStatefulSet(this, 'statefulset', {
+      metadata: this.meta('tempo'),
+      spec: {
+        replicas: 1,
+        serviceName: this.service.name,
+        selector: { matchLabels: this.selectorLabels },
+        podManagementPolicy: 'Parallel',
+        template: podTemplate(
+          this,
+          hardenedPodSpec({
+            serviceAccountName: 'tempo',
+            containers: [container],
+            volumes: [{ name: 'config', configMap: { name: 'tempo' } }, scratchVolume('tmp')],
+            // Lets the live-store flush its WAL on shutdown.
+            terminationGracePeriodSeconds: 60,
+          }),
+          { config: checksum(this.configText) },
+        ),
+        volumeClaimTemplates: [
+          {
+            metadata: { name: 'data', labels: this.selectorLabels },
+            spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: k8s.Quantity.fromString(`${tempo.storageGiB}Gi`) } } },
+          },
+        ],
+      },
+    });
+
+    if (tempo.backend === 's3' && tempo.bucket) {
+      // Blocks deleted at `warm` stay as noncurrent versions until `archive`, then expire.
+      bucketLifecycle(this, {
+        id: 'tempo-traces',
+        bucket: tempo.bucket,
+        region: tempo.s3.region,
+        controller: lifecycle.controller,
+        noncurrent: { expireAfterDays: daysCovering(durationMs(tempo.retention.archive) - durationMs(tempo.retention.warm)) },
+      });
+    }
   }
 
   /** Tempo's query API (Grafana's datasource URL). */
@@ -42,6 +117,6 @@ export class TempoChart extends StackChart {
 
   /** Whether span metrics and service graphs are written to Prometheus (Grafana's service map needs them). */
   get metricsGeneratorEnabled(): boolean {
-    return false;
+    return this.config.tempo.metricsGenerator.enabled;
   }
 }

@@ -6,6 +6,7 @@ import { App, Chart } from 'cdk8s';
 import { LokiChart } from '../charts/loki';
 import { NamespaceChart } from '../charts/namespace';
 import { OtelCollectorChart } from '../charts/otel-collector';
+import { PromtailChart } from '../charts/promtail';
 import { TempoChart } from '../charts/tempo';
 import { Environment } from './config/schema';
 import { StackChart } from './k8s/chart';
@@ -20,7 +21,8 @@ export function buildCharts(env: Environment): StackChart[] {
   const tempo = new TempoChart(app, 'tempo', { env });
   const collector = new OtelCollectorChart(app, 'otel-collector', { env, tempo });
   const loki = new LokiChart(app, 'loki', { env });
-  return [namespace, tempo, collector, loki];
+  const promtail = new PromtailChart(app, 'promtail', { env, loki });
+  return [namespace, tempo, collector, loki, promtail];
 }
 
 export function renderChart(chart: Chart): string {

@@ -64,6 +64,11 @@ export const configSchema = z
     distinctPorts(c.loki.ports, ['loki', 'ports']);
     distinctPorts(c.collector.ports, ['collector', 'ports']);
 
+    // Promtail's namespace enforces Pod Security "privileged" (hostPath log volumes); the stack's must stay "restricted".
+    if (c.promtail.namespace === c.namespace) {
+      ctx.addIssue({ code: 'custom', path: ['promtail', 'namespace'], message: `expected a namespace other than the stack's ${JSON.stringify(c.namespace)} (Promtail's needs Pod Security "privileged"), got ${JSON.stringify(c.promtail.namespace)}` });
+    }
+
     for (const name of ['tempo', 'loki'] as const) {
       const store = c[name];
       if (store.backend !== 's3') continue;

@@ -1,19 +1,32 @@
 import { z } from 'zod';
 import { backend, s3Settings } from './object-storage';
-import { duration, image, port, resources, s3BucketName } from './primitives';
+import { duration, durationMs, image, imageVersion, port, resources, s3BucketName } from './primitives';
 import { IMAGES } from '../images';
+
+/** Tempo release lines this project renders a config for (the key lists it was checked against: 3.0.3, 2.10.8). */
+export function tempoMajor(imageRef: string): 2 | 3 | undefined {
+  const m = /^v?(\d+)\.(\d+)/.exec(imageVersion(imageRef));
+  if (!m) return undefined;
+  const [major, minor] = [Number(m[1]), Number(m[2])];
+  if (major === 3) return 3;
+  if (major === 2 && minor >= 10) return 2;
+  return undefined;
+}
 
 export const tempoSchema = z
   .strictObject({
-    image: image.default(IMAGES.tempo).describe('Tempo image; a 2.x tag renders the 2.x config form (ingester/compactor), 3.x the live-store/backend-worker form'),
+    image: image
+      .default(IMAGES.tempo)
+      .refine((ref) => tempoMajor(ref) !== undefined, { error: (i) => `expected a Tempo 3.x or 2.10+ image tag (the config form follows it), got ${JSON.stringify(i.input)}` })
+      .describe('Tempo image; a 2.10.x tag renders the 2.x config form (ingester/compactor), 3.x the live-store/backend-worker form'),
     backend: backend.default('s3').describe('trace storage: s3, or filesystem on the PVC (dev)'),
     bucket: s3BucketName.optional().describe('S3 bucket for trace blocks; required with backend s3'),
     s3: s3Settings.describe('S3 endpoint, region and credentials'),
     retention: z
       .strictObject({
-        hot: duration.default('72h').describe('hot tier'),
-        warm: duration.default('336h').describe('warm tier'),
-        archive: duration.default('720h').describe('archive tier'),
+        hot: duration.default('72h').describe('hot tier: the longest time range one search may cover (query_frontend.search.max_duration)'),
+        warm: duration.default('336h').describe('warm tier: how long blocks are kept and found by trace id (block_retention)'),
+        archive: duration.default('720h').describe('archive tier: deleted blocks kept as noncurrent bucket versions until then (bucket lifecycle rule)'),
       })
       .prefault({})
       .describe('retention tiers, hot <= warm <= archive'),
@@ -25,8 +38,38 @@ export const tempoSchema = z
         otlpHttp: port.default(4318).describe('OTLP HTTP receiver'),
       })
       .prefault({}),
+    ingestion: z
+      .strictObject({
+        traceIdlePeriod: duration.default('10s').describe('a trace with no new span for this long is cut (3.x live_store.max_trace_idle, 2.x ingester.trace_idle_period)'),
+        traceLivePeriod: duration.default('30s').describe('a trace is cut at the latest after this long (3.x live_store.max_trace_live, 2.x ingester.trace_live_period)'),
+        maxBlockBytes: z.number().int().positive().default(1_000_000).describe('cut a block at this size'),
+        maxBlockDuration: duration.default('5m').describe('cut a block at this age'),
+      })
+      .prefault({}),
+    pool: z
+      .strictObject({
+        maxWorkers: z.number().int().positive().default(100).describe('storage.trace.pool.max_workers'),
+        queueDepth: z.number().int().positive().default(10_000).describe('storage.trace.pool.queue_depth'),
+      })
+      .prefault({}),
+    limits: z
+      .strictObject({
+        maxBytesPerTrace: z.number().int().positive().default(5_000_000).describe('overrides.defaults.global.max_bytes_per_trace'),
+        maxTracesPerUser: z.number().int().positive().default(10_000).describe('overrides.defaults.ingestion.max_traces_per_user (live traces per tenant)'),
+      })
+      .prefault({}),
+    metricsGenerator: z
+      .strictObject({
+        enabled: z.boolean().default(true).describe("service graphs and span metrics remote-written to prometheus.url (Grafana's service map needs them)"),
+      })
+      .prefault({}),
     storageGiB: z.number().int().positive().default(10).describe('PVC size for the WAL and local blocks'),
     resources: resources({ cpu: '500m', memory: '2Gi', memoryLimit: '4Gi' }),
+  })
+  .superRefine((t, ctx) => {
+    if (durationMs(t.ingestion.traceIdlePeriod) > durationMs(t.ingestion.traceLivePeriod)) {
+      ctx.addIssue({ code: 'custom', path: ['ingestion', 'traceIdlePeriod'], message: `expected at most traceLivePeriod (${t.ingestion.traceLivePeriod}), got ${JSON.stringify(t.ingestion.traceIdlePeriod)} (Tempo refuses to start otherwise)` });
+    }
   })
   .prefault({});
 export type TempoConfig = z.infer<typeof tempoSchema>;

@@ -1,0 +1,144 @@
+/**
+ * loki.yaml for monolithic Loki 3.7 (`-target=all`), as a typed object serialized once with toYaml.
+ * Every key here is in Loki 3.7.6's configuration reference (docs/sources/shared/configuration.md); the
+ * seed's removed keys (`shared_store`, `enforce_metric_name`, `max_look_back_period`, `table_manager`) are not.
+ */
+import { LokiConfig, LokiSchemaPeriod } from '../config/loki';
+import { LokiTiers } from './tiers';
+
+/** The PVC mount: WAL, TSDB index (active and query cache), compactor work files and, in dev, the chunks. */
+export const LOKI_DATA_DIR = '/var/loki';
+
+/** Index period: compactor retention only works on 24h index tables (operations/storage/retention.md). */
+const INDEX_PERIOD = '24h';
+
+interface S3Storage {
+  bucketnames: string;
+  region: string;
+  endpoint: string;
+}
+
+interface FilesystemStorage {
+  chunks_directory: string;
+  rules_directory: string;
+}
+
+interface ShipperDirs {
+  active_index_directory: string;
+  cache_location: string;
+  cache_ttl?: string;
+}
+
+export interface LokiYaml {
+  auth_enabled: boolean;
+  server: { http_listen_port: number; grpc_listen_port: number; log_level: string };
+  common: {
+    path_prefix: string;
+    replication_factor: number;
+    ring: { instance_addr: string; kvstore: { store: 'inmemory' } };
+    storage: { s3: S3Storage } | { filesystem: FilesystemStorage };
+  };
+  ingester: {
+    chunk_idle_period: string;
+    chunk_retain_period: string;
+    max_chunk_age: string;
+    chunk_encoding: string;
+    wal: { dir: string };
+  };
+  schema_config: {
+    configs: { from: string; store: string; object_store: string; schema: string; index: { prefix: string; period: string } }[];
+  };
+  storage_config: { tsdb_shipper: ShipperDirs; boltdb_shipper?: ShipperDirs };
+  compactor: {
+    working_directory: string;
+    compaction_interval: string;
+    retention_enabled: boolean;
+    retention_delete_delay: string;
+    delete_request_store: string;
+  };
+  limits_config: {
+    retention_period: string;
+    max_query_lookback: string;
+    reject_old_samples: boolean;
+    reject_old_samples_max_age: string;
+    allow_structured_metadata: boolean;
+  };
+  analytics: { reporting_enabled: boolean };
+}
+
+/**
+ * Whether Loki may store structured metadata (Promtail's trace_id). Loki refuses to start when it is allowed
+ * and the ACTIVE period (the last whose `from` <= the day the pod starts, pkg/storage/config/schema_config.go
+ * ActivePeriodConfig) is not tsdb + v13 (pkg/loki/validation.go validateSchemaRequirements). Synth must not
+ * depend on the date it runs, so this is decided from the config alone: allowed only when every listed period
+ * is tsdb + v13. While an older period is still listed (a v11 -> v13 migration), it is off, Promtail stops
+ * sending structured metadata, and `| json | trace_id="..."` still finds lines because trace_id stays in
+ * the JSON line. Drop the old periods once their data has aged out to turn it back on.
+ */
+export function structuredMetadataAllowed(periods: readonly LokiSchemaPeriod[]): boolean {
+  return periods.every((p) => p.store === 'tsdb' && p.schema === 'v13');
+}
+
+export function lokiConfig(loki: LokiConfig, tiers: LokiTiers): LokiYaml {
+  const objectStore = loki.backend;
+  const hasBoltdb = loki.schemaPeriods.some((p) => p.store === 'boltdb-shipper');
+  return {
+    auth_enabled: loki.authEnabled,
+    server: { http_listen_port: loki.ports.http, grpc_listen_port: loki.ports.grpc, log_level: 'info' },
+    common: {
+      path_prefix: LOKI_DATA_DIR,
+      // One monolithic replica: without this, common.replication_factor (default 3) is copied into the
+      // ingester ring and every push fails for want of three ingesters (pkg/loki/config_wrapper.go).
+      replication_factor: 1,
+      ring: { instance_addr: '127.0.0.1', kvstore: { store: 'inmemory' } },
+      storage:
+        objectStore === 's3'
+          ? { s3: { bucketnames: loki.bucket!, region: loki.s3.region, endpoint: loki.s3.endpoint } }
+          : { filesystem: { chunks_directory: `${LOKI_DATA_DIR}/chunks`, rules_directory: `${LOKI_DATA_DIR}/rules` } },
+    },
+    ingester: {
+      chunk_idle_period: loki.ingester.chunkIdlePeriod,
+      chunk_retain_period: loki.ingester.chunkRetainPeriod,
+      max_chunk_age: loki.ingester.maxChunkAge,
+      chunk_encoding: loki.ingester.chunkEncoding,
+      wal: { dir: `${LOKI_DATA_DIR}/wal` },
+    },
+    schema_config: {
+      configs: loki.schemaPeriods.map((p) => ({
+        from: p.from,
+        store: p.store,
+        object_store: objectStore,
+        schema: p.schema,
+        index: { prefix: p.indexPrefix, period: INDEX_PERIOD },
+      })),
+    },
+    storage_config: {
+      tsdb_shipper: {
+        active_index_directory: `${LOKI_DATA_DIR}/tsdb-index`,
+        cache_location: `${LOKI_DATA_DIR}/tsdb-cache`,
+        cache_ttl: tiers.indexCacheTtl,
+      },
+      ...(hasBoltdb
+        ? { boltdb_shipper: { active_index_directory: `${LOKI_DATA_DIR}/boltdb-index`, cache_location: `${LOKI_DATA_DIR}/boltdb-cache`, cache_ttl: tiers.indexCacheTtl } }
+        : {}),
+    },
+    compactor: {
+      working_directory: `${LOKI_DATA_DIR}/compactor`,
+      compaction_interval: '10m',
+      retention_enabled: true,
+      // Chunks marked for deletion are removed after this delay, so a mistaken retention change can be undone.
+      retention_delete_delay: '2h',
+      // Required with retention_enabled (pkg/compactor/config.go Validate): delete requests live in the same store.
+      delete_request_store: objectStore,
+    },
+    limits_config: {
+      retention_period: tiers.retentionPeriod,
+      max_query_lookback: tiers.maxQueryLookback,
+      reject_old_samples: true,
+      reject_old_samples_max_age: loki.rejectOldSamplesMaxAge,
+      allow_structured_metadata: structuredMetadataAllowed(loki.schemaPeriods),
+    },
+    // No usage reports to stats.grafana.org from inside the cluster.
+    analytics: { reporting_enabled: false },
+  };
+}

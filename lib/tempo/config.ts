@@ -1,0 +1,97 @@
+/**
+ * tempo.yaml as a typed object, for the release line the image pins. Tempo refuses to start on an unknown key,
+ * so each form holds only keys its release parses (checked against the 3.0.3 and 2.10.8 key lists):
+ * - 3.x: the ingester became `live_store`, the compactor `backend_scheduler` + `backend_worker`;
+ *   retention is read from `backend_worker.compaction.block_retention` (the scheduler's copy is parsed but
+ *   never used for retention) and from the per-tenant `overrides.defaults.compaction.block_retention`.
+ *   https://grafana.com/docs/tempo/latest/set-up-for-tracing/setup-tempo/upgrade/
+ * - 2.x: `ingester` and `compactor.compaction.block_retention`.
+ * Both use the scoped `overrides.defaults.*` form (3.0 refuses the legacy flat one).
+ *
+ * Compression: Tempo has no block compression setting any more: vParquet4 blocks are always compressed with
+ * snappy (the v2 block format and its `v2_encoding` are gone in 3.0 and unused by vParquet4 in 2.x), so the
+ * seed's "enable gzip" has nothing to set and nothing is rendered for it.
+ */
+import { TempoConfig } from '../config/tempo';
+
+/** Root of everything Tempo writes locally; the StatefulSet mounts its PVC here. */
+export const TEMPO_DATA_DIR = '/var/tempo';
+
+export interface TempoConfigInputs {
+  readonly tempo: TempoConfig;
+  readonly major: 2 | 3;
+  /** Prometheus remote-write URL for the metrics-generator. */
+  readonly remoteWriteUrl: string;
+}
+
+export function tempoConfig({ tempo, major, remoteWriteUrl }: TempoConfigInputs): Record<string, unknown> {
+  const dir = (sub: string) => `${TEMPO_DATA_DIR}/${sub}`;
+  const { ingestion, retention } = tempo;
+
+  const storage = {
+    trace: {
+      backend: tempo.backend === 's3' ? 's3' : 'local',
+      ...(tempo.backend === 's3'
+        ? { s3: { bucket: tempo.bucket, endpoint: tempo.s3.endpoint, region: tempo.s3.region } }
+        : { local: { path: dir('blocks') } }),
+      wal: { path: dir('wal') },
+      block: { version: 'vParquet4' },
+      pool: { max_workers: tempo.pool.maxWorkers, queue_depth: tempo.pool.queueDepth },
+    },
+  };
+
+  const ingest =
+    major === 3
+      ? {
+          live_store: {
+            max_trace_idle: ingestion.traceIdlePeriod,
+            max_trace_live: ingestion.traceLivePeriod,
+            max_block_bytes: ingestion.maxBlockBytes,
+            max_block_duration: ingestion.maxBlockDuration,
+            wal: { path: dir('live-store/traces') },
+            shutdown_marker_dir: dir('live-store/shutdown-marker'),
+          },
+          backend_scheduler: { local_work_path: dir('backend-scheduler') },
+          backend_worker: { compaction: { block_retention: retention.warm } },
+        }
+      : {
+          ingester: {
+            trace_idle_period: ingestion.traceIdlePeriod,
+            trace_live_period: ingestion.traceLivePeriod,
+            max_block_bytes: ingestion.maxBlockBytes,
+            max_block_duration: ingestion.maxBlockDuration,
+          },
+          compactor: { compaction: { block_retention: retention.warm } },
+        };
+
+  return {
+    stream_over_http_enabled: true,
+    server: { http_listen_port: tempo.ports.http, grpc_listen_port: tempo.ports.grpc },
+    distributor: {
+      receivers: {
+        otlp: {
+          protocols: {
+            // Receivers bind to localhost unless told otherwise.
+            grpc: { endpoint: `0.0.0.0:${tempo.ports.otlpGrpc}` },
+            http: { endpoint: `0.0.0.0:${tempo.ports.otlpHttp}` },
+          },
+        },
+      },
+    },
+    ...ingest,
+    query_frontend: { search: { max_duration: retention.hot } },
+    ...(tempo.metricsGenerator.enabled
+      ? { metrics_generator: { storage: { path: dir('generator/wal'), remote_write: [{ url: remoteWriteUrl, send_exemplars: true }] } } }
+      : {}),
+    storage,
+    overrides: {
+      defaults: {
+        ingestion: { max_traces_per_user: tempo.limits.maxTracesPerUser },
+        global: { max_bytes_per_trace: tempo.limits.maxBytesPerTrace },
+        compaction: { block_retention: retention.warm },
+        ...(tempo.metricsGenerator.enabled ? { metrics_generator: { processors: ['service-graphs', 'span-metrics'] } } : {}),
+      },
+    },
+    usage_report: { reporting_enabled: false },
+  };
+}

@@ -108,7 +108,7 @@ describe.each(ENVIRONMENTS)('loki in %s', (name) => {
       tiers: {
         hotIndexCacheTtl: loki.storage_config.tsdb_shipper.cache_ttl,
         warmMaxQueryLookback: loki.limits_config.max_query_lookback,
-        coldRetentionPeriod: loki.limits_config.retention_period,
+        warmRetentionPeriod: loki.limits_config.retention_period,
         coldArchive: lokiChart(e).tiers.archive ?? null,
       },
       ingester: loki.ingester,

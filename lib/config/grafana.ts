@@ -1,6 +1,58 @@
 import { z } from 'zod';
-import { dnsLabel, image, port, resources } from './primitives';
+import { dnsLabel, image, port, resources, secretKeyRef } from './primitives';
 import { IMAGES } from '../images';
+
+const hostname = z
+  .string()
+  .regex(/^(?=.{1,253}$)([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,}$/, { error: (i) => `expected a DNS host name like "grafana.example.org", got ${JSON.stringify(i.input)}` });
+
+/** How people reach Grafana: nothing (port-forward), an Ingress, or a Gateway API HTTPRoute. */
+const exposure = z.discriminatedUnion(
+  'type',
+  [
+    z.strictObject({ type: z.literal('none') }),
+    z.strictObject({
+      type: z.literal('ingress'),
+      host: hostname.describe('public host name; root_url is derived from it'),
+      className: z.string().min(1).optional().describe('IngressClass name'),
+      tlsSecret: dnsLabel.optional().describe('existing TLS Secret for the host (cookies are marked secure when set)'),
+    }),
+    z.strictObject({
+      type: z.literal('httproute'),
+      host: hostname.describe('public host name; root_url is derived from it'),
+      gateway: z.strictObject({ name: dnsLabel, namespace: dnsLabel, sectionName: z.string().min(1).optional() }).describe('parent Gateway'),
+      tls: z.boolean().default(true).describe('the Gateway listener terminates TLS (root_url https, secure cookies)'),
+    }),
+  ],
+  { error: () => 'expected exposure.type to be one of "none", "ingress", "httproute"' },
+);
+
+const oauthCommon = {
+  clientId: z.string().min(1).describe('OAuth client id (not a secret)'),
+  clientSecret: secretKeyRef.describe('Secret key holding the OAuth client secret'),
+  allowSignUp: z.boolean().default(true).describe('create Grafana users on first login'),
+  allowedDomains: z.array(z.string().min(1)).default([]).describe('only e-mail addresses of these domains may log in'),
+};
+
+const oauth = z.discriminatedUnion(
+  'provider',
+  [
+    z.strictObject({ provider: z.literal('github'), ...oauthCommon, allowedOrganizations: z.array(z.string().min(1)).default([]).describe('GitHub organizations allowed to log in') }),
+    z.strictObject({ provider: z.literal('google'), ...oauthCommon }),
+    z.strictObject({ provider: z.literal('azuread'), ...oauthCommon, tenantId: z.string().regex(/^[0-9a-f-]{36}$/, { error: (i) => `expected an Azure AD tenant id (a GUID), got ${JSON.stringify(i.input)}` }).describe('Azure AD tenant (directory) id') }),
+    z.strictObject({
+      provider: z.literal('generic'),
+      ...oauthCommon,
+      name: z.string().min(1).default('SSO').describe('label of the login button'),
+      authUrl: z.url().describe('authorization endpoint'),
+      tokenUrl: z.url().describe('token endpoint'),
+      apiUrl: z.url().describe('user info endpoint'),
+      scopes: z.array(z.string().min(1)).default(['openid', 'email', 'profile']).describe('requested scopes'),
+      roleAttributePath: z.string().min(1).optional().describe('JMESPath that maps the user info to a Grafana role'),
+    }),
+  ],
+  { error: () => 'expected oauth.provider to be one of "github", "google", "azuread", "generic"' },
+);
 
 export const grafanaSchema = z
   .strictObject({
@@ -14,6 +66,15 @@ export const grafanaSchema = z
       })
       .prefault({})
       .describe('the admin login comes from this Secret; it is never written to config or dist/'),
+    exposure: exposure.default({ type: 'none' }).describe('how people reach Grafana: none (kubectl port-forward), ingress or httproute'),
+    oauth: oauth.optional().describe('single sign-on; the client secret comes from a Secret'),
+    audit: z
+      .strictObject({
+        dataProxyLogging: z.boolean().default(true).describe('log every request Grafana proxies to a data source (who, which data source, what)'),
+        routerLogging: z.boolean().default(true).describe('log every HTTP request to Grafana itself'),
+      })
+      .prefault({}),
+    dashboards: z.strictObject({ folder: z.string().min(1).default('YBUILT').describe('folder the provisioned dashboards go to') }).prefault({}),
     storageGiB: z.number().int().positive().default(10).describe('PVC size for the Grafana database and plugins'),
     resources: resources({ cpu: '250m', memory: '256Mi', memoryLimit: '512Mi' }),
   })

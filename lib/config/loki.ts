@@ -38,8 +38,8 @@ const schemaPeriod = z.strictObject({
 export type LokiSchemaPeriod = z.infer<typeof schemaPeriod>;
 
 /**
- * Tenant ids Loki accepts (dskit tenant.ValidTenantID): up to 150 of [a-zA-Z0-9!-_.*'()], not "." or "..".
- * The id is also the S3 key prefix of the tenant's chunks (the cold-tier lifecycle rule filters on it).
+ * Tenant ids Loki accepts (dskit tenant.ValidTenantID): up to 150 of [a-zA-Z0-9!-_.*'()], not "." or "..";
+ * `|` is refused because Loki reads it as a multi-tenant query separator.
  */
 const tenantId = z
   .string({ error: (i) => `expected a tenant id, got ${show(i.input)}` })

@@ -20,3 +20,9 @@ export const LOG_FIELDS = {
  * characters, the W3C trace-id form that @opentelemetry/api gives).
  */
 export const TRACE_ID_REGEX = `"${LOG_FIELDS.traceId}":"([0-9a-f]{32})"`;
+
+/**
+ * Loki stream labels Promtail sets for every application container, which Grafana's links query by:
+ * `app` (the pod's app.kubernetes.io/name) and `job` (the same value, so `{job="ybuilt-api"}` works).
+ */
+export const STREAM_LABELS = { app: 'app', job: 'job' } as const;

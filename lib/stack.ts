@@ -3,6 +3,7 @@
  * to one YAML file per chart plus a kustomization.yaml listing them. Pure: nothing touches the disk.
  */
 import { App, Chart } from 'cdk8s';
+import { GrafanaChart } from '../charts/grafana';
 import { LokiChart } from '../charts/loki';
 import { NamespaceChart } from '../charts/namespace';
 import { OtelCollectorChart } from '../charts/otel-collector';
@@ -22,7 +23,8 @@ export function buildCharts(env: Environment): StackChart[] {
   const collector = new OtelCollectorChart(app, 'otel-collector', { env, tempo });
   const loki = new LokiChart(app, 'loki', { env });
   const promtail = new PromtailChart(app, 'promtail', { env, loki });
-  return [namespace, tempo, collector, loki, promtail];
+  const grafana = new GrafanaChart(app, 'grafana', { env, tempo, loki });
+  return [namespace, tempo, collector, loki, promtail, grafana];
 }
 
 export function renderChart(chart: Chart): string {

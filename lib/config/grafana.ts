@@ -2,6 +2,9 @@ import { z } from 'zod';
 import { dnsLabel, image, port, resources, secretKeyRef } from './primitives';
 import { IMAGES } from '../images';
 
+/** The value a discriminated union was given for its tag, for the error message. */
+const discriminator = (input: unknown, key: string): unknown => (input && typeof input === 'object' ? (input as Record<string, unknown>)[key] : input);
+
 const hostname = z
   .string()
   .regex(/^(?=.{1,253}$)([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,}$/, { error: (i) => `expected a DNS host name like "grafana.example.org", got ${JSON.stringify(i.input)}` });
@@ -24,7 +27,7 @@ const exposure = z.discriminatedUnion(
       tls: z.boolean().default(true).describe('the Gateway listener terminates TLS (root_url https, secure cookies)'),
     }),
   ],
-  { error: () => 'expected exposure.type to be one of "none", "ingress", "httproute"' },
+  { error: (i) => `expected one of "none", "ingress", "httproute", got ${JSON.stringify(discriminator(i.input, 'type'))}` },
 );
 
 const oauthCommon = {
@@ -51,7 +54,7 @@ const oauth = z.discriminatedUnion(
       roleAttributePath: z.string().min(1).optional().describe('JMESPath that maps the user info to a Grafana role'),
     }),
   ],
-  { error: () => 'expected oauth.provider to be one of "github", "google", "azuread", "generic"' },
+  { error: (i) => `expected one of "github", "google", "azuread", "generic", got ${JSON.stringify(discriminator(i.input, 'provider'))}` },
 );
 
 export const grafanaSchema = z
@@ -74,7 +77,12 @@ export const grafanaSchema = z
         routerLogging: z.boolean().default(true).describe('log every HTTP request to Grafana itself'),
       })
       .prefault({}),
-    dashboards: z.strictObject({ folder: z.string().min(1).default('YBUILT').describe('folder the provisioned dashboards go to') }).prefault({}),
+    dashboards: z
+      .strictObject({
+        folder: z.string().min(1).default('YBUILT').describe('folder the provisioned dashboards go to'),
+        job: z.string().min(1).default('ybuilt-api').describe('Loki `job` label of the application the dashboards show (Promtail sets it from app.kubernetes.io/name)'),
+      })
+      .prefault({}),
     storageGiB: z.number().int().positive().default(10).describe('PVC size for the Grafana database and plugins'),
     resources: resources({ cpu: '250m', memory: '256Mi', memoryLimit: '512Mi' }),
   })

@@ -69,6 +69,10 @@ function describeIssue(file: string, issue: z.core.$ZodIssue): string[] {
       return `${file}: ${keyPath}: unknown key${closest(key, known)}${hint}`;
     });
   }
+  const last = String(issue.path[issue.path.length - 1] ?? '');
+  if (issue.code === 'invalid_type' && typeof issue.input === 'string' && SECRET_LIKE.test(last)) {
+    return [`${file}: ${at(issue.path)}: plaintext secrets are not accepted (they would be committed to git and rendered into dist/); reference a Secret instead: { name: <Secret>, key: <key> }`];
+  }
   if (issue.code === 'invalid_type' && issue.input === undefined) {
     return [`${file}: ${at(issue.path)}: missing, ${issue.message.replace(/^Invalid input: /, '').replace(/, received undefined$/, '')}`];
   }

@@ -2,7 +2,7 @@
  * promtail.yaml for Promtail 3.6 (its last release line), as a typed object serialized once with toYaml.
  * Keys from grafana/loki@v3.6.15 clients/pkg/promtail/config and clients/pkg/logentry/stages.
  */
-import { LOG_FIELDS } from '../log-format';
+import { LOG_FIELDS, STREAM_LABELS } from '../log-format';
 
 /** Where kubelet writes container logs: /var/log/pods/<namespace>_<pod>_<uid>/<container>/<restart>.log */
 export const POD_LOGS_DIR = '/var/log/pods';
@@ -65,9 +65,9 @@ export function podRelabelRules(): RelabelRule[] {
       source_labels: [meta('label_app_kubernetes_io_name'), meta('label_app'), meta('container_name')],
       // First non-empty value of the `;`-joined sources (Prometheus anchors the regex at both ends).
       regex: ';*([^;]+).*',
-      target_label: 'app',
+      target_label: STREAM_LABELS.app,
     },
-    { source_labels: ['app'], target_label: 'job' },
+    { source_labels: [STREAM_LABELS.app], target_label: STREAM_LABELS.job },
     { source_labels: ['__meta_kubernetes_namespace'], target_label: 'namespace' },
     { source_labels: [meta('name')], target_label: 'pod' },
     { source_labels: [meta('container_name')], target_label: 'container' },

@@ -1,0 +1,161 @@
+import { ApiObject } from 'cdk8s';
+import { Construct } from 'constructs';
+import * as k8s from '../imports/k8s';
+import { imageVersion } from '../lib/config/primitives';
+import { Environment } from '../lib/config/schema';
+import { dashboardJson, logCorrelationDashboard, tracingDashboard } from '../lib/grafana/dashboards';
+import { datasources } from '../lib/grafana/datasources';
+import { grafanaEnv } from '../lib/grafana/settings';
+import { StackChart } from '../lib/k8s/chart';
+import { StackService } from '../lib/k8s/service';
+import { hardenedContainer, hardenedPodSpec, podTemplate, scratchVolume, serviceAccount } from '../lib/k8s/workload';
+import { checksum, toYaml } from '../lib/serialize';
+import { LokiChart } from './loki';
+import { TempoChart } from './tempo';
+
+export interface GrafanaChartProps {
+  readonly env: Environment;
+  readonly tempo: TempoChart;
+  readonly loki: LokiChart;
+}
+
+/** The grafana/grafana image's user and group. */
+const GRAFANA_UID = 472;
+const DATA_DIR = '/var/lib/grafana';
+const PROVISIONING_DIR = '/etc/grafana/provisioning';
+const DASHBOARDS_DIR = '/etc/grafana/dashboards';
+/**
+ * Client-side `kubectl apply` (and Argo CD's default) stores the whole object in the
+ * last-applied-configuration annotation, which is capped at 262,144 bytes; bigger ConfigMaps need
+ * server-side apply. Switch early, with headroom for metadata.
+ */
+export const SERVER_SIDE_APPLY_BYTES = 200_000;
+
+/** Annotations a ConfigMap of this size needs to sync with Argo CD. */
+export function largeConfigMapAnnotations(data: Record<string, string>): Record<string, string> | undefined {
+  const bytes = Object.entries(data).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
+  return bytes > SERVER_SIDE_APPLY_BYTES ? { 'argocd.argoproj.io/sync-options': 'ServerSideApply=true' } : undefined;
+}
+
+/**
+ * Grafana with Prometheus, Tempo and Loki provisioned and linked both ways, two dashboards, and no secret in
+ * git: the admin login and any OAuth client secret come from existing Secrets.
+ */
+export class GrafanaChart extends StackChart {
+  readonly service: StackService;
+
+  constructor(scope: Construct, id: string, props: GrafanaChartProps) {
+    const { grafana, prometheus } = props.env.config;
+    super(scope, id, { env: props.env, name: 'grafana', component: 'visualization', version: imageVersion(grafana.image) });
+    const ports = [{ name: 'http', port: grafana.ports.http }];
+    this.service = new StackService(this, { name: 'grafana', ports });
+
+    const datasourcesText = toYaml(
+      datasources({
+        prometheusUrl: prometheus.url,
+        tempoUrl: props.tempo.queryUrl,
+        lokiUrl: props.loki.queryUrl,
+        lokiTenantId: props.loki.tenantId,
+        spanMetrics: props.tempo.metricsGeneratorEnabled,
+      }),
+    );
+    const providersText = toYaml({
+      apiVersion: 1,
+      providers: [
+        {
+          name: 'ybuilt',
+          orgId: 1,
+          folder: grafana.dashboards.folder,
+          type: 'file',
+          disableDeletion: true,
+          allowUiUpdates: false,
+          updateIntervalSeconds: 60,
+          options: { path: DASHBOARDS_DIR, foldersFromFilesStructure: false },
+        },
+      ],
+    });
+    const dashboards = {
+      'ybuilt-tracing.json': dashboardJson(tracingDashboard({ serviceGraph: props.tempo.metricsGeneratorEnabled })),
+      'ybuilt-log-correlation.json': dashboardJson(logCorrelationDashboard({ job: grafana.dashboards.job })),
+    };
+    new k8s.KubeConfigMap(this, 'datasources', { metadata: this.meta('grafana-datasources'), data: { 'datasources.yaml': datasourcesText } });
+    new k8s.KubeConfigMap(this, 'dashboard-providers', { metadata: this.meta('grafana-dashboard-providers'), data: { 'dashboards.yaml': providersText } });
+    new k8s.KubeConfigMap(this, 'dashboards', { metadata: this.meta('grafana-dashboards', { annotations: largeConfigMapAnnotations(dashboards) }), data: dashboards });
+
+    new k8s.KubePersistentVolumeClaim(this, 'data', {
+      metadata: this.meta('grafana'),
+      spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: k8s.Quantity.fromString(`${grafana.storageGiB}Gi`) } } },
+    });
+    serviceAccount(this, 'grafana');
+
+    const container = hardenedContainer({
+      name: 'grafana',
+      image: grafana.image,
+      env: grafanaEnv(grafana, { data: DATA_DIR, provisioning: PROVISIONING_DIR }),
+      ports,
+      readiness: { path: '/api/health', port: 'http', initialDelaySeconds: 10 },
+      liveness: { path: '/api/health', port: 'http', initialDelaySeconds: 60, failureThreshold: 6 },
+      resources: grafana.resources,
+      volumeMounts: [
+        { name: 'data', mountPath: DATA_DIR },
+        { name: 'tmp', mountPath: '/tmp' },
+        { name: 'datasources', mountPath: `${PROVISIONING_DIR}/datasources`, readOnly: true },
+        { name: 'dashboard-providers', mountPath: `${PROVISIONING_DIR}/dashboards`, readOnly: true },
+        { name: 'dashboards', mountPath: DASHBOARDS_DIR, readOnly: true },
+      ],
+    });
+    new k8s.KubeDeployment(this, 'deployment', {
+      metadata: this.meta('grafana'),
+      spec: {
+        replicas: 1,
+        // The data volume is ReadWriteOnce and SQLite takes one writer: never two pods at once.
+        strategy: { type: 'Recreate' },
+        selector: { matchLabels: this.selectorLabels },
+        template: podTemplate(
+          this,
+          hardenedPodSpec({
+            serviceAccountName: 'grafana',
+            runAsUser: GRAFANA_UID,
+            containers: [container],
+            volumes: [
+              { name: 'data', persistentVolumeClaim: { claimName: 'grafana' } },
+              scratchVolume('tmp'),
+              { name: 'datasources', configMap: { name: 'grafana-datasources' } },
+              { name: 'dashboard-providers', configMap: { name: 'grafana-dashboard-providers' } },
+              { name: 'dashboards', configMap: { name: 'grafana-dashboards' } },
+            ],
+          }),
+          { datasources: checksum(datasourcesText), dashboards: checksum(providersText, ...Object.values(dashboards)) },
+        ),
+      },
+    });
+    this.expose();
+  }
+
+  private expose(): void {
+    const e = this.config.grafana.exposure;
+    const backend = { name: this.service.name, port: this.service.port('http') };
+    if (e.type === 'ingress') {
+      new k8s.KubeIngress(this, 'ingress', {
+        metadata: this.meta('grafana'),
+        spec: {
+          ...(e.className ? { ingressClassName: e.className } : {}),
+          ...(e.tlsSecret ? { tls: [{ hosts: [e.host], secretName: e.tlsSecret }] } : {}),
+          rules: [{ host: e.host, http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: backend.name, port: { number: backend.port } } } }] } }],
+        },
+      });
+    } else if (e.type === 'httproute') {
+      // Gateway API is a CRD set, not part of the 1.27 types: https://gateway-api.sigs.k8s.io/reference/spec/#httproute
+      new ApiObject(this, 'httproute', {
+        apiVersion: 'gateway.networking.k8s.io/v1',
+        kind: 'HTTPRoute',
+        metadata: this.meta('grafana'),
+        spec: {
+          parentRefs: [{ name: e.gateway.name, namespace: e.gateway.namespace, ...(e.gateway.sectionName ? { sectionName: e.gateway.sectionName } : {}) }],
+          hostnames: [e.host],
+          rules: [{ matches: [{ path: { type: 'PathPrefix', value: '/' } }], backendRefs: [backend] }],
+        },
+      });
+    }
+  }
+}

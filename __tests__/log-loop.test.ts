@@ -1,0 +1,58 @@
+/**
+ * The whole log ↔ trace loop, on the rendered output of every environment: the application logger writes a
+ * line inside a span → the container runtime wraps it in CRI format → Promtail's rendered relabelling and
+ * pipeline give the stream labels and structured metadata → Grafana's rendered derived field pulls the trace
+ * id out of the stored line, and the Log Correlation dashboard's query selects the stream. All must agree with
+ * the span.
+ */
+import { context } from '@opentelemetry/api';
+import { createTraceAwareLogger } from '../tools/log-trace-correlation';
+import { ENVIRONMENTS, configMapYaml, env, findObject, objects } from './helpers';
+import { inSpan, installContextManager, SPAN_CONTEXT } from './support/otel-context';
+import { runPipeline } from './support/promtail-pipeline';
+
+// Installed before the describe blocks run, since they render and log while collecting.
+installContextManager();
+afterAll(() => context.disable());
+
+const SERVICE = 'ybuilt-api';
+
+function appLine(): string {
+  const lines: string[] = [];
+  const logger = createTraceAwareLogger(SERVICE, { write: (l) => lines.push(l) });
+  inSpan(() => logger.info('Fetching job', { job_id: '42' }));
+  return lines[0].trimEnd();
+}
+
+describe.each(ENVIRONMENTS)('%s log ↔ trace loop', (name) => {
+  const e = env(name);
+  const m = objects(e);
+  const promtail = configMapYaml(m, 'promtail', 'promtail.yaml');
+  const grafana = configMapYaml(m, 'grafana-datasources', 'datasources.yaml');
+
+  const out = runPipeline(promtail, `2026-11-24T10:00:00.123456789Z stdout F ${appLine()}`, {
+    __meta_kubernetes_namespace: 'ybuilt',
+    __meta_kubernetes_pod_name: 'ybuilt-api-7d9f8c6b5-x2k4q',
+    __meta_kubernetes_pod_uid: '3f1c2a9e-8d1b-4c55-9a8e-2b7f0d6c1e42',
+    __meta_kubernetes_pod_container_name: 'api',
+    __meta_kubernetes_pod_label_app_kubernetes_io_name: SERVICE,
+  });
+
+  test("the stream carries the dashboard's job label and no per-trace label", () => {
+    const job = e.config.grafana.dashboards.job;
+    expect(out.labels.job).toBe(job);
+    const logs = JSON.parse(findObject(m, 'ConfigMap', 'grafana-dashboards').data['ybuilt-log-correlation.json']);
+    expect(logs.panels[0].targets[0].expr.startsWith(`{job="${out.labels.job}"}`)).toBe(true);
+    expect(out.labels).not.toHaveProperty('trace_id');
+  });
+
+  test('structured metadata holds the span trace id', () => {
+    expect(out.structuredMetadata).toEqual({ trace_id: SPAN_CONTEXT.traceId });
+  });
+
+  test("Grafana's rendered derived field extracts the span's trace id from the stored line", () => {
+    const field = grafana.datasources.find((d: any) => d.uid === 'loki').jsonData.derivedFields.find((f: any) => f.name === 'TraceID');
+    expect(new RegExp(field.matcherRegex).exec(out.line)?.[1]).toBe(SPAN_CONTEXT.traceId);
+    expect(field.datasourceUid).toBe(grafana.datasources.find((d: any) => d.type === 'tempo').uid);
+  });
+});

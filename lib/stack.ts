@@ -3,9 +3,11 @@
  * to one YAML file per chart plus a kustomization.yaml listing them. Pure: nothing touches the disk.
  */
 import { App, Chart } from 'cdk8s';
+import { AccessChart } from '../charts/access';
 import { GrafanaChart } from '../charts/grafana';
 import { LokiChart } from '../charts/loki';
 import { NamespaceChart } from '../charts/namespace';
+import { NetworkPoliciesChart } from '../charts/network-policies';
 import { OtelCollectorChart } from '../charts/otel-collector';
 import { PromtailChart } from '../charts/promtail';
 import { TempoChart } from '../charts/tempo';
@@ -24,7 +26,9 @@ export function buildCharts(env: Environment): StackChart[] {
   const loki = new LokiChart(app, 'loki', { env });
   const promtail = new PromtailChart(app, 'promtail', { env, loki });
   const grafana = new GrafanaChart(app, 'grafana', { env, tempo, loki });
-  return [namespace, tempo, collector, loki, promtail, grafana];
+  const networkPolicies = new NetworkPoliciesChart(app, 'network-policies', { env, tempo, loki, promtail, grafana, collector });
+  const access = new AccessChart(app, 'access', { env });
+  return [namespace, access, tempo, collector, loki, promtail, grafana, networkPolicies];
 }
 
 export function renderChart(chart: Chart): string {

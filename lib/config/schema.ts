@@ -11,6 +11,7 @@ import { promtailSchema } from './promtail';
 import { grafanaSchema } from './grafana';
 import { samplingSchema } from './sampling';
 import { collectorSchema } from './collector';
+import { namespaceOfServiceUrl, securitySchema } from './security';
 
 export const configSchema = z
   .strictObject({
@@ -38,6 +39,7 @@ export const configSchema = z
     grafana: grafanaSchema,
     sampling: samplingSchema,
     collector: collectorSchema,
+    security: securitySchema,
   })
   .superRefine((c, ctx) => {
     const ordered = (tiers: [string, string][], base: (string | number)[]) => {
@@ -67,6 +69,10 @@ export const configSchema = z
     // Promtail's namespace enforces Pod Security "privileged" (hostPath log volumes); the stack's must stay "restricted".
     if (c.promtail.namespace === c.namespace) {
       ctx.addIssue({ code: 'custom', path: ['promtail', 'namespace'], message: `expected a namespace other than the stack's ${JSON.stringify(c.namespace)} (Promtail's needs Pod Security "privileged"), got ${JSON.stringify(c.promtail.namespace)}` });
+    }
+
+    if (!c.security.prometheusNamespace && !namespaceOfServiceUrl(c.prometheus.url)) {
+      ctx.addIssue({ code: 'custom', path: ['security', 'prometheusNamespace'], message: `missing, expected the namespace of Prometheus (it cannot be derived from prometheus.url ${JSON.stringify(c.prometheus.url)})` });
     }
 
     for (const name of ['tempo', 'loki'] as const) {

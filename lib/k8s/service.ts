@@ -37,6 +37,8 @@ export class StackService {
   readonly name: string;
   readonly namespace: string;
   readonly object: k8s.KubeService;
+  /** Labels of the pods behind this Service. */
+  readonly selector: Record<string, string>;
   private readonly ports: Map<string, NamedPort>;
 
   constructor(chart: StackChart, props: StackServiceProps) {
@@ -44,12 +46,13 @@ export class StackService {
     this.namespace = chart.targetNamespace;
     const published = props.ports.filter((p) => !p.internal);
     this.ports = new Map(published.map((p) => [p.name, p]));
+    this.selector = props.selector ?? chart.selectorLabels;
     this.object = new k8s.KubeService(chart, `service-${props.name}`, {
       metadata: chart.meta(props.name, { annotations: props.annotations, labels: props.labels }),
       spec: {
         ...(props.headless ? { clusterIp: 'None' } : { type: 'ClusterIP' }),
         ...(props.publishNotReadyAddresses ? { publishNotReadyAddresses: true } : {}),
-        selector: props.selector ?? chart.selectorLabels,
+        selector: this.selector,
         ports: published.map((p) => ({ name: p.name, port: p.port, targetPort: k8s.IntOrString.fromString(p.name), protocol: p.protocol ?? 'TCP' })),
       },
     });

@@ -1,0 +1,87 @@
+/**
+ * Evaluates the rendered NetworkPolicies the way the API defines them (a connection is allowed when some
+ * policy selecting the destination allows it as ingress and some policy selecting the source allows it as
+ * egress; policies only add) and checks the flows the stack needs, and a few it must not allow.
+ */
+import { ENVIRONMENTS, env, findObject, K8sObject, objects } from './helpers';
+
+interface Endpoint {
+  namespace: string;
+  labels: Record<string, string>;
+  /** For peers outside the cluster. */
+  ip?: string;
+}
+
+const matches = (selector: any, labels: Record<string, string>) => Object.entries(selector?.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
+const nsLabels = (ns: string) => ({ 'kubernetes.io/metadata.name': ns, ...(ns === 'apps' ? { 'observability.ybuilt.dev/send-traces': 'true' } : {}) });
+
+function peerMatches(peer: any, policyNs: string, other: Endpoint): boolean {
+  if (peer.ipBlock) return other.ip !== undefined && !/^(10\.|172\.(1[6-9]|2\d|3[01])\.|192\.168\.)/.test(other.ip);
+  if (other.ip) return false;
+  const nsOk = peer.namespaceSelector ? matches(peer.namespaceSelector, nsLabels(other.namespace)) : other.namespace === policyNs;
+  return nsOk && (peer.podSelector ? matches(peer.podSelector, other.labels) : true);
+}
+
+function side(policies: K8sObject[], self: Endpoint, other: Endpoint, port: number, type: 'Ingress' | 'Egress'): boolean {
+  if (self.ip) return true;
+  const selecting = policies.filter((p) => p.metadata.namespace === self.namespace && p.spec.policyTypes.includes(type) && matches(p.spec.podSelector, self.labels));
+  if (!selecting.length) return true;
+  const rules = selecting.flatMap((p) => (type === 'Ingress' ? p.spec.ingress : p.spec.egress) ?? []);
+  return rules.some(
+    (r: any) =>
+      ((type === 'Ingress' ? r.from : r.to) ?? [{}]).some((peer: any) => (Object.keys(peer).length === 0 ? true : peerMatches(peer, self.namespace, other))) &&
+      (r.ports ?? [{ port }]).some((p: any) => p.port === port),
+  );
+}
+
+describe.each(ENVIRONMENTS)('%s network policies', (name) => {
+  const e = env(name);
+  const all = objects(e);
+  const policies = all.filter((o) => o.kind === 'NetworkPolicy');
+  const pod = (kind: string, n: string): Endpoint => {
+    const w = findObject(all, kind, n);
+    return { namespace: w.metadata.namespace!, labels: w.spec.template.metadata.labels };
+  };
+  const port = (svc: string, p: string) => findObject(all, 'Service', svc).spec.ports.find((x: any) => x.name === p).port;
+  const allowed = (from: Endpoint, to: Endpoint, p: number) => side(policies, from, to, p, 'Egress') && side(policies, to, from, p, 'Ingress');
+
+  const tempo = pod('StatefulSet', 'tempo');
+  const loki = pod('StatefulSet', 'loki');
+  const grafana = pod('Deployment', 'grafana');
+  const gateway = pod('Deployment', 'otel-gateway');
+  const sampler = pod('Deployment', 'otel-sampler');
+  const promtail = pod('DaemonSet', 'promtail');
+  const app: Endpoint = { namespace: 'apps', labels: { 'app.kubernetes.io/name': 'ybuilt-api' } };
+  const unlabelled: Endpoint = { namespace: 'other', labels: {} };
+  const prometheus: Endpoint = { namespace: 'monitoring', labels: { 'app.kubernetes.io/name': 'prometheus' } };
+  const s3: Endpoint = { namespace: '', labels: {}, ip: '52.216.0.10' };
+
+  test('the flows the stack needs are allowed', () => {
+    expect(allowed(grafana, tempo, port('tempo', 'http'))).toBe(true);
+    expect(allowed(grafana, loki, port('loki', 'http'))).toBe(true);
+    expect(allowed(grafana, prometheus, 9090)).toBe(true);
+    expect(allowed(promtail, loki, port('loki', 'http'))).toBe(true);
+    expect(allowed(app, gateway, port('otel-gateway', 'otlp-grpc'))).toBe(true);
+    expect(allowed(app, gateway, port('otel-gateway', 'otlp-http'))).toBe(true);
+    expect(allowed(gateway, sampler, port('otel-sampler', 'otlp-grpc'))).toBe(true);
+    expect(allowed(sampler, tempo, port('tempo', 'otlp-grpc'))).toBe(true);
+    expect(allowed(prometheus, tempo, port('tempo', 'http'))).toBe(true);
+    expect(allowed(prometheus, sampler, port('otel-sampler', 'metrics'))).toBe(true);
+  });
+
+  test('object storage egress exists only where S3 is used', () => {
+    expect(allowed(tempo, s3, 443)).toBe(e.config.tempo.backend === 's3');
+    expect(allowed(loki, s3, 443)).toBe(e.config.loki.backend === 's3');
+    expect(allowed(grafana, s3, 443)).toBe(Boolean(e.config.grafana.oauth));
+  });
+
+  test('everything else is denied', () => {
+    expect(allowed(unlabelled, gateway, port('otel-gateway', 'otlp-grpc'))).toBe(false);
+    expect(allowed(app, tempo, port('tempo', 'otlp-grpc'))).toBe(false);
+    expect(allowed(app, loki, port('loki', 'http'))).toBe(false);
+    expect(allowed(promtail, tempo, port('tempo', 'http'))).toBe(false);
+    expect(allowed(gateway, tempo, port('tempo', 'otlp-grpc'))).toBe(false);
+    expect(allowed(unlabelled, grafana, port('grafana', 'http'))).toBe(false);
+    expect(allowed(sampler, s3, 443)).toBe(false);
+  });
+});

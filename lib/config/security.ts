@@ -1,0 +1,40 @@
+import { z } from 'zod';
+import { dnsLabel } from './primitives';
+
+const labels = z.record(z.string().min(1), z.string());
+
+/** Network isolation and namespace-level access, applied by charts/network-policies.ts and charts/access.ts. */
+export const securitySchema = z
+  .strictObject({
+    applicationNamespaceSelector: labels
+      .default({ 'observability.ybuilt.dev/send-traces': 'true' })
+      .describe('namespaces whose pods may send OTLP to the traces gateway: label them with this'),
+    prometheusNamespace: dnsLabel
+      .optional()
+      .describe('namespace of the Prometheus that scrapes the stack and receives remote writes; derived from prometheus.url when it is <service>.<namespace>.svc'),
+    ingressNamespace: dnsLabel
+      .default('ingress-nginx')
+      .describe('namespace of the ingress controller allowed to reach Grafana when grafana.exposure is ingress (for httproute the Gateway namespace is used)'),
+    dns: z
+      .strictObject({
+        namespace: dnsLabel.default('kube-system').describe('namespace of the cluster DNS'),
+        podLabels: labels.default({ 'k8s-app': 'kube-dns' }).describe('labels of the cluster DNS pods'),
+      })
+      .prefault({}),
+    teams: z
+      .array(
+        z.strictObject({
+          group: z.string().min(1).describe('group name as your authenticator reports it (OIDC group, IAM role mapping...)'),
+          role: z.enum(['view', 'edit']).describe('built-in ClusterRole granted in the stack namespace'),
+        }),
+      )
+      .default([])
+      .describe("namespace-level access: RoleBindings in the stack's namespace to the built-in view/edit ClusterRoles"),
+  })
+  .prefault({});
+export type SecurityConfig = z.infer<typeof securitySchema>;
+
+/** `prometheus.monitoring.svc.cluster.local` → `monitoring`. */
+export function namespaceOfServiceUrl(url: string): string | undefined {
+  return /^https?:\/\/[a-z0-9-]+\.([a-z0-9-]+)\.svc(\.|:|\/|$)/.exec(url)?.[1];
+}

@@ -67,8 +67,8 @@ describe.each(ENVIRONMENTS)('%s policy', (name) => {
     const namespaces = all.filter((o) => o.kind === 'Namespace');
     for (const ns of namespaces) {
       const hostPathWorkloads = workloads.filter((w) => w.metadata.namespace === ns.metadata.name && (podSpec(w).volumes ?? []).some((v: any) => v.hostPath));
-      expect(ns.metadata.labels['pod-security.kubernetes.io/enforce']).toBe(hostPathWorkloads.length ? 'privileged' : 'restricted');
-      expect(ns.metadata.labels['pod-security.kubernetes.io/warn']).toBe('restricted');
+      expect(ns.metadata.labels?.['pod-security.kubernetes.io/enforce']).toBe(hostPathWorkloads.length ? 'privileged' : 'restricted');
+      expect(ns.metadata.labels?.['pod-security.kubernetes.io/warn']).toBe('restricted');
     }
   });
 

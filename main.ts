@@ -12,7 +12,9 @@ import * as path from 'node:path';
 import { ConfigError, environmentName, loadConfig } from './lib/config/load';
 import { Environment } from './lib/config/schema';
 import { renderEnvironment, RenderedEnvironment } from './lib/stack';
-import { writeEnvironment } from './lib/write';
+import { removeEnvironment, writeEnvironment } from './lib/write';
+import { BOOTSTRAP_DIR, bootstrapFiles } from './lib/gitops';
+import { diffEnvironment } from './lib/diff';
 import { writeGeneratedDocs } from './lib/config/reference';
 
 export const CONFIG_DIR = 'config';
@@ -23,6 +25,7 @@ const USAGE = `usage: npm run synth [-- [--env NAME]... | [--config FILE]... [--
   --env NAME       only ${CONFIG_DIR}/NAME.yaml (repeatable)
   --config FILE    a configuration file anywhere (repeatable); output goes to <outdir>/<file base name>/
   --outdir DIR     output folder (default ${DIST_DIR})
+  --diff           print what synth would change in <outdir> (objects added, removed, changed); writes nothing
   --write-schema   regenerate ${CONFIG_DIR}/schema.json and the README's configuration reference`;
 
 class UsageError extends Error {}
@@ -31,6 +34,7 @@ interface Options {
   files: string[];
   outdir: string;
   writeSchema: boolean;
+  diff: boolean;
 }
 
 export function environmentFiles(dir = CONFIG_DIR): string[] {
@@ -45,6 +49,7 @@ function parseArgs(argv: string[]): Options {
   const configs: string[] = [];
   let outdir = DIST_DIR;
   let writeSchema = false;
+  let diff = false;
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     const value = () => {
@@ -56,6 +61,7 @@ function parseArgs(argv: string[]): Options {
     else if (flag === '--config') configs.push(value());
     else if (flag === '--outdir') outdir = value();
     else if (flag === '--write-schema') writeSchema = true;
+    else if (flag === '--diff') diff = true;
     else if (flag === '--help' || flag === '-h') throw new UsageError('');
     else throw new UsageError(`unknown argument ${JSON.stringify(flag)}`);
   }
@@ -65,7 +71,7 @@ function parseArgs(argv: string[]): Options {
     if (!file) throw new UsageError(`unknown environment ${JSON.stringify(name)}; known: ${known.map(environmentName).join(', ')}`);
     configs.push(file);
   }
-  return { files: configs.length || writeSchema ? configs : known, outdir, writeSchema };
+  return { files: configs.length || writeSchema ? configs : known, outdir, writeSchema, diff };
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -90,6 +96,7 @@ export async function main(argv: string[]): Promise<number> {
   for (const file of options.files) {
     try {
       const env = loadConfig(file);
+      if (env.name === BOOTSTRAP_DIR) throw new ConfigError([`${file}: "${BOOTSTRAP_DIR}" is reserved for ${DIST_DIR}/${BOOTSTRAP_DIR}/ (GitOps bootstrap objects); name the file differently`]);
       const clash = names.get(env.name);
       if (clash) throw new ConfigError([`${file}: environment ${JSON.stringify(env.name)} is also given by ${clash}; each output folder needs one file`]);
       names.set(env.name, file);
@@ -101,8 +108,18 @@ export async function main(argv: string[]): Promise<number> {
     }
   }
   for (const [env, files] of rendered) {
+    const bootstrap = bootstrapFiles(env, DIST_DIR);
+    if (options.diff) {
+      process.stdout.write(diffEnvironment(options.outdir, env.name, files));
+      process.stdout.write(diffEnvironment(path.join(options.outdir, BOOTSTRAP_DIR), env.name, bootstrap));
+      continue;
+    }
     writeEnvironment(options.outdir, env.name, files);
     process.stdout.write(`${path.join(options.outdir, env.name)}/: ${[...files.keys()].join(', ')}\n`);
+    if (bootstrap.size) {
+      writeEnvironment(path.join(options.outdir, BOOTSTRAP_DIR), env.name, bootstrap);
+      process.stdout.write(`${path.join(options.outdir, BOOTSTRAP_DIR, env.name)}/: ${[...bootstrap.keys()].join(', ')}\n`);
+    } else removeEnvironment(path.join(options.outdir, BOOTSTRAP_DIR), env.name);
   }
   if (problems.length) {
     process.stderr.write(`${problems.join('\n')}\n`);

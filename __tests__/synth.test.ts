@@ -30,6 +30,9 @@ describe('npm run synth', () => {
 
   test('the committed dist/ is what the code synthesizes (run `npm run synth` and commit dist/)', () => {
     for (const e of ENVIRONMENTS) expect(tree(path.join(out, e))).toEqual(tree(path.join(ROOT, 'dist', e)));
+    // GitOps bootstrap objects too (none when no repository is configured).
+    const bootstrap = (root: string) => (existsSync(path.join(root, 'bootstrap')) ? tree(path.join(root, 'bootstrap')) : {});
+    expect(bootstrap(out)).toEqual(bootstrap(path.join(ROOT, 'dist')));
   });
 
   test('output is byte-identical on a second run', () => {

@@ -13,6 +13,7 @@ import { PromtailChart } from '../charts/promtail';
 import { TempoChart } from '../charts/tempo';
 import { Environment } from './config/schema';
 import { StackChart } from './k8s/chart';
+import { withSyncWave } from './gitops';
 import { toYaml } from './serialize';
 
 /** Output files of one environment, by file name, in a stable order. */
@@ -34,7 +35,10 @@ export function buildCharts(env: Environment): StackChart[] {
 export function renderChart(chart: Chart): string {
   return chart
     .toJson()
-    .map((obj) => toYaml(obj))
+    .map((obj) => {
+      withSyncWave(obj);
+      return toYaml(obj);
+    })
     .join('---\n');
 }
 

@@ -2,7 +2,7 @@
  * Replaces `<outdir>/<env>/` only after the whole environment was written to a temporary folder next to
  * it, so a failure leaves the previous output byte-for-byte as it was and a success leaves no stale file.
  */
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { RenderedEnvironment } from './stack';
 
@@ -24,4 +24,12 @@ export function writeEnvironment(outdir: string, envName: string, files: Rendere
     rmSync(staging, { recursive: true, force: true });
     rmSync(previous, { recursive: true, force: true });
   }
+}
+
+/** Removes `<outdir>/<env>/` (and `<outdir>` when it is left empty): output that config no longer asks for. */
+export function removeEnvironment(outdir: string, envName: string): void {
+  const target = path.join(outdir, envName);
+  if (!existsSync(target)) return;
+  rmSync(target, { recursive: true, force: true });
+  if (readdirSync(outdir).length === 0) rmSync(outdir, { recursive: true, force: true });
 }

@@ -11,6 +11,7 @@ import { promtailSchema } from './promtail';
 import { grafanaSchema } from './grafana';
 import { samplingSchema } from './sampling';
 import { collectorSchema } from './collector';
+import { gitopsSchema } from './gitops';
 import { namespaceOfServiceUrl, securitySchema } from './security';
 
 export const configSchema = z
@@ -40,6 +41,7 @@ export const configSchema = z
     sampling: samplingSchema,
     collector: collectorSchema,
     security: securitySchema,
+    gitops: gitopsSchema,
   })
   .superRefine((c, ctx) => {
     const ordered = (tiers: [string, string][], base: (string | number)[]) => {

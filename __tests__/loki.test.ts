@@ -142,7 +142,7 @@ describe('loki on S3 (production)', () => {
 describe('loki on S3 with an IAM role', () => {
   test('annotates the ServiceAccount and sets no key env vars', () => {
     const objs = objects(envFrom(withLoki('{bucket: ybuilt-loki-logs, s3: {credentials: {roleArn: "arn:aws:iam::123456789012:role/loki"}}}')));
-    expect(findObject(objs, 'ServiceAccount', 'loki').metadata.annotations).toEqual({ 'eks.amazonaws.com/role-arn': 'arn:aws:iam::123456789012:role/loki' });
+    expect(findObject(objs, 'ServiceAccount', 'loki').metadata.annotations).toMatchObject({ 'eks.amazonaws.com/role-arn': 'arn:aws:iam::123456789012:role/loki' });
     expect(findObject(objs, 'StatefulSet', 'loki').spec.template.spec.containers[0].env).toBeUndefined();
   });
 });

@@ -103,7 +103,7 @@ describe('Tempo details', () => {
   test('an IAM role goes on the ServiceAccount', () => {
     const e = envFrom(`${FS}tempo: {bucket: traces-b, s3: {credentials: {roleArn: "arn:aws:iam::123456789012:role/tempo"}}}`);
     const m = objects(e);
-    expect(findObject(m, 'ServiceAccount', 'tempo').metadata.annotations).toEqual({ 'eks.amazonaws.com/role-arn': 'arn:aws:iam::123456789012:role/tempo' });
+    expect(findObject(m, 'ServiceAccount', 'tempo').metadata.annotations).toMatchObject({ 'eks.amazonaws.com/role-arn': 'arn:aws:iam::123456789012:role/tempo' });
     expect(findObject(m, 'StatefulSet', 'tempo').spec.template.spec.containers[0].env).toBeUndefined();
   });
 

@@ -15,8 +15,9 @@ describe.each(ENVIRONMENTS)('%s Grafana', (name) => {
 
   test('datasources have fixed UIDs and URLs that name the Services and their ports', () => {
     const ns = e.config.namespace;
-    expect(ds(m, 'tempo').url).toBe(`http://tempo.${ns}.svc.cluster.local:${svcPort(m, 'tempo', 'http')}`);
-    expect(ds(m, 'loki').url).toBe(`http://loki.${ns}.svc.cluster.local:${svcPort(m, 'loki', 'http')}`);
+    const scheme = e.config.tls.enabled ? 'https' : 'http';
+    expect(ds(m, 'tempo').url).toBe(`${scheme}://tempo.${ns}.svc.cluster.local:${svcPort(m, 'tempo', 'http')}`);
+    expect(ds(m, 'loki').url).toBe(`${scheme}://loki.${ns}.svc.cluster.local:${svcPort(m, 'loki', 'http')}`);
     expect(ds(m, 'prometheus').url).toBe(e.config.prometheus.url);
     expect(ds(m, 'prometheus').isDefault).toBe(true);
   });

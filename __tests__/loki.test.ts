@@ -53,7 +53,7 @@ describe.each(ENVIRONMENTS)('loki in %s', (name) => {
       { name: 'grpc', containerPort: c.ports.grpc, protocol: 'TCP' },
     ]);
     expect(loki.server).toMatchObject({ http_listen_port: c.ports.http, grpc_listen_port: c.ports.grpc });
-    expect(container.readinessProbe.httpGet).toEqual({ path: '/ready', port: 'http' });
+    expect(container.readinessProbe.httpGet).toEqual({ path: '/ready', port: 'http', ...(env(name).config.tls.enabled ? { scheme: 'HTTPS' } : {}) });
   });
 
   test('keeps WAL, index and compactor on a PVC of storageGiB', () => {

@@ -76,7 +76,10 @@ describe.each(ENVIRONMENTS)('promtail in %s', (name) => {
     const http = svc.spec.ports.find((p: any) => p.name === 'http');
     const loki = configMapYaml(objs, 'loki', 'loki.yaml');
     expect(http.port).toBe(loki.server.http_listen_port);
-    expect(config.clients).toEqual([{ url: `http://loki.observability.svc.cluster.local:${http.port}/loki/api/v1/push` }]);
+    const tls = env(name).config.tls.enabled;
+    expect(config.clients).toEqual([
+      { url: `${tls ? 'https' : 'http'}://loki.observability.svc.cluster.local:${http.port}/loki/api/v1/push`, ...(tls ? { tls_config: { ca_file: '/etc/tls/ca.crt' } } : {}) },
+    ]);
   });
 
   test('discovers pods of its own node: HOSTNAME is the node name', () => {

@@ -20,7 +20,7 @@ describe.each(ENVIRONMENTS)('%s Tempo', (name) => {
     expect(cfg.server.grpc_listen_port).toBe(port('grpc').port);
     expect(cfg.distributor.receivers.otlp.protocols.grpc.endpoint).toBe(`0.0.0.0:${port('otlp-grpc').port}`);
     expect(cfg.distributor.receivers.otlp.protocols.http.endpoint).toBe(`0.0.0.0:${port('otlp-http').port}`);
-    expect(c.readinessProbe.httpGet).toEqual({ path: '/ready', port: 'http' });
+    expect(c.readinessProbe.httpGet).toEqual({ path: '/ready', port: 'http', ...(e.config.tls.enabled ? { scheme: 'HTTPS' } : {}) });
   });
 
   test('retention: warm is the block_retention 3.x enforces, hot caps search ranges', () => {

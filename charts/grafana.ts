@@ -10,6 +10,7 @@ import { StackChart } from '../lib/k8s/chart';
 import { StackService } from '../lib/k8s/service';
 import { hardenedContainer, hardenedPodSpec, podTemplate, scratchVolume, serviceAccount } from '../lib/k8s/workload';
 import { checksum, toYaml } from '../lib/serialize';
+import { TLS_FILES, tlsVolumes } from '../lib/k8s/tls';
 import { LokiChart } from './loki';
 import { TempoChart } from './tempo';
 
@@ -57,6 +58,7 @@ export class GrafanaChart extends StackChart {
         lokiUrl: props.loki.queryUrl,
         lokiTenantId: props.loki.tenantId,
         spanMetrics: props.tempo.metricsGeneratorEnabled,
+        caFile: props.env.config.tls.enabled ? TLS_FILES.ca : undefined,
       }),
     );
     const providersText = toYaml({
@@ -82,6 +84,7 @@ export class GrafanaChart extends StackChart {
     new k8s.KubeConfigMap(this, 'dashboard-providers', { metadata: this.meta('grafana-dashboard-providers'), data: { 'dashboards.yaml': providersText } });
     new k8s.KubeConfigMap(this, 'dashboards', { metadata: this.meta('grafana-dashboards', { annotations: largeConfigMapAnnotations(dashboards) }), data: dashboards });
 
+    const tlsMount = tlsVolumes(props.env.config.tls);
     new k8s.KubePersistentVolumeClaim(this, 'data', {
       metadata: this.meta('grafana'),
       spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: k8s.Quantity.fromString(`${grafana.storageGiB}Gi`) } } },
@@ -102,6 +105,7 @@ export class GrafanaChart extends StackChart {
         { name: 'datasources', mountPath: `${PROVISIONING_DIR}/datasources`, readOnly: true },
         { name: 'dashboard-providers', mountPath: `${PROVISIONING_DIR}/dashboards`, readOnly: true },
         { name: 'dashboards', mountPath: DASHBOARDS_DIR, readOnly: true },
+        ...tlsMount.mounts,
       ],
     });
     new k8s.KubeDeployment(this, 'deployment', {
@@ -123,6 +127,7 @@ export class GrafanaChart extends StackChart {
               { name: 'datasources', configMap: { name: 'grafana-datasources' } },
               { name: 'dashboard-providers', configMap: { name: 'grafana-dashboard-providers' } },
               { name: 'dashboards', configMap: { name: 'grafana-dashboards' } },
+              ...tlsMount.volumes,
             ],
           }),
           { datasources: checksum(datasourcesText), dashboards: checksum(providersText, ...Object.values(dashboards)) },

@@ -1,4 +1,5 @@
 import { Construct } from 'constructs';
+import { probeScheme, scheme, tlsVolumes } from '../lib/k8s/tls';
 import * as k8s from '../imports/k8s';
 import { imageVersion } from '../lib/config/primitives';
 import { Environment } from '../lib/config/schema';
@@ -44,7 +45,9 @@ export class LokiChart extends StackChart {
 
     this.tiers = lokiTiers(loki.retention);
     this.structuredMetadata = structuredMetadataAllowed(loki.schemaPeriods);
-    this.lokiYaml = lokiConfig(loki, this.tiers);
+    const tls = props.env.config.tls;
+    const tlsMount = tlsVolumes(tls);
+    this.lokiYaml = lokiConfig(loki, this.tiers, tls);
     const text = toYaml(this.lokiYaml);
     const configMap = new k8s.KubeConfigMap(this, 'config', { metadata: this.meta('loki'), data: { [CONFIG_KEY]: text } });
 
@@ -59,22 +62,23 @@ export class LokiChart extends StackChart {
       env: s3 ? s3CredentialEnv(loki.s3.credentials) : [],
       ports: this.ports,
       // /ready answers 503 until the ingester has joined its ring and replayed the WAL.
-      readiness: { path: '/ready', port: 'http', initialDelaySeconds: 15 },
+      readiness: { path: '/ready', port: 'http', initialDelaySeconds: 15, scheme: probeScheme(tls) },
       // Liveness must not depend on readiness (a long WAL replay is not a hung process): /metrics is served
       // as soon as the HTTP server runs, without a tenant header.
-      liveness: { path: '/metrics', port: 'http', initialDelaySeconds: 30, periodSeconds: 30 },
+      liveness: { path: '/metrics', port: 'http', initialDelaySeconds: 30, periodSeconds: 30, scheme: probeScheme(tls) },
       resources: loki.resources,
       volumeMounts: [
         { name: 'config', mountPath: CONFIG_DIR, readOnly: true },
         { name: 'storage', mountPath: LOKI_DATA_DIR },
         { name: 'tmp', mountPath: '/tmp' },
+        ...tlsMount.mounts,
       ],
     });
 
     const spec = hardenedPodSpec({
       containers: [container],
       serviceAccountName: account.name,
-      volumes: [{ name: 'config', configMap: { name: configMap.name } }, scratchVolume('tmp')],
+      volumes: [{ name: 'config', configMap: { name: configMap.name } }, scratchVolume('tmp'), ...tlsMount.volumes],
     });
 
     this.statefulSet = new k8s.KubeStatefulSet(this, 'statefulset', {
@@ -107,12 +111,12 @@ export class LokiChart extends StackChart {
 
   /** Loki's query API base URL (Grafana's datasource URL). */
   get queryUrl(): string {
-    return this.service.url('http');
+    return this.service.url('http', { scheme: scheme(this.config.tls) });
   }
 
   /** Promtail's push URL. */
   get pushUrl(): string {
-    return this.service.url('http', { path: '/loki/api/v1/push' });
+    return this.service.url('http', { scheme: scheme(this.config.tls), path: '/loki/api/v1/push' });
   }
 
   /** Tenant id sent as X-Scope-OrgID when auth is enabled; undefined when Loki runs single-tenant. */

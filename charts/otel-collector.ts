@@ -1,4 +1,5 @@
 import { Construct } from 'constructs';
+import { TLS_FILES, tlsVolumes } from '../lib/k8s/tls';
 import * as k8s from '../imports/k8s';
 import { imageVersion } from '../lib/config/primitives';
 import { Environment } from '../lib/config/schema';
@@ -48,8 +49,9 @@ export class OtelCollectorChart extends StackChart {
     const gatewayLabels = this.workloadLabels('otel-gateway');
     this.gateway = new StackService(this, { name: 'otel-gateway', ports: [otlpGrpc, otlpHttp, metrics], selector: gatewayLabels.selector, labels: gatewayLabels.labels });
 
-    this.tier('otel-sampler', samplerLabels, collector.sampler, [otlpGrpc, metrics, health], samplerConfig(collector, sampling, props.tempo.otlpGrpcEndpoint));
-    this.tier('otel-gateway', gatewayLabels, collector.gateway, [otlpGrpc, otlpHttp, metrics, health], gatewayConfig(collector, this.sampler.host));
+    const tls = props.env.config.tls;
+    this.tier('otel-sampler', samplerLabels, collector.sampler, [otlpGrpc, metrics, health], samplerConfig(collector, sampling, props.tempo.otlpGrpcEndpoint, tls.enabled ? TLS_FILES.ca : undefined), tlsVolumes(tls));
+    this.tier('otel-gateway', gatewayLabels, collector.gateway, [otlpGrpc, otlpHttp, metrics, health], gatewayConfig(collector, this.sampler.host), { volumes: [], mounts: [] });
 
     new k8s.KubeConfigMap(this, 'sdk-env', {
       metadata: this.meta(this.sdkConfigMapName),
@@ -78,6 +80,7 @@ export class OtelCollectorChart extends StackChart {
     settings: { replicas: number; resources: { cpu: string; memory: string; memoryLimit: string } },
     ports: NamedPort[],
     config: Record<string, unknown>,
+    tls: ReturnType<typeof tlsVolumes>,
   ): void {
     const text = toYaml(config);
     new k8s.KubeConfigMap(this, `${name}-config`, { metadata: this.meta(name, { labels: labels.labels }), data: { [CONFIG_KEY]: text } });
@@ -92,7 +95,7 @@ export class OtelCollectorChart extends StackChart {
       readiness: { path: '/', port: 'health', initialDelaySeconds: 5 },
       liveness: { path: '/', port: 'health', initialDelaySeconds: 15 },
       resources: settings.resources,
-      volumeMounts: [{ name: 'config', mountPath: CONFIG_DIR, readOnly: true }],
+      volumeMounts: [{ name: 'config', mountPath: CONFIG_DIR, readOnly: true }, ...tls.mounts],
     });
     new k8s.KubeDeployment(this, name, {
       metadata: this.meta(name, { labels: labels.labels }),
@@ -103,7 +106,7 @@ export class OtelCollectorChart extends StackChart {
         template: podTemplate(
           this,
           {
-            ...hardenedPodSpec({ serviceAccountName: name, runAsUser: COLLECTOR_UID, containers: [container], volumes: [{ name: 'config', configMap: { name } }] }),
+            ...hardenedPodSpec({ serviceAccountName: name, runAsUser: COLLECTOR_UID, containers: [container], volumes: [{ name: 'config', configMap: { name } }, ...tls.volumes] }),
             topologySpreadConstraints: [{ maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: labels.selector } }],
           },
           { config: checksum(text) },

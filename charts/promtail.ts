@@ -1,4 +1,5 @@
 import { Construct } from 'constructs';
+import { TLS_FILES, tlsVolumes } from '../lib/k8s/tls';
 import * as k8s from '../imports/k8s';
 import { imageVersion } from '../lib/config/primitives';
 import { Environment } from '../lib/config/schema';
@@ -48,7 +49,9 @@ export class PromtailChart extends StackChart {
       pushUrl: props.loki.pushUrl,
       tenantId: props.loki.tenantId,
       structuredMetadata: props.loki.structuredMetadata,
+      caFile: props.env.config.tls.enabled ? TLS_FILES.ca : undefined,
     });
+    const tlsMount = tlsVolumes(props.env.config.tls);
     const text = toYaml(this.promtailYaml);
     const configMap = new k8s.KubeConfigMap(this, 'config', { metadata: this.meta('promtail'), data: { [CONFIG_KEY]: text } });
 
@@ -70,6 +73,7 @@ export class PromtailChart extends StackChart {
         { name: 'config', mountPath: CONFIG_DIR, readOnly: true },
         { name: 'pod-logs', mountPath: POD_LOGS_DIR, readOnly: true },
         { name: 'positions', mountPath: POSITIONS_DIR },
+        ...tlsMount.mounts,
       ],
       // The documented exception: kubelet and the runtime write pod logs as root with mode 0640, and the
       // positions hostPath is created root-owned, so Promtail runs as uid 0. With every capability dropped
@@ -92,6 +96,7 @@ export class PromtailChart extends StackChart {
         { name: 'pod-logs', hostPath: { path: POD_LOGS_DIR, type: 'Directory' } },
         // One positions folder per agent namespace, so two installs on a node never share read offsets.
         { name: 'positions', hostPath: { path: `/var/lib/promtail/${promtail.namespace}`, type: 'DirectoryOrCreate' } },
+        ...tlsMount.volumes,
       ],
     });
 

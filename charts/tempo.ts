@@ -9,6 +9,7 @@ import { s3CredentialEnv, s3ServiceAccountAnnotations } from '../lib/k8s/object-
 import { NamedPort, StackService } from '../lib/k8s/service';
 import { hardenedContainer, hardenedPodSpec, podTemplate, scratchVolume, serviceAccount } from '../lib/k8s/workload';
 import { checksum, toYaml } from '../lib/serialize';
+import { probeScheme, scheme, tlsVolumes } from '../lib/k8s/tls';
 import { TEMPO_DATA_DIR, tempoConfig } from '../lib/tempo/config';
 
 export interface TempoChartProps {
@@ -30,7 +31,7 @@ export class TempoChart extends StackChart {
   readonly configText: string;
 
   constructor(scope: Construct, id: string, props: TempoChartProps) {
-    const { tempo, prometheus, bucketLifecycle: lifecycle } = props.env.config;
+    const { tempo, prometheus, tls, bucketLifecycle: lifecycle } = props.env.config;
     super(scope, id, { env: props.env, name: 'tempo', component: 'tracing', version: imageVersion(tempo.image) });
     this.ports = [
       { name: 'http', port: tempo.ports.http },
@@ -41,7 +42,8 @@ export class TempoChart extends StackChart {
     this.service = new StackService(this, { name: 'tempo', ports: this.ports });
 
     const remoteWriteUrl = `${prometheus.url.replace(/\/$/, '')}/api/v1/write`;
-    this.configText = toYaml(tempoConfig({ tempo, major: tempoMajor(tempo.image)!, remoteWriteUrl }));
+    this.configText = toYaml(tempoConfig({ tempo, major: tempoMajor(tempo.image)!, remoteWriteUrl, tls }));
+    const tlsMount = tlsVolumes(tls);
     new k8s.KubeConfigMap(this, 'config', { metadata: this.meta('tempo'), data: { [CONFIG_KEY]: this.configText } });
 
     serviceAccount(this, 'tempo', s3ServiceAccountAnnotations(tempo.backend === 's3' ? tempo.s3.credentials : undefined));
@@ -52,13 +54,14 @@ export class TempoChart extends StackChart {
       env: tempo.backend === 's3' ? s3CredentialEnv(tempo.s3.credentials) : [],
       ports: this.ports,
       // /ready answers 503 until every module runs and a querier is connected to the query-frontend.
-      readiness: { path: '/ready', port: 'http', initialDelaySeconds: 15 },
-      liveness: { path: '/ready', port: 'http', initialDelaySeconds: 60, failureThreshold: 6 },
+      readiness: { path: '/ready', port: 'http', initialDelaySeconds: 15, scheme: probeScheme(tls) },
+      liveness: { path: '/ready', port: 'http', initialDelaySeconds: 60, failureThreshold: 6, scheme: probeScheme(tls) },
       resources: tempo.resources,
       volumeMounts: [
         { name: 'config', mountPath: CONFIG_DIR, readOnly: true },
         { name: 'data', mountPath: TEMPO_DATA_DIR },
         { name: 'tmp', mountPath: '/tmp' },
+        ...tlsMount.mounts,
       ],
     });
     new k8s.KubeStatefulSet(this, 'statefulset', {
@@ -73,7 +76,7 @@ export class TempoChart extends StackChart {
           hardenedPodSpec({
             serviceAccountName: 'tempo',
             containers: [container],
-            volumes: [{ name: 'config', configMap: { name: 'tempo' } }, scratchVolume('tmp')],
+            volumes: [{ name: 'config', configMap: { name: 'tempo' } }, scratchVolume('tmp'), ...tlsMount.volumes],
             // Lets the live-store flush its WAL on shutdown.
             terminationGracePeriodSeconds: 60,
           }),
@@ -102,7 +105,7 @@ export class TempoChart extends StackChart {
 
   /** Tempo's query API (Grafana's datasource URL). */
   get queryUrl(): string {
-    return this.service.url('http');
+    return this.service.url('http', { scheme: scheme(this.config.tls) });
   }
 
   /** OTLP gRPC endpoint as host:port (the collector's exporter). */
@@ -112,7 +115,7 @@ export class TempoChart extends StackChart {
 
   /** OTLP HTTP base URL. */
   get otlpHttpUrl(): string {
-    return this.service.url('otlp-http');
+    return this.service.url('otlp-http', { scheme: scheme(this.config.tls) });
   }
 
   /** Whether span metrics and service graphs are written to Prometheus (Grafana's service map needs them). */

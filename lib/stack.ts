@@ -4,6 +4,7 @@
  */
 import { App, Chart } from 'cdk8s';
 import { AccessChart } from '../charts/access';
+import { CertificatesChart } from '../charts/certificates';
 import { GrafanaChart } from '../charts/grafana';
 import { LokiChart } from '../charts/loki';
 import { NamespaceChart } from '../charts/namespace';
@@ -29,7 +30,8 @@ export function buildCharts(env: Environment): StackChart[] {
   const grafana = new GrafanaChart(app, 'grafana', { env, tempo, loki });
   const networkPolicies = new NetworkPoliciesChart(app, 'network-policies', { env, tempo, loki, promtail, grafana, collector });
   const access = new AccessChart(app, 'access', { env });
-  return [namespace, access, tempo, collector, loki, promtail, grafana, networkPolicies];
+  const certificates = new CertificatesChart(app, 'certificates', { env, servers: [tempo.service, loki.service], clientNamespaces: [promtail.targetNamespace] });
+  return [namespace, access, certificates, tempo, collector, loki, promtail, grafana, networkPolicies];
 }
 
 export function renderChart(chart: Chart): string {

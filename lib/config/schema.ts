@@ -12,6 +12,7 @@ import { grafanaSchema } from './grafana';
 import { samplingSchema } from './sampling';
 import { collectorSchema } from './collector';
 import { gitopsSchema } from './gitops';
+import { tlsSchema } from './tls';
 import { namespaceOfServiceUrl, securitySchema } from './security';
 
 export const configSchema = z
@@ -41,6 +42,7 @@ export const configSchema = z
     sampling: samplingSchema,
     collector: collectorSchema,
     security: securitySchema,
+    tls: tlsSchema,
     gitops: gitopsSchema,
   })
   .superRefine((c, ctx) => {

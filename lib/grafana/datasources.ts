@@ -20,9 +20,13 @@ export interface DatasourceInputs {
   readonly lokiTenantId?: string;
   /** Service graphs and span metrics exist only when Tempo's metrics-generator writes them. */
   readonly spanMetrics: boolean;
+  /** CA file that signs Tempo's and Loki's certificates, when they serve TLS. */
+  readonly caFile?: string;
 }
 
 export function datasources(inputs: DatasourceInputs): Record<string, unknown> {
+  // Grafana reads the CA from the mounted file through provisioning's $__file{} expansion.
+  const verify = inputs.caFile ? { jsonData: { tlsAuthWithCACert: true }, secureJsonData: { tlsCACert: `$__file{${inputs.caFile}}` } } : { jsonData: {} };
   const tenant = inputs.lokiTenantId
     ? {
         // A tenant id is a routing header, not a credential; secureJsonData is simply where Grafana reads header values.
@@ -57,7 +61,9 @@ export function datasources(inputs: DatasourceInputs): Record<string, unknown> {
         url: inputs.tempoUrl,
         isDefault: false,
         editable: false,
+        ...(verify.secureJsonData ? { secureJsonData: verify.secureJsonData } : {}),
         jsonData: {
+          ...verify.jsonData,
           // Trace → logs: the lines of the trace's service around the span, filtered by the trace id.
           tracesToLogsV2: {
             datasourceUid: DATASOURCE_UID.loki,
@@ -101,8 +107,9 @@ export function datasources(inputs: DatasourceInputs): Record<string, unknown> {
             { name: 'TraceID', matcherType: 'regex', matcherRegex: TRACE_ID_REGEX, datasourceUid: DATASOURCE_UID.tempo, url: grafanaVar('__value.raw'), urlDisplayLabel: 'View trace' },
           ],
           ...tenant.jsonData,
+          ...verify.jsonData,
         },
-        ...(tenant.secureJsonData ? { secureJsonData: tenant.secureJsonData } : {}),
+        ...(tenant.secureJsonData || verify.secureJsonData ? { secureJsonData: { ...tenant.secureJsonData, ...verify.secureJsonData } } : {}),
       },
     ],
   };

@@ -20,6 +20,8 @@ export interface HttpProbe {
   readonly periodSeconds?: number;
   readonly failureThreshold?: number;
   readonly timeoutSeconds?: number;
+  /** HTTPS when the port serves TLS (the kubelet does not verify the certificate). */
+  readonly scheme?: 'HTTP' | 'HTTPS';
 }
 
 export interface HardenedContainerProps {
@@ -40,7 +42,7 @@ export interface HardenedContainerProps {
 
 function probe(p: HttpProbe): k8s.Probe {
   return {
-    httpGet: { path: p.path, port: k8s.IntOrString.fromString(p.port) },
+    httpGet: { path: p.path, port: k8s.IntOrString.fromString(p.port), ...(p.scheme === 'HTTPS' ? { scheme: 'HTTPS' } : {}) },
     initialDelaySeconds: p.initialDelaySeconds ?? 10,
     periodSeconds: p.periodSeconds ?? 10,
     timeoutSeconds: p.timeoutSeconds ?? 5,

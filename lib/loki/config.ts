@@ -3,6 +3,8 @@
  * Every key here is in Loki 3.7.6's configuration reference (docs/sources/shared/configuration.md); the
  * seed's removed keys (`shared_store`, `enforce_metric_name`, `max_look_back_period`, `table_manager`) are not.
  */
+import { TlsConfig } from '../config/tls';
+import { serverTls } from '../k8s/tls';
 import { LokiConfig, LokiSchemaPeriod } from '../config/loki';
 import { LokiTiers } from './tiers';
 
@@ -31,7 +33,7 @@ interface ShipperDirs {
 
 export interface LokiYaml {
   auth_enabled: boolean;
-  server: { http_listen_port: number; grpc_listen_port: number; log_level: string };
+  server: { http_listen_port: number; grpc_listen_port: number; log_level: string; http_tls_config?: { cert_file: string; key_file: string } };
   common: {
     path_prefix: string;
     replication_factor: number;
@@ -79,12 +81,12 @@ export function structuredMetadataAllowed(periods: readonly LokiSchemaPeriod[]):
   return periods.every((p) => p.store === 'tsdb' && p.schema === 'v13');
 }
 
-export function lokiConfig(loki: LokiConfig, tiers: LokiTiers): LokiYaml {
+export function lokiConfig(loki: LokiConfig, tiers: LokiTiers, tls: TlsConfig): LokiYaml {
   const objectStore = loki.backend;
   const hasBoltdb = loki.schemaPeriods.some((p) => p.store === 'boltdb-shipper');
   return {
     auth_enabled: loki.authEnabled,
-    server: { http_listen_port: loki.ports.http, grpc_listen_port: loki.ports.grpc, log_level: 'info' },
+    server: { http_listen_port: loki.ports.http, grpc_listen_port: loki.ports.grpc, log_level: 'info', ...serverTls(tls) },
     common: {
       path_prefix: LOKI_DATA_DIR,
       // One monolithic replica: without this, common.replication_factor (default 3) is copied into the

@@ -74,7 +74,7 @@ export function gatewayConfig(collector: CollectorConfig, samplerHost: string): 
 }
 
 /** Sampling tier: buffers each trace for `decisionWait`, applies the policies, exports kept traces to Tempo. */
-export function samplerConfig(collector: CollectorConfig, sampling: SamplingConfig, tempoOtlpGrpc: string): Record<string, unknown> {
+export function samplerConfig(collector: CollectorConfig, sampling: SamplingConfig, tempoOtlpGrpc: string, tempoCaFile?: string): Record<string, unknown> {
   const c = common(collector);
   return {
     extensions: c.extensions,
@@ -89,7 +89,8 @@ export function samplerConfig(collector: CollectorConfig, sampling: SamplingConf
       // After sampling, as the batch processor's README asks.
       batch: { timeout: '200ms', send_batch_size: 8192 },
     },
-    exporters: { otlp_grpc: { endpoint: tempoOtlpGrpc, tls: { insecure: true } } },
+    // Verify Tempo's certificate when it serves TLS; plaintext (insecure) otherwise.
+    exporters: { otlp_grpc: { endpoint: tempoOtlpGrpc, tls: tempoCaFile ? { ca_file: tempoCaFile } : { insecure: true } } },
     service: {
       extensions: ['health_check'],
       pipelines: { traces: { receivers: ['otlp'], processors: ['memory_limiter', 'tail_sampling', 'batch'], exporters: ['otlp_grpc'] } },

@@ -36,7 +36,7 @@ export interface ScrapeConfig {
 export interface PromtailYaml {
   server: { http_listen_port: number; grpc_listen_port: number; log_level: string };
   positions: { filename: string };
-  clients: { url: string; tenant_id?: string }[];
+  clients: { url: string; tenant_id?: string; tls_config?: { ca_file: string } }[];
   scrape_configs: ScrapeConfig[];
 }
 
@@ -48,6 +48,8 @@ export interface PromtailConfigProps {
   readonly tenantId?: string;
   /** Whether Loki accepts structured metadata (LokiChart.structuredMetadata); it rejects pushes carrying it otherwise. */
   readonly structuredMetadata: boolean;
+  /** CA that signs Loki's certificate, when Loki serves TLS. */
+  readonly caFile?: string;
 }
 
 const meta = (name: string) => `__meta_kubernetes_pod_${name}`;
@@ -104,7 +106,7 @@ export function promtailConfig(props: PromtailConfigProps): PromtailYaml {
     // gRPC 0: Promtail serves nothing over gRPC; 0 picks a free port instead of clashing with anything.
     server: { http_listen_port: props.httpPort, grpc_listen_port: 0, log_level: 'info' },
     positions: { filename: `${POSITIONS_DIR}/positions.yaml` },
-    clients: [{ url: props.pushUrl, ...(props.tenantId ? { tenant_id: props.tenantId } : {}) }],
+    clients: [{ url: props.pushUrl, ...(props.tenantId ? { tenant_id: props.tenantId } : {}), ...(props.caFile ? { tls_config: { ca_file: props.caFile } } : {}) }],
     scrape_configs: [
       {
         job_name: 'kubernetes-pods',

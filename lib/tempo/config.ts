@@ -13,6 +13,8 @@
  * seed's "enable gzip" has nothing to set and nothing is rendered for it.
  */
 import { TempoConfig } from '../config/tempo';
+import { TlsConfig } from '../config/tls';
+import { serverTls, TLS_FILES } from '../k8s/tls';
 
 /** Root of everything Tempo writes locally; the StatefulSet mounts its PVC here. */
 export const TEMPO_DATA_DIR = '/var/tempo';
@@ -22,11 +24,14 @@ export interface TempoConfigInputs {
   readonly major: 2 | 3;
   /** Prometheus remote-write URL for the metrics-generator. */
   readonly remoteWriteUrl: string;
+  readonly tls: TlsConfig;
 }
 
-export function tempoConfig({ tempo, major, remoteWriteUrl }: TempoConfigInputs): Record<string, unknown> {
+export function tempoConfig({ tempo, major, remoteWriteUrl, tls }: TempoConfigInputs): Record<string, unknown> {
   const dir = (sub: string) => `${TEMPO_DATA_DIR}/${sub}`;
   const { ingestion, retention } = tempo;
+  // OpenTelemetry receiver TLS settings (configtls.ServerConfig).
+  const receiverTls = tls.enabled ? { tls: { cert_file: TLS_FILES.cert, key_file: TLS_FILES.key } } : {};
 
   const storage = {
     trace: {
@@ -66,14 +71,14 @@ export function tempoConfig({ tempo, major, remoteWriteUrl }: TempoConfigInputs)
 
   return {
     stream_over_http_enabled: true,
-    server: { http_listen_port: tempo.ports.http, grpc_listen_port: tempo.ports.grpc },
+    server: { http_listen_port: tempo.ports.http, grpc_listen_port: tempo.ports.grpc, ...serverTls(tls) },
     distributor: {
       receivers: {
         otlp: {
           protocols: {
             // Receivers bind to localhost unless told otherwise.
-            grpc: { endpoint: `0.0.0.0:${tempo.ports.otlpGrpc}` },
-            http: { endpoint: `0.0.0.0:${tempo.ports.otlpHttp}` },
+            grpc: { endpoint: `0.0.0.0:${tempo.ports.otlpGrpc}`, ...receiverTls },
+            http: { endpoint: `0.0.0.0:${tempo.ports.otlpHttp}`, ...receiverTls },
           },
         },
       },

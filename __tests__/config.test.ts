@@ -1,21 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { ConfigError, loadConfig } from '../lib/config/load';
+import { loadConfig } from '../lib/config/load';
 import { durationMs } from '../lib/config/primitives';
-import { env, envFrom, tempDir } from './helpers';
+import { env, envFrom, tempDir, problems } from './helpers';
 
-/** The problem lines loadConfig reports for a config given as YAML text. */
-function problems(yaml: string, name = 'production'): string[] {
-  const file = path.join(tempDir(), `${name}.yaml`);
-  writeFileSync(file, yaml);
-  try {
-    loadConfig(file);
-  } catch (e) {
-    if (e instanceof ConfigError) return e.problems.map((p) => p.replace(`${file}: `, ''));
-    throw e;
-  }
-  return [];
-}
 
 const S3 = 'tempo: {backend: filesystem}\nloki: {backend: filesystem}\n';
 

@@ -4,7 +4,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { load, loadAll } from 'js-yaml';
-import { loadConfig } from '../lib/config/load';
+import { ConfigError, loadConfig } from '../lib/config/load';
 import { Environment } from '../lib/config/schema';
 import { renderEnvironment } from '../lib/stack';
 
@@ -66,3 +66,16 @@ export function tempDir(prefix = 'stack-'): string {
   return mkdtempSync(path.join(tmpdir(), prefix));
 }
 
+
+/** The problem lines loadConfig reports for a config given as YAML text, without the file name prefix. */
+export function problems(yaml: string, name = 'production'): string[] {
+  const file = path.join(tempDir(), `${name}.yaml`);
+  writeFileSync(file, yaml);
+  try {
+    loadConfig(file);
+  } catch (e) {
+    if (e instanceof ConfigError) return e.problems.map((p) => p.replace(`${file}: `, ''));
+    throw e;
+  }
+  return [];
+}

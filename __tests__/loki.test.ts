@@ -1,22 +1,8 @@
-import * as path from 'node:path';
-import { writeFileSync } from 'node:fs';
 import { LokiChart } from '../charts/loki';
-import { ConfigError, loadConfig } from '../lib/config/load';
 import { buildCharts } from '../lib/stack';
 import { checksum } from '../lib/serialize';
-import { configMapYaml, ENVIRONMENTS, env, envFrom, findObject, objects, tempDir } from './helpers';
+import { configMapYaml, ENVIRONMENTS, env, envFrom, findObject, objects, problems } from './helpers';
 
-function problems(yaml: string): string[] {
-  const file = path.join(tempDir(), 'production.yaml');
-  writeFileSync(file, yaml);
-  try {
-    loadConfig(file);
-  } catch (e) {
-    if (e instanceof ConfigError) return e.problems.map((p) => p.replace(`${file}: `, ''));
-    throw e;
-  }
-  return [];
-}
 
 /** A minimal valid file plus the given `loki:` flow mapping. */
 const withLoki = (loki: string) => `tempo: {backend: filesystem}\nloki: ${loki}\n`;

@@ -1,8 +1,5 @@
-import * as path from 'node:path';
-import { writeFileSync } from 'node:fs';
-import { ConfigError, loadConfig } from '../lib/config/load';
 import { LOG_FIELDS } from '../lib/log-format';
-import { configMapYaml, ENVIRONMENTS, env, envFrom, findObject, K8sObject, objects, tempDir } from './helpers';
+import { configMapYaml, ENVIRONMENTS, env, envFrom, findObject, K8sObject, objects, problems } from './helpers';
 import { relabel, runPipeline } from './support/promtail-pipeline';
 
 const AGENT_NS = 'observability-agent';
@@ -39,17 +36,6 @@ function promtail(objs: K8sObject[]) {
   return configMapYaml(objs, 'promtail', 'promtail.yaml');
 }
 
-function problems(yaml: string): string[] {
-  const file = path.join(tempDir(), 'production.yaml');
-  writeFileSync(file, yaml);
-  try {
-    loadConfig(file);
-  } catch (e) {
-    if (e instanceof ConfigError) return e.problems.map((p) => p.replace(`${file}: `, ''));
-    throw e;
-  }
-  return [];
-}
 
 const FS = { tempo: { backend: 'filesystem' }, loki: { backend: 'filesystem' } };
 

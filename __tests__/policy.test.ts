@@ -20,7 +20,7 @@ describe.each(ENVIRONMENTS)('%s policy', (name) => {
   test('every object has the standard labels and an explicit name', () => {
     for (const o of all) {
       const l = o.metadata.labels ?? {};
-      for (const key of ['name', 'instance', 'component', 'part-of', 'managed-by']) expect(`${id(o)} ${key}=${l[`app.kubernetes.io/${key}`] ?? ''}`).not.toMatch(/=$/);
+      for (const key of ['name', 'instance', 'component', 'part-of', 'managed-by', 'version']) expect(`${id(o)} ${key}=${l[`app.kubernetes.io/${key}`] ?? ''}`).not.toMatch(/=$/);
       expect(o.metadata.name).toMatch(/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/);
     }
   });

@@ -5,9 +5,16 @@
  */
 import { Environment } from './config/schema';
 import { toYaml } from './serialize';
+import { version as PROJECT_VERSION } from '../package.json';
 
 export const BOOTSTRAP_DIR = 'bootstrap';
-const LABELS = { 'app.kubernetes.io/part-of': 'grafana-stack', 'app.kubernetes.io/managed-by': 'cdk8s', 'app.kubernetes.io/component': 'gitops' };
+const LABELS = {
+  'app.kubernetes.io/name': 'grafana-stack',
+  'app.kubernetes.io/component': 'gitops',
+  'app.kubernetes.io/part-of': 'grafana-stack',
+  'app.kubernetes.io/managed-by': 'cdk8s',
+  'app.kubernetes.io/version': PROJECT_VERSION,
+};
 
 /** https://argo-cd.readthedocs.io/en/stable/user-guide/sync-waves/ */
 const SYNC_WAVES: Record<string, string> = {

@@ -5,6 +5,7 @@
 import { Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import { Environment, StackConfig } from '../config/schema';
+import { version as PROJECT_VERSION } from '../../package.json';
 
 export const PART_OF = 'grafana-stack';
 export const MANAGED_BY = 'cdk8s';
@@ -16,7 +17,7 @@ export interface StackChartProps {
   readonly name: string;
   /** `app.kubernetes.io/component`, e.g. `tracing`. */
   readonly component: string;
-  /** `app.kubernetes.io/version`, usually the image tag. */
+  /** `app.kubernetes.io/version`: the image tag; objects with no image of their own carry this project's version. */
   readonly version?: string;
 }
 
@@ -38,7 +39,7 @@ export class StackChart extends Chart {
       'app.kubernetes.io/component': props.component,
       'app.kubernetes.io/part-of': PART_OF,
       'app.kubernetes.io/managed-by': MANAGED_BY,
-      ...(props.version ? { 'app.kubernetes.io/version': props.version } : {}),
+      'app.kubernetes.io/version': props.version ?? PROJECT_VERSION,
     };
     super(scope, id, { labels: commonLabels, disableResourceNameHashes: true });
     this.env = props.env;

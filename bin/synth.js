@@ -10,7 +10,7 @@ const root = path.resolve(__dirname, '..');
 const cacheDir = path.join(root, 'node_modules', '.cache', 'synth');
 const outfile = path.join(cacheDir, 'main.js');
 const stampFile = path.join(cacheDir, 'stamp');
-const SOURCES = ['bin/synth.js', 'main.ts', 'charts', 'lib', 'imports', 'tools', 'package-lock.json'];
+const SOURCES = ['bin/synth.js', 'main.ts', 'charts', 'lib', 'imports', 'tools', 'package.json', 'package-lock.json'];
 
 function stamp() {
   const parts = [];

@@ -221,24 +221,24 @@ describe('loki config errors', () => {
   test('fails when schema periods are not in ascending order', () => {
     expect(
       problems(withLoki('{backend: filesystem, schemaPeriods: [{from: "2025-01-01", store: boltdb-shipper, schema: v11}, {from: "2024-01-01"}]}')),
-    ).toContain('loki.schemaPeriods.1.from: expected a date after the previous period\'s "2025-01-01" (periods in ascending order), got "2024-01-01"');
+    ).toContain('loki.schemaPeriods[1].from: expected a date after the previous period\'s "2025-01-01" (periods in ascending order), got "2024-01-01"');
   });
 
   test('fails when the last schema period is not tsdb + v13', () => {
     expect(problems(withLoki('{backend: filesystem, schemaPeriods: [{from: "2024-01-01", store: boltdb-shipper, schema: v11}]}'))).toContain(
-      'loki.schemaPeriods.0: expected the last period to be store tsdb with schema v13 (Loki 3 needs it), got store boltdb-shipper with schema v11',
+      'loki.schemaPeriods[0]: expected the last period to be store tsdb with schema v13 (Loki 3 needs it), got store boltdb-shipper with schema v11',
     );
   });
 
   test('fails when a period date is not a calendar date', () => {
     expect(problems(withLoki('{backend: filesystem, schemaPeriods: [{from: "2024-02-30"}]}'))).toContain(
-      'loki.schemaPeriods.0.from: expected a date like "2024-01-01" (YYYY-MM-DD), got "2024-02-30"',
+      'loki.schemaPeriods[0].from: expected a date like "2024-01-01" (YYYY-MM-DD), got "2024-02-30"',
     );
   });
 
   test('fails when the schema is a store Loki 3 no longer reads', () => {
     expect(problems(withLoki('{backend: filesystem, schemaPeriods: [{from: "2024-01-01", store: aws}]}'))[0]).toMatch(
-      /^loki\.schemaPeriods\.0\.store: .*"tsdb".*"boltdb-shipper"/,
+      /^loki\.schemaPeriods\[0\]\.store: .*"tsdb".*"boltdb-shipper"/,
     );
   });
 

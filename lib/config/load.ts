@@ -55,11 +55,16 @@ export function loadConfig(file: string): Environment {
   return { name, config: result.data };
 }
 
+/** `security.teams[0].role`: list positions in brackets, as editors and the README write them. */
+function keyPath(p: PropertyKey[]): string {
+  return p.map((seg, i) => (typeof seg === 'number' ? `[${seg}]` : `${i ? '.' : ''}${String(seg)}`)).join('');
+}
+
 function describeIssue(file: string, issue: z.core.$ZodIssue): string[] {
-  const at = (p: PropertyKey[]) => (p.length ? p.map(String).join('.') : '(top level)');
+  const at = (p: PropertyKey[]) => (p.length ? keyPath(p) : '(top level)');
   if (issue.code === 'unrecognized_keys') {
     return issue.keys.map((key) => {
-      const keyPath = [...issue.path, key].map(String).join('.');
+      const keyPath = at([...issue.path, key]);
       const known = knownKeys(issue.path);
       if (PLAINTEXT_SECRETS[keyPath] || SECRET_LIKE.test(key)) {
         const instead = PLAINTEXT_SECRETS[keyPath] ?? 'a reference to an existing Kubernetes Secret';
@@ -80,7 +85,15 @@ function describeIssue(file: string, issue: z.core.$ZodIssue): string[] {
     return [`${file}: ${at(issue.path)}: expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${JSON.stringify(issue.input)}`];
   }
   if (issue.code === 'invalid_type') {
+    // Our own messages already say what was got and what is expected; zod's defaults do not.
+    if (!issue.message.startsWith('Invalid input')) return [`${file}: ${at(issue.path)}: ${issue.message}`];
     return [`${file}: ${at(issue.path)}: expected ${issue.expected}, got ${JSON.stringify(issue.input)}`];
+  }
+  if ((issue.code === 'too_small' || issue.code === 'too_big') && issue.message.startsWith('Too ')) {
+    const bound = issue.code === 'too_small' ? issue.minimum : issue.maximum;
+    const op = issue.code === 'too_small' ? (issue.inclusive ? '>=' : '>') : issue.inclusive ? '<=' : '<';
+    const what = issue.origin === 'string' ? 'a length' : issue.origin === 'array' ? 'a list length' : 'a number';
+    return [`${file}: ${at(issue.path)}: expected ${what} ${op} ${String(bound)}, got ${JSON.stringify(issue.input)}`];
   }
   return [`${file}: ${at(issue.path)}: ${issue.message}`];
 }

@@ -123,6 +123,14 @@ describe('config errors', () => {
     expect(problems(S3, 'Prod_1')).toEqual(['the file name gives the environment name "Prod_1", expected a DNS label (lowercase letters, digits, "-")']);
   });
 
+  test('fails with readable bounds, list positions in brackets and our own type messages', () => {
+    expect(problems(`${S3}collector: {sampler: {numTraces: -1}}\nsecurity: {teams: [{group: sre, role: admin}]}\ngrafana: {ports: {http: "3000"}}`)).toEqual([
+      'grafana.ports.http: expected a port number 1-65535, got "3000"',
+      'collector.sampler.numTraces: expected a number > 0, got -1',
+      'security.teams[0].role: expected one of "view", "edit", got "admin"',
+    ]);
+  });
+
   test('reports every problem at once', () => {
     expect(problems(`${S3}namespace: X\nsampling: {defaultRate: 2, slowRequestThreshold: soon}`)).toHaveLength(3);
   });

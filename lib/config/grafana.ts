@@ -13,7 +13,7 @@ const hostname = z
 const exposure = z.discriminatedUnion(
   'type',
   [
-    z.strictObject({ type: z.literal('none') }),
+    z.strictObject({ type: z.literal('none').describe('none: port-forward only; ingress: an Ingress; httproute: a Gateway API HTTPRoute') }),
     z.strictObject({
       type: z.literal('ingress'),
       host: hostname.describe('public host name; root_url is derived from it'),
@@ -23,7 +23,13 @@ const exposure = z.discriminatedUnion(
     z.strictObject({
       type: z.literal('httproute'),
       host: hostname.describe('public host name; root_url is derived from it'),
-      gateway: z.strictObject({ name: dnsLabel, namespace: dnsLabel, sectionName: z.string().min(1).optional() }).describe('parent Gateway'),
+      gateway: z
+        .strictObject({
+          name: dnsLabel.describe('Gateway name'),
+          namespace: dnsLabel.describe('Gateway namespace (also allowed through the NetworkPolicy to reach Grafana)'),
+          sectionName: z.string().min(1).optional().describe('listener of that Gateway'),
+        })
+        .describe('parent Gateway'),
       tls: z.boolean().default(true).describe('the Gateway listener terminates TLS (root_url https, secure cookies)'),
     }),
   ],
@@ -40,7 +46,7 @@ const oauthCommon = {
 const oauth = z.discriminatedUnion(
   'provider',
   [
-    z.strictObject({ provider: z.literal('github'), ...oauthCommon, allowedOrganizations: z.array(z.string().min(1)).default([]).describe('GitHub organizations allowed to log in') }),
+    z.strictObject({ provider: z.literal('github').describe('identity provider: Grafana [auth.github], [auth.google], [auth.azuread] or [auth.generic_oauth]'), ...oauthCommon, allowedOrganizations: z.array(z.string().min(1)).default([]).describe('GitHub organizations allowed to log in') }),
     z.strictObject({ provider: z.literal('google'), ...oauthCommon }),
     z.strictObject({ provider: z.literal('azuread'), ...oauthCommon, tenantId: z.string().regex(/^[0-9a-f-]{36}$/, { error: (i) => `expected an Azure AD tenant id (a GUID), got ${JSON.stringify(i.input)}` }).describe('Azure AD tenant (directory) id') }),
     z.strictObject({

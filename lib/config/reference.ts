@@ -35,32 +35,66 @@ export function jsonSchemaText(): string {
   return `${JSON.stringify({ title: 'Grafana stack environment', ...jsonSchema() }, null, 2)}\n`;
 }
 
+/** The property whose constant value tells the alternatives of a union apart (`type`, `provider`). */
+function discriminator(alts: JsonSchema[]): string | undefined {
+  const first = alts[0]?.properties ?? {};
+  return Object.keys(first).find((k) => alts.every((a) => a.properties?.[k]?.const !== undefined));
+}
+
 function typeOf(s: JsonSchema): string {
   if (s.enum) return s.enum.map((v) => JSON.stringify(v)).join(' \\| ');
   if (s.const !== undefined) return JSON.stringify(s.const);
   const alts = s.anyOf ?? s.oneOf;
-  if (alts) return alts.map(typeOf).join(' or ');
+  if (alts) {
+    const tag = discriminator(alts);
+    return tag ? `object, by \`${tag}\`` : alts.map(typeOf).join(' or ');
+  }
   if (s.type === 'array') return `list of ${s.items ? typeOf(s.items) : 'values'}`;
   if (s.type === 'object' && s.properties) return `{ ${Object.keys(s.properties).join(', ')} }`;
   return Array.isArray(s.type) ? s.type.join(' \\| ') : (s.type ?? 'any');
 }
 
-function rows(s: JsonSchema, prefix: string, out: string[]): void {
+interface Row {
+  key: string;
+  types: string[];
+  def: string;
+  meaning: string;
+  /** Alternatives of a union this key belongs to (e.g. `type: ingress`), out of `of`. */
+  when: string[];
+  of: number;
+}
+
+function rows(s: JsonSchema, prefix: string, out: Map<string, Row>, when?: string, of = 0): void {
   for (const [key, child] of Object.entries(s.properties ?? {})) {
     if (key === '$schema') continue;
     const keyPath = prefix ? `${prefix}.${key}` : key;
     const leaf = !child.properties;
     const def = child.default === undefined ? '' : leaf || Object.keys(child.default as object).length ? `\`${JSON.stringify(child.default)}\`` : '';
-    if (leaf || child.description) out.push(`| \`${keyPath}\` | ${typeOf(child)} | ${leaf ? def : ''} | ${(child.description ?? '').replace(/\|/g, '\\|')} |`);
-    if (child.properties) rows(child, keyPath, out);
-    for (const alt of child.anyOf ?? child.oneOf ?? []) if (alt.properties) rows(alt, keyPath, out);
+    if (leaf || child.description) {
+      const row = out.get(keyPath) ?? { key: keyPath, types: [], def: leaf ? def : '', meaning: child.description ?? '', when: [], of };
+      const type = typeOf(child);
+      if (!row.types.includes(type)) row.types.push(type);
+      if (when && !row.when.includes(when)) row.when.push(when);
+      if (!row.meaning && child.description) row.meaning = child.description;
+      out.set(keyPath, row);
+    }
+    if (child.properties) rows(child, keyPath, out, when, of);
+    const alts = child.anyOf ?? child.oneOf ?? [];
+    const tag = discriminator(alts);
+    for (const alt of alts) if (alt.properties) rows(alt, keyPath, out, tag ? `${tag}: ${alt.properties[tag].const}` : undefined, alts.length);
   }
 }
 
 export function referenceTable(): string {
-  const out = ['| key | type | default | meaning |', '| --- | --- | --- | --- |'];
+  const out = new Map<string, Row>();
   rows(jsonSchema(), '', out);
-  return out.join('\n');
+  const lines = ['| key | type | default | meaning |', '| --- | --- | --- | --- |'];
+  for (const r of out.values()) {
+    const scope = r.when.length && r.when.length < r.of ? ` (with ${r.when.join(' or ')})` : '';
+    const meaning = `${r.meaning}${scope}`.replace(/\|/g, '\\|');
+    lines.push(`| \`${r.key}\` | ${r.types.join(' \\| ')} | ${r.def} | ${meaning} |`);
+  }
+  return lines.join('\n');
 }
 
 export function readmeWithReference(readme: string): string {

@@ -67,6 +67,7 @@ describe.each(ENVIRONMENTS)('%s network policies', (name) => {
     expect(allowed(sampler, tempo, port('tempo', 'otlp-grpc'))).toBe(true);
     expect(allowed(prometheus, tempo, port('tempo', 'http'))).toBe(true);
     expect(allowed(prometheus, sampler, port('otel-sampler', 'metrics'))).toBe(true);
+    expect(allowed(prometheus, grafana, port('grafana', 'http'))).toBe(true);
   });
 
   test('object storage egress exists only where S3 is used', () => {

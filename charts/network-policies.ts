@@ -77,10 +77,13 @@ export class NetworkPoliciesChart extends StackChart {
     });
     const exposure = config.grafana.exposure;
     this.policy('grafana', stackNs, grafana.service.selector, {
-      ingress:
-        exposure.type === 'none'
+      ingress: [
+        // Grafana serves its own /metrics on the HTTP port.
+        { from: [prometheus], ports: ports(grafana.service, 'http') },
+        ...(exposure.type === 'none'
           ? []
-          : [{ from: [inNamespace(exposure.type === 'ingress' ? config.security.ingressNamespace : exposure.gateway.namespace)], ports: ports(grafana.service, 'http') }],
+          : [{ from: [inNamespace(exposure.type === 'ingress' ? config.security.ingressNamespace : exposure.gateway.namespace)], ports: ports(grafana.service, 'http') }]),
+      ],
       egress: [
         { to: [peer(tempo.service)], ports: ports(tempo.service, 'http') },
         { to: [peer(loki.service)], ports: ports(loki.service, 'http') },

@@ -62,6 +62,11 @@ const meta = (name: string) => `__meta_kubernetes_pod_${name}`;
  * `namespace="..."` to tell environments apart. (loki-stack's `namespace/app` job would not match it.)
  */
 export function podRelabelRules(): RelabelRule[] {
+  return [...streamLabelRules(), podLogPathRule()];
+}
+
+/** The stream labels alone (namespace, pod, container, app, job), shared with Alloy's discovery.relabel. */
+export function streamLabelRules(): RelabelRule[] {
   return [
     {
       source_labels: [meta('label_app_kubernetes_io_name'), meta('label_app'), meta('container_name')],
@@ -73,15 +78,20 @@ export function podRelabelRules(): RelabelRule[] {
     { source_labels: ['__meta_kubernetes_namespace'], target_label: 'namespace' },
     { source_labels: [meta('name')], target_label: 'pod' },
     { source_labels: [meta('container_name')], target_label: 'container' },
-    // The kubelet's file for this container: /var/log/pods/*<uid>/<container>/*.log
-    // (production/ksonnet/promtail/scrape_config.libsonnet in grafana/loki).
-    {
-      source_labels: [meta('uid'), meta('container_name')],
-      separator: '/',
-      replacement: `${POD_LOGS_DIR}/*$1/*.log`,
-      target_label: '__path__',
-    },
   ];
+}
+
+/**
+ * The kubelet's file for this container: /var/log/pods/*<uid>/<container>/*.log, a glob
+ * (production/ksonnet/promtail/scrape_config.libsonnet in grafana/loki). Shared with Alloy's file mode.
+ */
+export function podLogPathRule(): RelabelRule {
+  return {
+    source_labels: [meta('uid'), meta('container_name')],
+    separator: '/',
+    replacement: `${POD_LOGS_DIR}/*$1/*.log`,
+    target_label: '__path__',
+  };
 }
 
 /**

@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { ENVIRONMENTS, env, envFrom, K8sObject, objects, ROOT, tempDir } from './helpers';
+import { ALLOY_SOURCES, alloyEnv } from './support/agents';
 
 const RELEASES = { '1.27': 'kubernetes-models-1-27', '1.34': 'kubernetes-models' } as const;
 const BUILT_IN = /^(v1|(apps|batch|policy|autoscaling|networking\.k8s\.io|rbac\.authorization\.k8s\.io|storage\.k8s\.io|scheduling\.k8s\.io|coordination\.k8s\.io|discovery\.k8s\.io)\/v\w+)$/;
@@ -28,6 +29,13 @@ describe.each(Object.entries(RELEASES))('Kubernetes %s schemas', (_release, pkg)
     const objs = objects(env(name));
     // Anything not checked here must be a known custom resource, not a built-in kind the pattern missed.
     for (const o of objs.filter((x) => !BUILT_IN.test(x.apiVersion))) expect(o.apiVersion).toMatch(CUSTOM_RESOURCES);
+    expect(validate(pkg, builtIn(objs))).toEqual([]);
+  });
+
+  test('production with logAgent alloy is valid in both sources, with no unknown field', () => {
+    // One validator process for both variants: each spawn costs more than the validation.
+    const objs = ALLOY_SOURCES.flatMap((source) => objects(alloyEnv('production', source)));
+    expect(objs.filter((o) => o.kind === 'DaemonSet' && o.metadata.name === 'alloy')).toHaveLength(2);
     expect(validate(pkg, builtIn(objs))).toEqual([]);
   });
 

@@ -4,6 +4,7 @@
  * egress; policies only add) and checks the flows the stack needs, and a few it must not allow.
  */
 import { ENVIRONMENTS, env, findObject, K8sObject, objects } from './helpers';
+import { ALLOY_SOURCES, alloyEnv } from './support/agents';
 
 interface Endpoint {
   namespace: string;
@@ -84,5 +85,37 @@ describe.each(ENVIRONMENTS)('%s network policies', (name) => {
     expect(allowed(gateway, tempo, port('tempo', 'otlp-grpc'))).toBe(false);
     expect(allowed(unlabelled, grafana, port('grafana', 'http'))).toBe(false);
     expect(allowed(sampler, s3, 443)).toBe(false);
+  });
+});
+
+describe.each(ALLOY_SOURCES)('production network policies with Alloy reading %s', (source) => {
+  const all = objects(alloyEnv('production', source));
+  const policies = all.filter((o) => o.kind === 'NetworkPolicy');
+  const pod = (kind: string, n: string): Endpoint => {
+    const w = findObject(all, kind, n);
+    return { namespace: w.metadata.namespace!, labels: w.spec.template.metadata.labels };
+  };
+  const port = (svc: string, p: string) => findObject(all, 'Service', svc).spec.ports.find((x: any) => x.name === p).port;
+  const allowed = (from: Endpoint, to: Endpoint, p: number) => side(policies, from, to, p, 'Egress') && side(policies, to, from, p, 'Ingress');
+  const alloy = pod('DaemonSet', 'alloy');
+  const prometheus: Endpoint = { namespace: 'monitoring', labels: { 'app.kubernetes.io/name': 'prometheus' } };
+  const metricsPort = findObject(all, 'DaemonSet', 'alloy').spec.template.spec.containers[0].ports.find((p: any) => p.name === 'metrics').containerPort;
+
+  test('Alloy may push to Loki, and Prometheus may scrape its metrics port', () => {
+    expect(allowed(alloy, pod('StatefulSet', 'loki'), port('loki', 'http'))).toBe(true);
+    expect(allowed(prometheus, alloy, metricsPort)).toBe(true);
+  });
+
+  test('Alloy reaches nothing else in the stack, and nothing but Prometheus reaches it', () => {
+    expect(allowed(alloy, pod('StatefulSet', 'tempo'), port('tempo', 'http'))).toBe(false);
+    expect(allowed(alloy, pod('Deployment', 'grafana'), port('grafana', 'http'))).toBe(false);
+    expect(allowed(alloy, pod('Deployment', 'otel-gateway'), port('otel-gateway', 'otlp-grpc'))).toBe(false);
+    expect(allowed(pod('Deployment', 'grafana'), alloy, metricsPort)).toBe(false);
+    expect(allowed({ namespace: alloy.namespace, labels: {} }, pod('StatefulSet', 'loki'), port('loki', 'http'))).toBe(false);
+  });
+
+  test('no policy names Promtail', () => {
+    expect(policies.map((p) => p.metadata.name)).not.toContain('promtail');
+    expect(JSON.stringify(policies)).not.toContain('"app.kubernetes.io/name":"promtail"');
   });
 });

@@ -4,16 +4,26 @@
  */
 import { load } from 'js-yaml';
 import { ENVIRONMENTS, env, K8sObject, objects } from './helpers';
+import { alloyEnv } from './support/agents';
 
 const WORKLOADS = ['Deployment', 'StatefulSet', 'DaemonSet'];
-/** The one documented exception: Promtail reads the node's log files (README, "Security"). */
-const HOST_LOG_READERS = new Set(['promtail']);
+/** The one documented exception: the log agent reads the node's log files (README, "Security"). */
+const HOST_LOG_READERS = new Set(['promtail', 'alloy']);
+/** The agents' writable host folders (read positions), one per agent namespace. */
+const AGENT_STATE = /^\/var\/lib\/(promtail|alloy)\//;
+
+/** Every shipped environment, and production switched to Alloy in both sources. */
+const CASES = [
+  ...ENVIRONMENTS.map((n) => [n, env(n)] as const),
+  ['production with Alloy reading files', alloyEnv('production', 'files')] as const,
+  ['production with Alloy reading the API', alloyEnv('production', 'api')] as const,
+];
 
 const podSpec = (o: K8sObject) => o.spec.template.spec;
 const id = (o: K8sObject) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;
 
-describe.each(ENVIRONMENTS)('%s policy', (name) => {
-  const all = objects(env(name));
+describe.each(CASES)('%s policy', (_name, e) => {
+  const all = objects(e);
   const workloads = all.filter((o) => WORKLOADS.includes(o.kind));
   const find = (kind: string, ns: string | undefined, n: string) => all.find((o) => o.kind === kind && o.metadata.name === n && (ns === undefined || o.metadata.namespace === ns));
 
@@ -32,10 +42,11 @@ describe.each(ENVIRONMENTS)('%s policy', (name) => {
     }
   });
 
-  test('pods meet Pod Security "restricted", Promtail excepted only where it must be', () => {
+  test('pods meet Pod Security "restricted", the file-reading log agent excepted only where it must be', () => {
     for (const w of workloads) {
       const spec = podSpec(w);
-      const agent = HOST_LOG_READERS.has(w.metadata.name);
+      // Excepted only while it mounts host paths: Alloy reading the API must meet "restricted" in full.
+      const agent = HOST_LOG_READERS.has(w.metadata.name) && (spec.volumes ?? []).some((v: any) => v.hostPath);
       expect(spec.hostNetwork ?? false).toBe(false);
       expect(spec.hostPID ?? false).toBe(false);
       expect(spec.hostIPC ?? false).toBe(false);
@@ -57,7 +68,7 @@ describe.each(ENVIRONMENTS)('%s policy', (name) => {
         for (const v of spec.volumes.filter((x: any) => x.hostPath)) {
           const mount = spec.containers[0].volumeMounts.find((m: any) => m.name === v.name);
           // Host paths the agent only reads are mounted read-only; only its positions folder is writable.
-          expect(`${v.name}:${mount.readOnly === true || /promtail/.test(v.hostPath.path)}`).toBe(`${v.name}:true`);
+          expect(`${v.name}:${mount.readOnly === true || AGENT_STATE.test(v.hostPath.path)}`).toBe(`${v.name}:true`);
         }
       }
     }
@@ -151,7 +162,7 @@ describe.each(ENVIRONMENTS)('%s policy', (name) => {
 
   test('every in-cluster URL in a rendered config names a Service port of this environment', () => {
     const servicePorts = new Set(all.filter((o) => o.kind === 'Service').flatMap((s) => s.spec.ports.map((p: any) => `${s.metadata.name}.${s.metadata.namespace}.svc.cluster.local:${p.port}`)));
-    const external = new URL(env(name).config.prometheus.url).host;
+    const external = new URL(e.config.prometheus.url).host;
     let seen = 0;
     for (const cm of all.filter((o) => o.kind === 'ConfigMap')) {
       for (const text of Object.values(cm.data ?? {}) as string[]) {

@@ -7,14 +7,15 @@ import { StackService } from '../lib/k8s/service';
 import { GrafanaChart } from './grafana';
 import { LokiChart } from './loki';
 import { OtelCollectorChart } from './otel-collector';
-import { PromtailChart } from './promtail';
+import { LogAgent } from './log-agent';
 import { TempoChart } from './tempo';
 
 export interface NetworkPoliciesChartProps {
   readonly env: Environment;
   readonly tempo: TempoChart;
   readonly loki: LokiChart;
-  readonly promtail: PromtailChart;
+  /** The log agent DaemonSet, Promtail or Alloy: it may push to Loki and nowhere else in the stack. */
+  readonly agent: LogAgent;
   readonly grafana: GrafanaChart;
   readonly collector: OtelCollectorChart;
 }
@@ -39,9 +40,9 @@ export class NetworkPoliciesChart extends StackChart {
   constructor(scope: Construct, id: string, props: NetworkPoliciesChartProps) {
     super(scope, id, { env: props.env, name: 'network-policies', component: 'security' });
     const { config } = props.env;
-    const { tempo, loki, grafana, collector, promtail } = props;
+    const { tempo, loki, grafana, collector, agent } = props;
     const stackNs = this.targetNamespace;
-    const agentNs = promtail.targetNamespace;
+    const agentNs = agent.targetNamespace;
     const prometheusNs = config.security.prometheusNamespace ?? namespaceOfServiceUrl(config.prometheus.url)!;
     const prometheus = inNamespace(prometheusNs);
     const prometheusPort = Number(new URL(config.prometheus.url).port || (config.prometheus.url.startsWith('https') ? 443 : 80));
@@ -70,7 +71,7 @@ export class NetworkPoliciesChart extends StackChart {
     });
     this.policy('loki', stackNs, loki.service.selector, {
       ingress: [
-        { from: [peer(grafana.service), inNamespace(agentNs, promtail.selectorLabels)], ports: ports(loki.service, 'http') },
+        { from: [peer(grafana.service), inNamespace(agentNs, agent.selectorLabels)], ports: ports(loki.service, 'http') },
         { from: [prometheus], ports: ports(loki.service, 'http') },
       ],
       egress: s3(config.loki.backend === 's3'),
@@ -106,11 +107,11 @@ export class NetworkPoliciesChart extends StackChart {
       ],
       egress: [{ to: [peer(tempo.service)], ports: ports(tempo.service, 'otlp-grpc') }],
     });
-    this.policy('promtail', agentNs, promtail.selectorLabels, {
-      ingress: [{ from: [prometheus], ports: promtail.ports.map((p) => tcp(p.port)) }],
+    this.policy(agent.appName, agentNs, agent.selectorLabels, {
+      ingress: [{ from: [prometheus], ports: agent.ports.map((p) => tcp(p.port)) }],
       egress: [
         { to: [peer(loki.service)], ports: ports(loki.service, 'http') },
-        // Pod discovery: the API server is outside any pod selector; 443 and 6443 are its usual ports.
+        // Pod discovery (and Alloy's api source): the API server is outside any pod selector; 443 and 6443 are its usual ports.
         { ports: [tcp(443), tcp(6443)] },
       ],
     });

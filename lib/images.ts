@@ -6,6 +6,7 @@ export const IMAGES = {
   tempo: 'grafana/tempo:3.0.3',
   loki: 'grafana/loki:3.7.6',
   promtail: 'grafana/promtail:3.6.15',
+  alloy: 'grafana/alloy:v1.18.1',
   grafana: 'grafana/grafana:13.2.0',
   otelCollector: 'otel/opentelemetry-collector-contrib:0.159.0',
 } as const;

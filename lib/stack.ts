@@ -4,6 +4,7 @@
  */
 import { App, Chart } from 'cdk8s';
 import { AccessChart } from '../charts/access';
+import { AlloyChart } from '../charts/alloy';
 import { CertificatesChart } from '../charts/certificates';
 import { GrafanaChart } from '../charts/grafana';
 import { LokiChart } from '../charts/loki';
@@ -26,12 +27,13 @@ export function buildCharts(env: Environment): StackChart[] {
   const tempo = new TempoChart(app, 'tempo', { env });
   const collector = new OtelCollectorChart(app, 'otel-collector', { env, tempo });
   const loki = new LokiChart(app, 'loki', { env });
-  const promtail = new PromtailChart(app, 'promtail', { env, loki });
+  // One log agent: Promtail (the design's default) or Alloy, its successor; never both.
+  const agent = env.config.logAgent === 'alloy' ? new AlloyChart(app, 'alloy', { env, loki }) : new PromtailChart(app, 'promtail', { env, loki });
   const grafana = new GrafanaChart(app, 'grafana', { env, tempo, loki });
-  const networkPolicies = new NetworkPoliciesChart(app, 'network-policies', { env, tempo, loki, promtail, grafana, collector });
+  const networkPolicies = new NetworkPoliciesChart(app, 'network-policies', { env, tempo, loki, agent, grafana, collector });
   const access = new AccessChart(app, 'access', { env });
-  const certificates = new CertificatesChart(app, 'certificates', { env, servers: [tempo.service, loki.service], clientNamespaces: [promtail.targetNamespace] });
-  return [namespace, access, certificates, tempo, collector, loki, promtail, grafana, networkPolicies];
+  const certificates = new CertificatesChart(app, 'certificates', { env, servers: [tempo.service, loki.service], clientNamespaces: [agent.targetNamespace] });
+  return [namespace, access, certificates, tempo, collector, loki, agent, grafana, networkPolicies];
 }
 
 export function renderChart(chart: Chart): string {

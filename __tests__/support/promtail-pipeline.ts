@@ -67,14 +67,14 @@ export function relabel(discovered: Record<string, string>, rules: Rule[]): Reco
 }
 
 /** JMESPath subset: a plain field or a dotted path of plain fields. */
-function jmes(doc: unknown, expression: string): unknown {
+export function jmes(doc: unknown, expression: string): unknown {
   if (!/^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*$/.test(expression)) throw new Error(`JMESPath expression ${expression} is not evaluated by this test helper`);
   let value: unknown = doc;
   for (const key of expression.split('.')) value = value && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined;
   return value;
 }
 
-const CRI = /^(?<time>\S+?) (?<stream>stdout|stderr) (?<flags>\S+?) (?<content>[\s\S]*)$/;
+export const CRI = /^(?<time>\S+?) (?<stream>stdout|stderr) (?<flags>\S+?) (?<content>[\s\S]*)$/;
 
 /**
  * Runs one CRI-formatted line from a pod's log file through the first scrape config that keeps the target.

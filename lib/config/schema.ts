@@ -8,6 +8,7 @@ import { dnsLabel, durationMs } from './primitives';
 import { tempoSchema } from './tempo';
 import { lokiSchema } from './loki';
 import { promtailSchema } from './promtail';
+import { alloySchema, logAgentSchema } from './alloy';
 import { grafanaSchema } from './grafana';
 import { samplingSchema } from './sampling';
 import { collectorSchema } from './collector';
@@ -37,7 +38,9 @@ export const configSchema = z
       .prefault({}),
     tempo: tempoSchema,
     loki: lokiSchema,
+    logAgent: logAgentSchema,
     promtail: promtailSchema,
+    alloy: alloySchema,
     grafana: grafanaSchema,
     sampling: samplingSchema,
     collector: collectorSchema,
@@ -71,8 +74,12 @@ export const configSchema = z
     distinctPorts(c.collector.ports, ['collector', 'ports']);
 
     // Promtail's namespace enforces Pod Security "privileged" (hostPath log volumes); the stack's must stay "restricted".
-    if (c.promtail.namespace === c.namespace) {
+    if (c.logAgent === 'promtail' && c.promtail.namespace === c.namespace) {
       ctx.addIssue({ code: 'custom', path: ['promtail', 'namespace'], message: `expected a namespace other than the stack's ${JSON.stringify(c.namespace)} (Promtail's needs Pod Security "privileged"), got ${JSON.stringify(c.promtail.namespace)}` });
+    }
+    // Alloy's namespace has its own Pod Security level and default-deny policy, so it is never the stack's.
+    if (c.logAgent === 'alloy' && c.alloy.namespace === c.namespace) {
+      ctx.addIssue({ code: 'custom', path: ['alloy', 'namespace'], message: `expected a namespace other than the stack's ${JSON.stringify(c.namespace)} (the agent's namespace carries its own Pod Security level and policies), got ${JSON.stringify(c.alloy.namespace)}` });
     }
 
     if (!c.security.prometheusNamespace && !namespaceOfServiceUrl(c.prometheus.url)) {

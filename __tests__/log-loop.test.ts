@@ -10,6 +10,7 @@ import { createTraceAwareLogger } from '../tools/log-trace-correlation';
 import { ENVIRONMENTS, configMapYaml, env, findObject, objects } from './helpers';
 import { inSpan, installContextManager, SPAN_CONTEXT } from './support/otel-context';
 import { runPipeline } from './support/promtail-pipeline';
+import { derivedValue } from './support/grafana-links';
 import { alloyEnv } from './support/agents';
 import { runAlloyPipeline } from './support/alloy-pipeline';
 
@@ -18,6 +19,7 @@ installContextManager();
 afterAll(() => context.disable());
 
 const SERVICE = 'ybuilt-api';
+
 
 function appLine(): string {
   const lines: string[] = [];
@@ -61,7 +63,7 @@ describe.each(ENVIRONMENTS.flatMap((n) => AGENTS.map((a) => [n, a] as const)))('
 
   test("Grafana's rendered derived field extracts the span's trace id from the stored line", () => {
     const field = grafana.datasources.find((d: any) => d.uid === 'loki').jsonData.derivedFields.find((f: any) => f.name === 'TraceID');
-    expect(new RegExp(field.matcherRegex).exec(out.line)?.[1]).toBe(SPAN_CONTEXT.traceId);
+    expect(derivedValue(field, out)).toBe(SPAN_CONTEXT.traceId);
     expect(field.datasourceUid).toBe(grafana.datasources.find((d: any) => d.type === 'tempo').uid);
   });
 });

@@ -88,6 +88,8 @@ export class AlloyChart extends StackChart {
       readiness: { path: '/-/ready', port: 'metrics' },
       liveness: { path: '/metrics', port: 'metrics', initialDelaySeconds: 30, periodSeconds: 30 },
       resources: alloy.resources,
+      // Alloy would derive a Go memory limit from the cgroup itself (automemlimit); set it like every Go component here.
+      goRuntime: true,
       volumeMounts: [
         { name: 'config', mountPath: CONFIG_DIR, readOnly: true },
         ...(files ? [{ name: 'pod-logs', mountPath: POD_LOGS_DIR, readOnly: true }] : []),

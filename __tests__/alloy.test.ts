@@ -216,6 +216,30 @@ describe('alloy follows the Loki construct', () => {
   });
 });
 
+describe('alloy review', () => {
+  test('production config.alloy (files) and the api variant summary', () => {
+    const files = objects(alloyEnv('production', 'files'));
+    const api = findObject(objects(alloyEnv('production', 'api')), 'DaemonSet', 'alloy').spec.template.spec;
+    expect(alloyConfig(files)).toMatchSnapshot();
+    expect({
+      image: findObject(files, 'DaemonSet', 'alloy').spec.template.spec.containers[0].image,
+      apiVolumes: api.volumes.map((v: any) => v.name),
+      apiUser: api.securityContext.runAsUser,
+    }).toMatchSnapshot();
+  });
+});
+
+describe('alloy with TLS (production)', () => {
+  test("gets the CA certificate in its own namespace, and Loki's Service is the one the certificate names", () => {
+    const objs = objects(alloyEnv('production', 'api', { alloy: { namespace: 'log-agent' } }));
+    const certs = objs.filter((o) => o.kind === 'Certificate');
+    expect(certs.map((c) => c.metadata.namespace).sort()).toEqual(['log-agent', 'observability']);
+    const url = new URL(runAlloyPipeline(alloyConfig(objs), LINES['a plain-text line on stderr'], discovered({}), { node: NODE })!.endpoint.url);
+    const serving = certs.find((c) => c.metadata.namespace === 'observability')!;
+    expect(serving.spec.dnsNames).toContain(url.hostname);
+  });
+});
+
 describe('alloy config errors', () => {
   const base = 'tempo: {backend: filesystem}\nloki: {backend: filesystem}\n';
   test('fails when alloy.namespace is the stack namespace', () => {

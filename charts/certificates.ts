@@ -8,7 +8,7 @@ export interface CertificatesChartProps {
   readonly env: Environment;
   /** Services whose names the serving certificate covers (Tempo, Loki). */
   readonly servers: StackService[];
-  /** Namespaces of clients outside the stack namespace that need the CA (Promtail's). */
+  /** Namespaces of clients outside the stack namespace that need the CA (the log agent's: Promtail or Alloy). */
   readonly clientNamespaces: string[];
 }
 

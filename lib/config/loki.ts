@@ -52,8 +52,8 @@ export const lokiSchema = z
     authEnabled: z
       .boolean()
       .default(false)
-      .describe('multi-tenant mode (auth_enabled): every request must carry X-Scope-OrgID; Promtail and Grafana send tenantId'),
-    tenantId: tenantId.optional().describe('tenant Promtail writes to and Grafana reads from; required when authEnabled is true'),
+      .describe('multi-tenant mode (auth_enabled): every request must carry X-Scope-OrgID; the log agent (Promtail or Alloy) and Grafana send tenantId'),
+    tenantId: tenantId.optional().describe('tenant the log agent writes to and Grafana reads from; required when authEnabled is true'),
     backend: backend.default('s3').describe('chunk and index storage: s3, or filesystem on the PVC (dev)'),
     bucket: s3BucketName.optional().describe('S3 bucket for chunks and index; required with backend s3'),
     s3: s3Settings.describe('S3 endpoint, region and credentials'),

@@ -11,7 +11,7 @@ export const tlsSchema = z
     enabled: z.boolean().default(false).describe('serve Tempo and Loki over TLS and make every client verify it'),
     secretName: dnsLabel
       .default('observability-tls')
-      .describe('Secret with tls.crt, tls.key and ca.crt in the stack namespace (and ca.crt in the Promtail namespace)'),
+      .describe('Secret with tls.crt, tls.key and ca.crt in the stack namespace (and ca.crt in the namespace of the log agent)'),
     certManager: z
       .strictObject({
         issuerName: z.string().min(1).describe('cert-manager issuer that signs the certificates'),

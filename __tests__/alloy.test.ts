@@ -190,6 +190,23 @@ describe.each(ENVIRONMENTS)('switching %s from Promtail to Alloy changes nothing
   });
 });
 
+describe('the Alloy evaluator refuses what it does not model', () => {
+  const config = alloyConfig(objects(alloyEnv('dev', 'files')));
+  const line = LINES['a plain-text line on stderr'];
+  test('a stage it does not evaluate', () => {
+    const withRegex = config.replace('stage.cri {}', 'stage.regex {\n    expression = "(?P<x>.*)"\n  }');
+    expect(withRegex).not.toBe(config);
+    expect(() => runAlloyPipeline(withRegex, line, discovered({}), { node: NODE })).toThrow('stage.regex is not evaluated');
+  });
+
+  test('a reference to a component the config does not define', () => {
+    const dangling = config.replace('forward_to = [loki.write.loki.receiver]', 'forward_to = [loki.write.other.receiver]');
+    expect(dangling).not.toBe(config);
+    expect(() => runAlloyPipeline(dangling, line, discovered({}), { node: NODE })).toThrow('does not name one component');
+    expect(validateAlloy(dangling).join('\n')).toContain('which this config does not define');
+  });
+});
+
 describe('alloy follows the Loki construct', () => {
   test('sends the tenant id when Loki runs with auth', () => {
     const config = alloyConfig(objects(alloyEnv('dev', 'files', { loki: { authEnabled: true, tenantId: 'ybuilt' } })));

@@ -36,6 +36,12 @@ function tokenize(text: string): Token[] {
   let i = 0;
   let line = 1;
   let lineStart = 0;
+  // As in Go, a line break ends a statement only after a token that can end one (syntax/scanner/scanner.go
+  // insertTerm): an identifier, a literal, or a closing bracket. After `=`, `,`, `+`, `(`, `[`, `{` it is space.
+  const endsStatement = () => {
+    const last = tokens[tokens.length - 1];
+    return last !== undefined && (last.type === 'ident' || last.type === 'string' || last.type === 'number' || (last.type === 'punct' && [')', ']', '}'].includes(last.text)));
+  };
   const err = (at: number, msg: string): never => {
     throw new AlloySyntaxError(line, at - lineStart + 1, msg);
   };
@@ -43,7 +49,7 @@ function tokenize(text: string): Token[] {
     const c = text[i];
     const col = i - lineStart + 1;
     if (c === '\n') {
-      tokens.push({ type: 'newline', text: '\n', line, col });
+      if (endsStatement()) tokens.push({ type: 'newline', text: '\n', line, col });
       i++;
       line++;
       lineStart = i;
@@ -54,6 +60,8 @@ function tokenize(text: string): Token[] {
     } else if (text.startsWith('/*', i)) {
       const end = text.indexOf('*/', i + 2);
       if (end < 0) err(i, 'comment not terminated');
+      // A comment spanning lines acts like a line break.
+      if (text.slice(i, end).includes('\n') && endsStatement()) tokens.push({ type: 'newline', text: '\n', line, col });
       for (let j = i; j < end; j++) if (text[j] === '\n') (line++, (lineStart = j + 1));
       i = end + 2;
     } else if (c === '"') {

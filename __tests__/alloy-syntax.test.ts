@@ -5,7 +5,7 @@
  */
 import { AlloySyntaxError, parseAlloy } from '../lib/alloy/parse';
 import { quote, renderAlloy, value } from '../lib/alloy/serialize';
-import { Binary, block, component, concat, env, Identifier, ref, Value } from '../lib/alloy/syntax';
+import { Access, Binary, block, Call, component, concat, env, Identifier, ref, Value } from '../lib/alloy/syntax';
 import { validateAlloy } from '../lib/alloy/validate';
 
 const roundTrip = (v: Value): Value => {
@@ -101,6 +101,13 @@ describe('values', () => {
     expect(roundTrip([ref(write, 'receiver')])).toEqual([new Identifier(['loki', 'write', 'default', 'receiver'])]);
   });
 
+  test('indexing and field access on calls and literals round-trip', () => {
+    const indexed = new Access(new Access(new Call('encoding.from_json', ['{"a":[1]}']), { field: 'a' }), { index: 0 });
+    expect(value(indexed)).toBe('encoding.from_json("{\\"a\\":[1]}").a[0]');
+    expect(roundTrip(indexed)).toEqual(indexed);
+    expect(roundTrip(new Access(['x', 'y'], { index: 1 }))).toEqual(new Access(['x', 'y'], { index: 1 }));
+  });
+
   test('operands of a weaker operator are parenthesized so the tree survives', () => {
     const tree = new Binary('*', new Binary('+', 1, 2), 3);
     expect(value(tree)).toBe('(1 + 2) * 3');
@@ -174,6 +181,12 @@ describe('the parser refuses what Alloy refuses', () => {
     ['a brace on the next line', 'logging\n{\n}\n', 'expected "{", got a line break'],
   ])('%s', (_, text, message) => {
     expect(syntaxError(text)).toContain(message);
+  });
+
+  test('a line break after "=", "+" or "(" does not end the statement (Go terminator rule), after a value it does', () => {
+    const file = parseAlloy('logging {\n  level =\n    "a" +\n    sys.env(\n"X")\n  format = "json"\n}\n');
+    expect(file.blocks[0].body.map((s) => s.name)).toEqual(['level', 'format']);
+    expect(() => parseAlloy('logging {\n  level = "a"\n    + "b"\n}\n')).toThrow('expected an attribute or block name');
   });
 
   test('comments and raw strings are read', () => {

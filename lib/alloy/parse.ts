@@ -6,7 +6,7 @@
  * It exists to check what the serializer writes (structural validation, pipeline evaluation in tests), so it
  * reports the first syntax error with its line and column and does not recover.
  */
-import { AlloyFile, Binary, BinaryOperator, Block, Call, Identifier, ObjectValue, Statement, Value } from './syntax';
+import { Access, AlloyFile, Binary, BinaryOperator, Block, Call, Identifier, ObjectValue, Statement, Value } from './syntax';
 
 export class AlloySyntaxError extends Error {
   constructor(
@@ -218,7 +218,22 @@ class Parser {
       return -Number(this.tokens[this.pos++].text);
     }
     if (this.is('-') || this.is('!')) this.fail(`unary ${this.tok.text} is only modelled before a number`);
-    return this.primary();
+    let v = this.primary();
+    // Postfix indexing and field access (syntax/parser/internal.go parsePrimaryExpr).
+    for (;;) {
+      if (this.is('[')) {
+        this.pos++;
+        const index = this.expression();
+        this.expect(']');
+        v = new Access(v, { index });
+      } else if (this.is('.')) {
+        this.pos++;
+        if (this.tok.type !== 'ident') this.fail(`expected an identifier after ".", got ${this.describe(this.tok)}`);
+        v = new Access(v, { field: this.tokens[this.pos++].text });
+      } else {
+        return v;
+      }
+    }
   }
 
   private primary(): Value {

@@ -9,7 +9,7 @@
  * - object keys are bare identifiers, or quoted when they are not identifiers (or are true/false/null).
  * Two-space indentation; `alloy fmt` would use tabs, which the loader does not require.
  */
-import { AlloyFile, Binary, Block, Call, Identifier, isExpression, Statement, Value } from './syntax';
+import { Access, AlloyFile, Binary, Block, Call, Identifier, isExpression, Statement, Value } from './syntax';
 
 const IDENT = /^[\p{L}_][\p{L}\p{Nd}_]*$/u;
 const KEYWORDS = new Set(['true', 'false', 'null']);
@@ -46,6 +46,14 @@ function expression(v: Value, indent: string): string {
   if (v instanceof Call) {
     if (!v.fn.split('.').every(isIdentifier)) throw new AlloySerializeError(`function name ${JSON.stringify(v.fn)} is not a dotted identifier`);
     return `${v.fn}(${v.args.map((a) => value(a, indent)).join(', ')})`;
+  }
+  if (v instanceof Access) {
+    const target = v.target instanceof Binary ? `(${value(v.target, indent)})` : value(v.target, indent);
+    if ('field' in v.key) {
+      if (!isIdentifier(v.key.field)) throw new AlloySerializeError(`field ${JSON.stringify(v.key.field)} is not an identifier`);
+      return `${target}.${v.key.field}`;
+    }
+    return `${target}[${value(v.key.index, indent)}]`;
   }
   const b = v as Binary;
   // Parenthesize an operand of lower precedence so the written expression keeps the model's tree.

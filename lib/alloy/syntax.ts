@@ -38,10 +38,19 @@ export class Binary {
   ) {}
 }
 
-export type Expression = Identifier | Call | Binary;
+/** Postfix access on a value that is not a plain identifier path: `x[0]`, `f(a).field`. */
+export class Access {
+  constructor(
+    readonly target: Value,
+    /** A field name (`.name`) or an index expression (`[expr]`). */
+    readonly key: { readonly field: string } | { readonly index: Value },
+  ) {}
+}
+
+export type Expression = Identifier | Call | Binary | Access;
 
 export function isExpression(v: unknown): v is Expression {
-  return v instanceof Identifier || v instanceof Call || v instanceof Binary;
+  return v instanceof Identifier || v instanceof Call || v instanceof Binary || v instanceof Access;
 }
 
 export interface Attribute {

@@ -8,7 +8,7 @@
  */
 import { AttrSpec, AttrType, BlockSpec, COMPONENTS, CONFIG_BLOCKS, NestedBlockSpec, STDLIB_CONSTANTS, STDLIB_FUNCTIONS } from './components';
 import { AlloySyntaxError, LINES, parseAlloy } from './parse';
-import { Binary, Block, Call, Identifier, isExpression, Statement, Value } from './syntax';
+import { Access, Binary, Block, Call, Identifier, isExpression, Statement, Value } from './syntax';
 
 const GO_DURATION = /^-?(\d+(\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)((\d+(\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h))*$/;
 const SIZE = /^\d+(\.\d+)?(B|KB|KiB|MB|MiB|GB|GiB|TB|TiB|PB|PiB|EB|EiB|kB)$/;
@@ -71,6 +71,7 @@ export function validateAlloy(text: string): string[] {
       return v.args.forEach((a) => checkExpressions(s, where, a));
     }
     if (v instanceof Binary) return [v.left, v.right].forEach((a) => checkExpressions(s, where, a));
+    if (v instanceof Access) return [v.target, ...('index' in v.key ? [v.key.index] : [])].forEach((a) => checkExpressions(s, where, a));
     if (Array.isArray(v)) return v.forEach((a) => checkExpressions(s, where, a));
     if (v && typeof v === 'object') Object.values(v).forEach((a) => checkExpressions(s, where, a as Value));
   };

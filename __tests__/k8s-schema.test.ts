@@ -1,7 +1,7 @@
 /**
  * Every rendered object against the Kubernetes API schemas of the oldest release we support (1.27, what
  * cdk8s-plus-27 targets: kubernetes-models 4.4.2) and a current one (kubernetes-models 5.1.0: 1.34 APIs),
- * with unknown fields as errors. Custom resources (Gateway API, bucket controllers, GitOps) are not in these
+ * with unknown fields as errors. Custom resources (Gateway API, bucket controllers, GitOps, prometheus-operator: monitoring.test.ts) are not in these
  * schemas and are left to their own tests.
  */
 import { spawnSync } from 'node:child_process';
@@ -20,7 +20,7 @@ function validate(pkg: string, objs: K8sObject[]): { object: string; problems: s
   return JSON.parse(r.stdout);
 }
 
-const CUSTOM_RESOURCES = /^(gateway\.networking\.k8s\.io|s3\.services\.k8s\.aws|s3\.aws\.upbound\.io|argoproj\.io|source\.toolkit\.fluxcd\.io|kustomize\.toolkit\.fluxcd\.io|cert-manager\.io|kustomize\.config\.k8s\.io)\//;
+const CUSTOM_RESOURCES = /^(gateway\.networking\.k8s\.io|s3\.services\.k8s\.aws|s3\.aws\.upbound\.io|argoproj\.io|source\.toolkit\.fluxcd\.io|kustomize\.toolkit\.fluxcd\.io|cert-manager\.io|monitoring\.coreos\.com|kustomize\.config\.k8s\.io)\//;
 const builtIn = (objs: K8sObject[]) => objs.filter((o) => BUILT_IN.test(o.apiVersion));
 
 describe.each(Object.entries(RELEASES))('Kubernetes %s schemas', (_release, pkg) => {

@@ -4,6 +4,7 @@
  * egress; policies only add) and checks the flows the stack needs, and a few it must not allow.
  */
 import { ENVIRONMENTS, env, findObject, K8sObject, objects } from './helpers';
+import { scrapeTargets } from './support/prometheus-operator';
 
 interface Endpoint {
   namespace: string;
@@ -84,5 +85,23 @@ describe.each(ENVIRONMENTS)('%s network policies', (name) => {
     expect(allowed(gateway, tempo, port('tempo', 'otlp-grpc'))).toBe(false);
     expect(allowed(unlabelled, grafana, port('grafana', 'http'))).toBe(false);
     expect(allowed(sampler, s3, 443)).toBe(false);
+  });
+
+  // Dev renders no monitors (monitoring.enabled is off there); staging and production do.
+  const targets = scrapeTargets(all);
+  (targets.length ? test : test.skip)('Prometheus reaches every port a monitor scrapes, and nothing else reaches the metrics-only ports', () => {
+    for (const t of targets) {
+      const [kind, n] = t.workload.split('/');
+      expect([t.workload, allowed(prometheus, pod(kind, n), t.containerPort)]).toEqual([t.workload, true]);
+    }
+    // The collector's telemetry port and the agent's port serve nothing but metrics.
+    const metricsOnly = targets.filter((t) => t.portName === 'metrics' || t.monitor.startsWith('PodMonitor'));
+    expect(new Set(metricsOnly.map((t) => t.workload))).toEqual(new Set(['Deployment/otel-gateway', 'Deployment/otel-sampler', 'DaemonSet/promtail']));
+    for (const t of metricsOnly) {
+      const [kind, n] = t.workload.split('/');
+      for (const other of [app, unlabelled, grafana, gateway, sampler, tempo, loki, promtail]) {
+        expect([t.workload, other.labels, allowed(other, pod(kind, n), t.containerPort)]).toEqual([t.workload, other.labels, false]);
+      }
+    }
   });
 });

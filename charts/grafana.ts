@@ -7,7 +7,7 @@ import { dashboardJson, logCorrelationDashboard, tracingDashboard } from '../lib
 import { datasources } from '../lib/grafana/datasources';
 import { grafanaEnv } from '../lib/grafana/settings';
 import { StackChart } from '../lib/k8s/chart';
-import { StackService } from '../lib/k8s/service';
+import { METRICS_PATH, StackService } from '../lib/k8s/service';
 import { hardenedContainer, hardenedPodSpec, podTemplate, scratchVolume, serviceAccount } from '../lib/k8s/workload';
 import { checksum, toYaml } from '../lib/serialize';
 import { TLS_FILES, tlsVolumes } from '../lib/k8s/tls';
@@ -48,7 +48,7 @@ export class GrafanaChart extends StackChart {
   constructor(scope: Construct, id: string, props: GrafanaChartProps) {
     const { grafana, prometheus } = props.env.config;
     super(scope, id, { env: props.env, name: 'grafana', component: 'visualization', version: imageVersion(grafana.image) });
-    const ports = [{ name: 'http', port: grafana.ports.http }];
+    const ports = [{ name: 'http', port: grafana.ports.http, metricsPath: METRICS_PATH }];
     this.service = new StackService(this, { name: 'grafana', ports });
 
     const datasourcesText = toYaml(

@@ -6,7 +6,7 @@ import { Environment } from '../lib/config/schema';
 import { StackChart } from '../lib/k8s/chart';
 import { bucketLifecycle } from '../lib/k8s/bucket-lifecycle';
 import { s3CredentialEnv, s3ServiceAccountAnnotations } from '../lib/k8s/object-storage';
-import { NamedPort, StackService } from '../lib/k8s/service';
+import { METRICS_PATH, NamedPort, StackService } from '../lib/k8s/service';
 import { hardenedContainer, hardenedPodSpec, podTemplate, scratchVolume, serviceAccount } from '../lib/k8s/workload';
 import { LOKI_DATA_DIR, lokiConfig, LokiYaml, structuredMetadataAllowed } from '../lib/loki/config';
 import { LokiTiers, lokiTiers } from '../lib/loki/tiers';
@@ -38,7 +38,7 @@ export class LokiChart extends StackChart {
     const loki = props.env.config.loki;
     super(scope, id, { env: props.env, name: 'loki', component: 'logging', version: imageVersion(loki.image) });
     this.ports = [
-      { name: 'http', port: loki.ports.http },
+      { name: 'http', port: loki.ports.http, metricsPath: METRICS_PATH, tls: props.env.config.tls.enabled },
       { name: 'grpc', port: loki.ports.grpc },
     ];
     this.service = new StackService(this, { name: 'loki', ports: this.ports });
@@ -65,7 +65,7 @@ export class LokiChart extends StackChart {
       readiness: { path: '/ready', port: 'http', initialDelaySeconds: 15, scheme: probeScheme(tls) },
       // Liveness must not depend on readiness (a long WAL replay is not a hung process): /metrics is served
       // as soon as the HTTP server runs, without a tenant header.
-      liveness: { path: '/metrics', port: 'http', initialDelaySeconds: 30, periodSeconds: 30, scheme: probeScheme(tls) },
+      liveness: { path: METRICS_PATH, port: 'http', initialDelaySeconds: 30, periodSeconds: 30, scheme: probeScheme(tls) },
       resources: loki.resources,
       volumeMounts: [
         { name: 'config', mountPath: CONFIG_DIR, readOnly: true },

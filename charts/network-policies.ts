@@ -2,7 +2,8 @@ import { Construct } from 'constructs';
 import * as k8s from '../imports/k8s';
 import { namespaceOfServiceUrl } from '../lib/config/security';
 import { Environment } from '../lib/config/schema';
-import { StackChart } from '../lib/k8s/chart';
+import { MetricsEndpoint, StackChart } from '../lib/k8s/chart';
+import { metricsEndpoints } from '../lib/monitoring/targets';
 import { StackService } from '../lib/k8s/service';
 import { GrafanaChart } from './grafana';
 import { LokiChart } from './loki';
@@ -36,6 +37,11 @@ const INTERNET: Peer = { ipBlock: { cidr: '0.0.0.0/0', except: ['10.0.0.0/8', '1
  * from a chart's Service, every pod selector from the Service that fronts those pods.
  */
 export class NetworkPoliciesChart extends StackChart {
+  /** Every metrics port of the stack: Prometheus, and only it for metrics-only ports, may reach each one. */
+  private readonly scraped: MetricsEndpoint[];
+  private readonly admitted = new Set<MetricsEndpoint>();
+  private readonly prometheus: Peer;
+
   constructor(scope: Construct, id: string, props: NetworkPoliciesChartProps) {
     super(scope, id, { env: props.env, name: 'network-policies', component: 'security' });
     const { config } = props.env;
@@ -52,6 +58,8 @@ export class NetworkPoliciesChart extends StackChart {
     const peer = (svc: StackService, namespace = stackNs): Peer => inNamespace(namespace, svc.selector);
     const ports = (svc: StackService, ...names: string[]) => names.map((n) => tcp(svc.port(n)));
     const s3 = (uses: boolean) => (uses ? [{ to: [INTERNET], ports: [tcp(443)] }] : []);
+    this.prometheus = prometheus;
+    this.scraped = metricsEndpoints([tempo, loki, grafana, collector, promtail]);
 
     for (const namespace of [stackNs, agentNs]) {
       this.policy(`default-deny`, namespace, {}, { ingress: [], egress: [dns] }, 'deny everything but DNS unless a policy below allows it');
@@ -61,7 +69,6 @@ export class NetworkPoliciesChart extends StackChart {
       ingress: [
         { from: [peer(grafana.service)], ports: ports(tempo.service, 'http') },
         { from: [peer(collector.sampler)], ports: ports(tempo.service, 'otlp-grpc') },
-        { from: [prometheus], ports: ports(tempo.service, 'http') },
       ],
       egress: [
         ...s3(config.tempo.backend === 's3'),
@@ -71,15 +78,12 @@ export class NetworkPoliciesChart extends StackChart {
     this.policy('loki', stackNs, loki.service.selector, {
       ingress: [
         { from: [peer(grafana.service), inNamespace(agentNs, promtail.selectorLabels)], ports: ports(loki.service, 'http') },
-        { from: [prometheus], ports: ports(loki.service, 'http') },
       ],
       egress: s3(config.loki.backend === 's3'),
     });
     const exposure = config.grafana.exposure;
     this.policy('grafana', stackNs, grafana.service.selector, {
       ingress: [
-        // Grafana serves its own /metrics on the HTTP port.
-        { from: [prometheus], ports: ports(grafana.service, 'http') },
         ...(exposure.type === 'none'
           ? []
           : [{ from: [inNamespace(exposure.type === 'ingress' ? config.security.ingressNamespace : exposure.gateway.namespace)], ports: ports(grafana.service, 'http') }]),
@@ -95,25 +99,25 @@ export class NetworkPoliciesChart extends StackChart {
     this.policy('otel-gateway', stackNs, collector.gateway.selector, {
       ingress: [
         { from: [{ namespaceSelector: { matchLabels: config.security.applicationNamespaceSelector } }], ports: ports(collector.gateway, 'otlp-grpc', 'otlp-http') },
-        { from: [prometheus], ports: ports(collector.gateway, 'metrics') },
       ],
       egress: [{ to: [peer(collector.sampler)], ports: ports(collector.sampler, 'otlp-grpc') }],
     });
     this.policy('otel-sampler', stackNs, collector.sampler.selector, {
       ingress: [
         { from: [peer(collector.gateway)], ports: ports(collector.sampler, 'otlp-grpc') },
-        { from: [prometheus], ports: ports(collector.sampler, 'metrics') },
       ],
       egress: [{ to: [peer(tempo.service)], ports: ports(tempo.service, 'otlp-grpc') }],
     });
     this.policy('promtail', agentNs, promtail.selectorLabels, {
-      ingress: [{ from: [prometheus], ports: promtail.ports.map((p) => tcp(p.port)) }],
+      ingress: [],
       egress: [
         { to: [peer(loki.service)], ports: ports(loki.service, 'http') },
         // Pod discovery: the API server is outside any pod selector; 443 and 6443 are its usual ports.
         { ports: [tcp(443), tcp(6443)] },
       ],
     });
+    const unadmitted = this.scraped.filter((e) => !this.admitted.has(e));
+    if (unadmitted.length) throw new Error(`no NetworkPolicy selects the pods serving metrics on ${unadmitted.map((e) => `${e.namespace}/${e.name}:${e.port.name}`).join(', ')}`);
   }
 
   private policy(
@@ -123,6 +127,11 @@ export class NetworkPoliciesChart extends StackChart {
     rules: { ingress: k8s.NetworkPolicyIngressRule[]; egress: k8s.NetworkPolicyEgressRule[] },
     description?: string,
   ): void {
+    // Prometheus' scrapes of the metrics ports these pods serve (lib/k8s/chart.ts MetricsEndpoint).
+    const same = (a: Record<string, string>) => Object.keys(a).length === Object.keys(podLabels).length && Object.entries(a).every(([k, v]) => podLabels[k] === v);
+    const metrics = this.scraped.filter((e) => e.namespace === namespace && same(e.podLabels));
+    metrics.forEach((e) => this.admitted.add(e));
+    rules = { ...rules, ingress: [...rules.ingress, ...metrics.map((e) => ({ from: [this.prometheus], ports: [tcp(e.port.port)] }))] };
     new k8s.KubeNetworkPolicy(this, `${namespace}-${name}`, {
       metadata: this.meta(name, { namespace, ...(description ? { annotations: { description } } : {}) }),
       spec: {

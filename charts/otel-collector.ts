@@ -4,7 +4,7 @@ import * as k8s from '../imports/k8s';
 import { imageVersion } from '../lib/config/primitives';
 import { Environment } from '../lib/config/schema';
 import { StackChart } from '../lib/k8s/chart';
-import { NamedPort, StackService } from '../lib/k8s/service';
+import { METRICS_PATH, NamedPort, StackService } from '../lib/k8s/service';
 import { hardenedContainer, hardenedPodSpec, podTemplate, serviceAccount } from '../lib/k8s/workload';
 import { gatewayConfig, samplerConfig } from '../lib/otelcol/config';
 import { checksum, toYaml } from '../lib/serialize';
@@ -40,7 +40,7 @@ export class OtelCollectorChart extends StackChart {
     super(scope, id, { env: props.env, name: 'otel-collector', component: 'trace-gateway', version: imageVersion(collector.image) });
 
     const health: NamedPort = { name: 'health', port: collector.ports.health, internal: true };
-    const metrics: NamedPort = { name: 'metrics', port: collector.ports.metrics };
+    const metrics: NamedPort = { name: 'metrics', port: collector.ports.metrics, metricsPath: METRICS_PATH };
     const otlpGrpc: NamedPort = { name: 'otlp-grpc', port: collector.ports.otlpGrpc };
     const otlpHttp: NamedPort = { name: 'otlp-http', port: collector.ports.otlpHttp };
 

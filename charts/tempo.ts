@@ -6,7 +6,7 @@ import { tempoMajor } from '../lib/config/tempo';
 import { bucketLifecycle, daysCovering } from '../lib/k8s/bucket-lifecycle';
 import { StackChart } from '../lib/k8s/chart';
 import { s3CredentialEnv, s3ServiceAccountAnnotations } from '../lib/k8s/object-storage';
-import { NamedPort, StackService } from '../lib/k8s/service';
+import { METRICS_PATH, NamedPort, StackService } from '../lib/k8s/service';
 import { hardenedContainer, hardenedPodSpec, podTemplate, scratchVolume, serviceAccount } from '../lib/k8s/workload';
 import { checksum, toYaml } from '../lib/serialize';
 import { probeScheme, scheme, tlsVolumes } from '../lib/k8s/tls';
@@ -34,7 +34,7 @@ export class TempoChart extends StackChart {
     const { tempo, prometheus, tls, bucketLifecycle: lifecycle } = props.env.config;
     super(scope, id, { env: props.env, name: 'tempo', component: 'tracing', version: imageVersion(tempo.image) });
     this.ports = [
-      { name: 'http', port: tempo.ports.http },
+      { name: 'http', port: tempo.ports.http, metricsPath: METRICS_PATH, tls: tls.enabled },
       { name: 'grpc', port: tempo.ports.grpc },
       { name: 'otlp-grpc', port: tempo.ports.otlpGrpc },
       { name: 'otlp-http', port: tempo.ports.otlpHttp },

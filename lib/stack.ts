@@ -7,6 +7,7 @@ import { AccessChart } from '../charts/access';
 import { CertificatesChart } from '../charts/certificates';
 import { GrafanaChart } from '../charts/grafana';
 import { LokiChart } from '../charts/loki';
+import { MonitoringChart } from '../charts/monitoring';
 import { NamespaceChart } from '../charts/namespace';
 import { NetworkPoliciesChart } from '../charts/network-policies';
 import { OtelCollectorChart } from '../charts/otel-collector';
@@ -31,7 +32,9 @@ export function buildCharts(env: Environment): StackChart[] {
   const networkPolicies = new NetworkPoliciesChart(app, 'network-policies', { env, tempo, loki, promtail, grafana, collector });
   const access = new AccessChart(app, 'access', { env });
   const certificates = new CertificatesChart(app, 'certificates', { env, servers: [tempo.service, loki.service], clientNamespaces: [promtail.targetNamespace] });
-  return [namespace, access, certificates, tempo, collector, loki, promtail, grafana, networkPolicies];
+  const charts = [namespace, access, certificates, tempo, collector, loki, promtail, grafana, networkPolicies];
+  // Last, so every chart's metrics ports are known; it reads them from the charts, never from a list of its own.
+  return [...charts, new MonitoringChart(app, 'monitoring', { env, charts })];
 }
 
 export function renderChart(chart: Chart): string {

@@ -99,14 +99,24 @@ function readInterface(file) {
     if (target.startsWith('@kubernetes-models/')) {
       const [scope, name, ...rest] = target.split('/');
       target = path.join(depDir(`${scope}/${name}`), ...rest);
+    } else if (!target.startsWith('.')) {
+      // A bare package (the CRD models import core types from `kubernetes-models`).
+      const [name, ...rest] = target.split('/');
+      target = path.join(depDir(name), ...rest);
     } else target = path.resolve(path.dirname(file), target);
     imports.set(m[1], `${target}.d.ts`);
   }
-  const decl = /export interface (\w+)(?: extends [\w, ]+)? \{/.exec(text);
+  const decl = /export interface (\w+)(?: extends ([\w, ]+))? \{/.exec(text);
   let props;
   if (decl) {
     const src = text.slice(decl.index + decl[0].length).replace(/\/\*[\s\S]*?\*\//g, '');
     props = parseProps(src, { i: 0 });
+    // Inherited properties (the prometheus-operator models build endpoints from HTTP-config base interfaces).
+    for (const base of (decl[2] ?? '').split(',').map((b) => b.trim()).filter(Boolean)) {
+      const file = imports.get(base);
+      const inherited = file && existsSync(file) ? readInterface(file) : undefined;
+      for (const [k, v] of inherited?.props ?? []) if (!props.has(k)) props.set(k, { ...v, base: v.base ?? { ...inherited, file } });
+    }
   }
   const body = decl ? [decl[0], decl[1]] : undefined;
   const result = body ? { props, imports, self: body[1] } : undefined;
@@ -133,7 +143,7 @@ function checkObject(value, model, at, problems) {
   for (const [key, v] of Object.entries(value)) {
     const prop = model.props.get(key);
     if (!prop) problems.push(`${at}.${key}: unknown field`);
-    else walk(v, prop.type, model, `${at}.${key}`, problems);
+    else walk(v, prop.type, prop.base ?? model, `${at}.${key}`, problems);
   }
 }
 

@@ -14,6 +14,7 @@ import { collectorSchema } from './collector';
 import { gitopsSchema } from './gitops';
 import { tlsSchema } from './tls';
 import { namespaceOfServiceUrl, securitySchema } from './security';
+import { monitoringSchema } from './monitoring';
 
 export const configSchema = z
   .strictObject({
@@ -44,6 +45,7 @@ export const configSchema = z
     security: securitySchema,
     tls: tlsSchema,
     gitops: gitopsSchema,
+    monitoring: monitoringSchema,
   })
   .superRefine((c, ctx) => {
     const ordered = (tiers: [string, string][], base: (string | number)[]) => {

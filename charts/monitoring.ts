@@ -1,14 +1,17 @@
 import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
-import type { IPodMonitor, IRelabelConfig, IServiceMonitor, ISafeTLSConfig } from '../imports/monitoring-coreos-com';
+import type { IPodMonitor, IPrometheusRule, IRelabelConfig, IServiceMonitor, ISafeTLSConfig } from '../imports/monitoring-coreos-com';
 import { Environment } from '../lib/config/schema';
 import { MetricsEndpoint, StackChart } from '../lib/k8s/chart';
+import { RuleSet, ruleGroups, runbookAnchor } from '../lib/monitoring/rules/model';
 import { jobLabel, metricsEndpoints } from '../lib/monitoring/targets';
 
 export interface MonitoringChartProps {
   readonly env: Environment;
   /** The charts whose metrics ports are scraped: every one that declares a MetricsEndpoint gets a monitor. */
   readonly charts: readonly StackChart[];
+  /** Alerting and recording rules, one PrometheusRule each (lib/monitoring/rules). */
+  readonly rules: readonly RuleSet[];
 }
 
 /**
@@ -36,6 +39,22 @@ export class MonitoringChart extends StackChart {
       if (first.via === 'service') this.serviceMonitor(key, first, group);
       else this.podMonitor(key, first, group);
     }
+    for (const set of props.rules) this.prometheusRule(set);
+  }
+
+  /** Where an alert's runbook is: the README's Runbooks section (see monitoring.runbookUrl). */
+  runbookUrl(alert: string): string {
+    return `${this.config.monitoring.runbookUrl ?? 'README.md'}#${runbookAnchor(alert)}`;
+  }
+
+  private prometheusRule(set: RuleSet): void {
+    const rule: IPrometheusRule = {
+      apiVersion: 'monitoring.coreos.com/v1',
+      kind: 'PrometheusRule',
+      metadata: this.monitorMeta(set.name, this.targetNamespace),
+      spec: { groups: ruleGroups(set, (alert) => this.runbookUrl(alert)) },
+    };
+    new ApiObject(this, set.name, rule);
   }
 
   /** Labels of a monitoring object: the chart's, plus what the platform Prometheus selects on. */

@@ -17,6 +17,8 @@ import { Environment } from './config/schema';
 import { StackChart } from './k8s/chart';
 import { withSyncWave } from './gitops';
 import { toYaml } from './serialize';
+import { tempoMajor } from './config/tempo';
+import { stackRules } from './monitoring/rules';
 
 /** Output files of one environment, by file name, in a stable order. */
 export type RenderedEnvironment = Map<string, string>;
@@ -34,7 +36,17 @@ export function buildCharts(env: Environment): StackChart[] {
   const certificates = new CertificatesChart(app, 'certificates', { env, servers: [tempo.service, loki.service], clientNamespaces: [promtail.targetNamespace] });
   const charts = [namespace, access, certificates, tempo, collector, loki, promtail, grafana, networkPolicies];
   // Last, so every chart's metrics ports are known; it reads them from the charts, never from a list of its own.
-  return [...charts, new MonitoringChart(app, 'monitoring', { env, charts })];
+  const rules = stackRules({
+    loki,
+    tempo,
+    tempoMajor: tempoMajor(env.config.tempo.image)!,
+    collector,
+    promtail,
+    grafana,
+    samplerReplicas: env.config.collector.sampler.replicas,
+    numTraces: env.config.collector.sampler.numTraces,
+  });
+  return [...charts, new MonitoringChart(app, 'monitoring', { env, charts, rules })];
 }
 
 export function renderChart(chart: Chart): string {

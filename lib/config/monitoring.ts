@@ -26,6 +26,10 @@ export const monitoringSchema = z
       .default({})
       .describe('labels put on every ServiceMonitor, PodMonitor and PrometheusRule so the platform Prometheus selects them (kube-prometheus-stack: release: <helm release>)'),
     scrapeInterval: duration.default('30s').describe('how often Prometheus scrapes each target'),
+    runbookUrl: z
+      .url({ protocol: /^https?$/, error: (i) => `expected an http(s) URL like "https://github.com/org/repo/blob/main/README.md", got ${JSON.stringify(i.input)}` })
+      .optional()
+      .describe("this project's README.md as your Git host shows it; alerts link to its Runbooks section (unset: links are README.md#<alert>, relative to the repository)"),
   })
   .prefault({});
 export type MonitoringConfig = z.infer<typeof monitoringSchema>;

@@ -7,6 +7,7 @@ import { StackChart } from '../lib/k8s/chart';
 import { NamedPort, StackService } from '../lib/k8s/service';
 import { hardenedContainer, hardenedPodSpec, podTemplate, serviceAccount } from '../lib/k8s/workload';
 import { gatewayConfig, samplerConfig } from '../lib/otelcol/config';
+import { OtelcolConfig } from '../lib/otelcol/types';
 import { checksum, toYaml } from '../lib/serialize';
 import { TempoChart } from './tempo';
 
@@ -79,7 +80,7 @@ export class OtelCollectorChart extends StackChart {
     labels: { selector: Record<string, string>; labels: Record<string, string> },
     settings: { replicas: number; resources: { cpu: string; memory: string; memoryLimit: string } },
     ports: NamedPort[],
-    config: Record<string, unknown>,
+    config: OtelcolConfig,
     tls: ReturnType<typeof tlsVolumes>,
   ): void {
     const text = toYaml(config);

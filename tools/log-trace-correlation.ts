@@ -15,17 +15,23 @@ import * as path from 'node:path';
 import { context, isSpanContextValid, Span, trace } from '@opentelemetry/api';
 import { loadConfig } from '../lib/config/load';
 import { durationMs } from '../lib/config/primitives';
-import { samplingSchema } from '../lib/config/sampling';
+import { rateFor, samplingSchema } from '../lib/config/sampling';
 import { LOG_FIELDS } from '../lib/log-format';
 
 export interface SamplingRules {
   readonly environment: string;
-  /** Share of ordinary traces the gateway keeps (0..1). */
+  /** Share of ordinary traces the gateway keeps (0..1) for services not listed in `services`. */
   readonly defaultSampleRate: number;
+  /** Per `service.name` rates (0..1) that replace `defaultSampleRate` for traces of that service. */
+  readonly services: Readonly<Record<string, number>>;
+  /** Whether a span attribute `sample.priority` >= 1 (an integer) keeps its trace. */
+  readonly honorPriority: boolean;
   /** Whether traces with an error span are always kept. */
   readonly alwaysSampleErrors: boolean;
   /** Traces at least this long (milliseconds) are always kept. */
   readonly slowRequestThreshold: number;
+  /** The rate the gateway applies to traces of `serviceName` (its own if listed, the default otherwise). */
+  rateFor(serviceName: string): number;
 }
 
 /** The folder holding the environment files: the nearest `config/` with the generated schema above this file. */
@@ -41,12 +47,15 @@ function defaultConfigDir(): string {
  * the same schema, so application code and the gateway's tail-sampling policies never disagree.
  */
 export function getSamplingRules(environment: string, options: { configDir?: string } = {}): SamplingRules {
-  const { config } = loadConfig(path.join(options.configDir ?? defaultConfigDir(), `${environment}.yaml`));
+  const { sampling } = loadConfig(path.join(options.configDir ?? defaultConfigDir(), `${environment}.yaml`)).config;
   return {
     environment,
-    defaultSampleRate: config.sampling.defaultRate,
-    alwaysSampleErrors: config.sampling.alwaysSampleErrors,
-    slowRequestThreshold: durationMs(config.sampling.slowRequestThreshold),
+    defaultSampleRate: sampling.defaultRate,
+    services: { ...sampling.services },
+    honorPriority: sampling.honorPriority,
+    alwaysSampleErrors: sampling.alwaysSampleErrors,
+    slowRequestThreshold: durationMs(sampling.slowRequestThreshold),
+    rateFor: (serviceName) => rateFor(sampling, serviceName),
   };
 }
 

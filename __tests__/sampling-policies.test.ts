@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { load } from 'js-yaml';
 import { durationMs } from '../lib/config/primitives';
-import { configMapYaml, envFrom, objects, ROOT } from './helpers';
+import { configMapYaml, envFrom, objects, problems, ROOT } from './helpers';
 import { decide, keepProbability, Span, Trace, traceIds } from './support/tail-sampling';
 
 const policiesOf = (e: ReturnType<typeof envFrom>) => configMapYaml(objects(e), 'otel-sampler', 'config.yaml').processors.tail_sampling.policies;
@@ -54,6 +54,11 @@ describe('production with sampling.services {checkout: 0.5, healthcheck: 0.01}',
     expect(keepProbability(policies, trace(span('frontend'), span('checkout')))).toBe(0.5);
     expect(keepProbability(policies, trace(span('frontend'), span('healthcheck')))).toBe(0.01);
     expect(keepProbability(policies, trace(span('healthcheck'), span('checkout')))).toBe(0.5);
+  });
+
+  test('policy and sub-policy names are unique (they label the per-policy metrics)', () => {
+    const names = (ps: any[]): string[] => ps.flatMap((p) => [p.name, ...names(p.and?.and_sub_policy ?? [])]);
+    expect(new Set(names(policies)).size).toBe(names(policies).length);
   });
 
   test('every probabilistic policy uses the same hash salt', () => {
@@ -131,5 +136,17 @@ describe('the evaluator follows the upstream combination rules', () => {
   test('refuses probabilistic policies with different salts', () => {
     const p = (salt: string) => ({ name: salt, type: 'probabilistic', probabilistic: { hash_salt: salt, sampling_percentage: 10 } });
     expect(() => keepProbability([p('a'), p('b')], trace(span('x')))).toThrow('2 different hash salts');
+  });
+});
+
+describe('sampling.services errors', () => {
+  test('fails when a rate is out of range', () => {
+    expect(problems('sampling: {services: {checkout: 1.5}}')).toContain('sampling.services.checkout: expected a rate between 0 and 1, got 1.5');
+  });
+
+  test('fails when a service name is empty or padded', () => {
+    expect(problems('sampling: {services: {" checkout": 0.5}}')).toContain(
+      'sampling.services: key " checkout": expected a service.name (non-empty, no leading/trailing space or control characters), got " checkout"',
+    );
   });
 });

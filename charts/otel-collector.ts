@@ -56,22 +56,22 @@ export class OtelCollectorChart extends StackChart {
 
     new k8s.KubeConfigMap(this, 'sdk-env', {
       metadata: this.meta(this.sdkConfigMapName),
-      data: this.sdkEnvironment(),
+      data: this.sdkEnvironment(collector.serviceName),
     });
   }
 
   /**
    * OpenTelemetry SDK settings for applications (https://opentelemetry.io/docs/specs/otel/configuration/sdk-environment-variables/).
    * The head keeps every trace (parent-based always-on): the gateway decides after seeing the whole trace, so a
-   * head sampler would only drop errors and slow requests before anyone knew they were.
+   * head sampler would only drop errors and slow requests before anyone knew they were. The endpoint is the
+   * gateway's cluster-wide name, so the same settings work from any namespace.
    */
-  sdkEnvironment(): Record<string, string> {
-    const name = this.config.collector.serviceName;
+  sdkEnvironment(serviceName: string | undefined): Record<string, string> {
     return {
       OTEL_EXPORTER_OTLP_ENDPOINT: this.gateway.url('otlp-grpc'),
       OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc',
       OTEL_TRACES_SAMPLER: 'parentbased_always_on',
-      ...(name ? { OTEL_SERVICE_NAME: name } : {}),
+      ...(serviceName ? { OTEL_SERVICE_NAME: serviceName } : {}),
     };
   }
 

@@ -42,6 +42,7 @@ const probabilistic = (name: string, rate: number): LeafPolicy => ({
  * ranges are nested, see SAMPLING_HASH_SALT). A listed service at rate 0 gets no policy of its own.
  */
 export function samplingPolicies(sampling: SamplingConfig): TailSamplingPolicy[] {
+  // Every policy and sub-policy name is unique: they label the processor's per-policy metrics.
   const listed = Object.keys(sampling.services).sort();
   const policies: TailSamplingPolicy[] = [];
   if (sampling.alwaysSampleErrors) policies.push({ name: 'keep-errors', type: 'status_code', status_code: { status_codes: ['ERROR'] } });
@@ -53,10 +54,11 @@ export function samplingPolicies(sampling: SamplingConfig): TailSamplingPolicy[]
   for (const service of listed) {
     const rate = sampling.services[service];
     if (rate === 0) continue;
+    const name = `service-rate/${service}`;
     policies.push({
-      name: `service-rate/${service}`,
+      name,
       type: 'and',
-      and: { and_sub_policy: [{ name: 'is-service', type: 'string_attribute', string_attribute: { key: SERVICE_NAME_ATTRIBUTE, values: [service] } }, probabilistic('rate', rate)] },
+      and: { and_sub_policy: [{ name: `${name}/match`, type: 'string_attribute', string_attribute: { key: SERVICE_NAME_ATTRIBUTE, values: [service] } }, probabilistic(`${name}/rate`, rate)] },
     });
   }
   if (sampling.defaultRate > 0) {
@@ -68,8 +70,8 @@ export function samplingPolicies(sampling: SamplingConfig): TailSamplingPolicy[]
             type: 'and',
             and: {
               and_sub_policy: [
-                { name: 'not-listed', type: 'string_attribute', string_attribute: { key: SERVICE_NAME_ATTRIBUTE, values: listed, invert_match: true } },
-                probabilistic('rate', sampling.defaultRate),
+                { name: 'default-rate/not-listed', type: 'string_attribute', string_attribute: { key: SERVICE_NAME_ATTRIBUTE, values: listed, invert_match: true } },
+                probabilistic('default-rate/rate', sampling.defaultRate),
               ],
             },
           },

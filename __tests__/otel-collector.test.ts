@@ -63,6 +63,10 @@ describe.each(ENVIRONMENTS)('%s traces gateway', (name) => {
     });
   });
 
+  test('both rendered configs have the v0.159.0 field kinds (lib/otelcol/types.ts), as the collector decodes them', () => {
+    for (const tier of ['otel-gateway', 'otel-sampler']) expect(() => checkedOtelcolConfig(configMapYaml(m, tier, 'config.yaml'))).not.toThrow();
+  });
+
   test('a config change rolls the collector pods', () => {
     for (const tier of ['otel-gateway', 'otel-sampler']) {
       expect(findObject(m, 'Deployment', tier).spec.template.metadata.annotations['checksum/config']).toMatch(/^[0-9a-f]{64}$/);
@@ -118,6 +122,11 @@ describe('sampling rules from config', () => {
 describe('collector config field types mirror the Go config structs', () => {
   const collector = env('production').config.collector;
 
+  test('a config with per-service rates has the v0.159.0 field kinds too', () => {
+    const m = objects(envFrom('tempo: {backend: filesystem}\nloki: {backend: filesystem}\nsampling: {services: {checkout: 0.5, "web shop": 0.01, zero: 0}}'));
+    expect(() => checkedOtelcolConfig(sampler(m))).not.toThrow();
+  });
+
   test('the rendered loadbalancing port is a YAML string, not a number', () => {
     const text = findObject(objects(env('production')), 'ConfigMap', 'otel-gateway').data['config.yaml'];
     expect(text).toMatch(/\n {8}port: '4317'\n/);
@@ -141,6 +150,14 @@ describe('collector config field types mirror the Go config structs', () => {
     const cfg: any = structuredClone(gatewayConfig(collector, 'h'));
     cfg.exporters.loadbalancing.resolver.dns.ports = ['4317'];
     expect(() => checkedOtelcolConfig(cfg)).toThrow('exporters.loadbalancing.resolver.dns: Unrecognized key: "ports"');
+  });
+
+  test('fails when a receiver serves a certificate without reload_interval', () => {
+    const cfg: any = structuredClone(gatewayConfig(collector, 'h'));
+    cfg.receivers.otlp.protocols.grpc.tls = { cert_file: '/tls/tls.crt', key_file: '/tls/tls.key' };
+    expect(() => checkedOtelcolConfig(cfg)).toThrow('receivers.otlp.protocols.grpc.tls.reload_interval: missing');
+    cfg.receivers.otlp.protocols.grpc.tls.reload_interval = '1h';
+    expect(() => checkedOtelcolConfig(cfg)).not.toThrow();
   });
 
   test('the builders refuse a number for dns.port at compile time', () => {

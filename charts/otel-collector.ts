@@ -7,7 +7,7 @@ import { StackChart } from '../lib/k8s/chart';
 import { NamedPort, StackService } from '../lib/k8s/service';
 import { hardenedContainer, hardenedPodSpec, podTemplate, serviceAccount } from '../lib/k8s/workload';
 import { gatewayConfig, samplerConfig } from '../lib/otelcol/config';
-import { OtelcolConfig } from '../lib/otelcol/types';
+import type { OtelcolConfig } from '../lib/otelcol/types';
 import { checksum, toYaml } from '../lib/serialize';
 import { TempoChart } from './tempo';
 

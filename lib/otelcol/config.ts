@@ -3,13 +3,15 @@
  * Keys follow the v0.159.0 component configs: the exporter type is `otlp_grpc` (`otlp` is a deprecated
  * alias), telemetry metrics use `readers` (`address` is gone), health_check listens on all interfaces so the
  * kubelet can probe it (its default is localhost:13133). Field kinds (string, duration, integer) come from the
- * Go config structs, see ./types.ts; every built config is checked against them before it is serialized.
+ * Go config structs, see ./types.ts: a number cannot reach a string field (or the reverse) without a compile error.
  * https://github.com/open-telemetry/opentelemetry-collector-contrib/blob/main/processor/tailsamplingprocessor/README.md
  */
 import { CollectorConfig } from '../config/collector';
 import { durationMs } from '../config/primitives';
 import { PRIORITY_ATTRIBUTE, SamplingConfig, SERVICE_NAME_ATTRIBUTE } from '../config/sampling';
-import { checkedOtelcolConfig, LeafPolicy, MemoryLimiterConfig, OtelcolConfig, TailSamplingPolicy, TelemetryConfig } from './types';
+// Types only: the zod schemas behind them are not loaded at synth (they cost more than the whole collector
+// chart); the tests run every rendered config through them (__tests__/otel-collector.test.ts).
+import type { LeafPolicy, MemoryLimiterConfig, OtelcolConfig, TailSamplingPolicy, TelemetryConfig } from './types';
 
 export type { TailSamplingPolicy } from './types';
 
@@ -94,7 +96,7 @@ function common(collector: CollectorConfig): { extensions: OtelcolConfig['extens
 /** Load-balancing tier: receives OTLP from applications, routes each trace by id to one sampler pod. */
 export function gatewayConfig(collector: CollectorConfig, samplerHost: string): OtelcolConfig {
   const c = common(collector);
-  return checkedOtelcolConfig({
+  return {
     extensions: c.extensions,
     receivers: {
       otlp: {
@@ -119,13 +121,13 @@ export function gatewayConfig(collector: CollectorConfig, samplerHost: string): 
       pipelines: { traces: { receivers: ['otlp'], processors: ['memory_limiter'], exporters: ['loadbalancing'] } },
       telemetry: c.telemetry,
     },
-  });
+  };
 }
 
 /** Sampling tier: buffers each trace for `decisionWait`, applies the policies, exports kept traces to Tempo. */
 export function samplerConfig(collector: CollectorConfig, sampling: SamplingConfig, tempoOtlpGrpc: string, tempoCaFile?: string): OtelcolConfig {
   const c = common(collector);
-  return checkedOtelcolConfig({
+  return {
     extensions: c.extensions,
     receivers: { otlp: { protocols: { grpc: { endpoint: `${ALL_INTERFACES}:${collector.ports.otlpGrpc}` } } } },
     processors: {
@@ -146,5 +148,5 @@ export function samplerConfig(collector: CollectorConfig, sampling: SamplingConf
       pipelines: { traces: { receivers: ['otlp'], processors: ['memory_limiter', 'tail_sampling', 'batch'], exporters: ['otlp_grpc'] } },
       telemetry: c.telemetry,
     },
-  });
+  };
 }

@@ -1,7 +1,7 @@
 /**
  * The collector's configuration as the pinned release decodes it: one zod schema per Go config struct of every
- * component the gateway uses, so the TypeScript type of each builder's output and the check run on it at synth
- * time come from the same definition. The collector decodes YAML with mapstructure, strictly typed: a YAML
+ * component the gateway uses, so the TypeScript type of each builder's output (compile time) and the check the
+ * tests run on every rendered config come from the same definition. Synth imports the types only. The collector decodes YAML with mapstructure, strictly typed: a YAML
  * number in a Go `string` field (or the reverse) is a config error and the process exits at start. So every
  * field here has the Go field's kind, and only the fields we render are listed (strict objects: an unlisted key
  * is a bug in a builder, not a setting).
@@ -42,7 +42,14 @@ const tlsConfigFields = {
   reload_interval: goDuration.optional(),
 };
 const tlsClient = z.strictObject({ ...tlsConfigFields, insecure: goBool.optional(), server_name_override: goString.optional() });
-const tlsServer = z.strictObject({ ...tlsConfigFields, client_ca_file: goString.optional() });
+/**
+ * A receiver serving a certificate must re-read it (cert-manager renews it in place; without reload_interval
+ * configtls keeps the first one until the process restarts). The gateway's receivers serve no TLS today; this
+ * keeps a future TLS block from forgetting it.
+ */
+const tlsServer = z
+  .strictObject({ ...tlsConfigFields, client_ca_file: goString.optional() })
+  .refine((t) => !t.cert_file || t.reload_interval, { path: ['reload_interval'], message: 'missing: a receiver serving cert_file must re-read it (reload_interval)' });
 
 /** receiver/otlpreceiver/config.go: Protocols{GRPC configgrpc.ServerConfig, HTTP HTTPConfig{confighttp.ServerConfig}}. */
 const otlpReceiver = z.strictObject({
@@ -145,8 +152,8 @@ export type MemoryLimiterConfig = z.infer<typeof memoryLimiter>;
 export type TelemetryConfig = z.infer<typeof service>['telemetry'];
 
 /**
- * Checks a built config against the upstream field kinds and returns it unchanged (insertion order kept for the
- * serializer). A failure is a bug in a builder, reported with the key path.
+ * Checks a built config against the upstream field kinds and returns it unchanged. A failure is a bug in a
+ * builder, reported with the key path.
  */
 export function checkedOtelcolConfig(config: OtelcolConfig): OtelcolConfig {
   const result = otelcolConfig.safeParse(config);

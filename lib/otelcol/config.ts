@@ -44,10 +44,11 @@ const probabilistic = (name: string, rate: number): LeafPolicy => ({
  * ranges are nested, see SAMPLING_HASH_SALT). A listed service at rate 0 gets no policy of its own.
  */
 export function samplingPolicies(sampling: SamplingConfig): TailSamplingPolicy[] {
-  // Every policy and sub-policy name is unique: they label the processor's per-policy metrics.
+  // Policy and sub-policy names are unique: they label the processor's per-policy metrics.
   const listed = Object.keys(sampling.services).sort();
   const policies: TailSamplingPolicy[] = [];
   if (sampling.alwaysSampleErrors) policies.push({ name: 'keep-errors', type: 'status_code', status_code: { status_codes: ['ERROR'] } });
+  // threshold_ms is an int64 compared with the trace's whole milliseconds: a sub-millisecond threshold rounds up.
   policies.push({ name: 'keep-slow', type: 'latency', latency: { threshold_ms: Math.ceil(durationMs(sampling.slowRequestThreshold)) } });
   if (sampling.honorPriority) {
     // numeric_attribute compares the attribute's integer value; both bounds set so no release's "unset bound" rule matters.

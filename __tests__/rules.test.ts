@@ -7,38 +7,17 @@
  */
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { parser } from '@prometheus-io/lezer-promql';
 import { dump } from 'js-yaml';
-import { env, K8sObject, objects, ROOT, tempDir } from './helpers';
+import { env, objects, ROOT, tempDir } from './helpers';
 import { PROMTOOL, PROMTOOL_MISSING, promtool, promtoolAsync } from './support/promtool';
 import { ScrapeTarget, scrapeTargets } from './support/prometheus-operator';
+import { labelMatchers, promqlErrors, selectsAny } from './support/promql';
 
 const all = objects(env('production'));
 const ruleObjects = all.filter((o) => o.kind === 'PrometheusRule');
 const rules = ruleObjects.flatMap((o) => o.spec.groups.flatMap((g: any) => g.rules.map((r: any) => ({ ...r, object: o.metadata.name }))));
 const alerts = rules.filter((r) => r.alert);
 const targets = scrapeTargets(all);
-
-/** Syntax errors lezer found in a PromQL expression (error nodes), with their position. */
-export function promqlErrors(expr: string): string[] {
-  const errors: string[] = [];
-  parser.parse(expr).iterate({ enter: (n) => void (n.type.isError && errors.push(`error at ${n.from}: ${JSON.stringify(expr.slice(n.from, n.from + 20))}`)) });
-  return errors;
-}
-
-/** Label matchers in an expression: [label, op, value] from the parse tree. */
-function matchers(expr: string): [string, string, string][] {
-  const out: [string, string, string][] = [];
-  parser.parse(expr).iterate({
-    enter: (n) => {
-      if (n.name !== 'UnquotedLabelMatcher') return;
-      const text = expr.slice(n.from, n.to);
-      const m = /^(\w+)\s*(=~|!~|!=|=)\s*("(?:[^"\\]|\\.)*")$/.exec(text);
-      if (m) out.push([m[1], m[2], JSON.parse(m[3])]);
-    },
-  });
-  return out;
-}
 
 describe('PrometheusRule expressions', () => {
   test('there are rules for every component the monitors scrape', () => {
@@ -58,10 +37,10 @@ describe('PrometheusRule expressions', () => {
     const namespaces = targets.map((t) => t.labels.namespace);
     let checked = 0;
     for (const r of rules) {
-      for (const [label, op, value] of matchers(r.expr)) {
+      for (const [label, op, value] of labelMatchers(r.expr)) {
         if (label !== 'job' && label !== 'namespace') continue;
         const candidates = label === 'job' ? jobs : namespaces;
-        const hit = op === '=' ? candidates.includes(value) : candidates.some((c) => new RegExp(`^(?:${value})$`).test(c));
+        const hit = selectsAny(op, value, candidates);
         expect([r.alert ?? r.record, label, value, hit]).toEqual([r.alert ?? r.record, label, value, true]);
         checked++;
       }
@@ -272,4 +251,3 @@ describe('promtool', () => {
   });
 });
 
-export type { K8sObject };

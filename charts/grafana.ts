@@ -3,7 +3,7 @@ import { Construct } from 'constructs';
 import * as k8s from '../imports/k8s';
 import { imageVersion } from '../lib/config/primitives';
 import { Environment } from '../lib/config/schema';
-import { dashboardJson, logCorrelationDashboard, tracingDashboard } from '../lib/grafana/dashboards';
+import { Dashboard, dashboardJson, logCorrelationDashboard, tracingDashboard } from '../lib/grafana/dashboards';
 import { datasources } from '../lib/grafana/datasources';
 import { grafanaEnv } from '../lib/grafana/settings';
 import { StackChart } from '../lib/k8s/chart';
@@ -18,6 +18,8 @@ export interface GrafanaChartProps {
   readonly env: Environment;
   readonly tempo: TempoChart;
   readonly loki: LokiChart;
+  /** The stack's operational dashboards (lib/monitoring/dashboards.ts), provisioned into `monitoring.dashboardsFolder`. */
+  readonly operationalDashboards?: readonly Dashboard[];
 }
 
 /** The grafana/grafana image's user and group. */
@@ -25,6 +27,7 @@ const GRAFANA_UID = 472;
 const DATA_DIR = '/var/lib/grafana';
 const PROVISIONING_DIR = '/etc/grafana/provisioning';
 const DASHBOARDS_DIR = '/etc/grafana/dashboards';
+const STACK_DASHBOARDS_DIR = '/etc/grafana/dashboards-stack';
 /**
  * Client-side `kubectl apply` (and Argo CD's default) stores the whole object in the
  * last-applied-configuration annotation, which is capped at 262,144 bytes; bigger ConfigMaps need
@@ -63,6 +66,7 @@ export class GrafanaChart extends StackChart {
         paddedTraceIds: props.tempo.paddedTraceIds,
       }),
     );
+    const stackDashboards = props.operationalDashboards?.length ? Object.fromEntries(props.operationalDashboards.map((d) => [`${d.uid}.json`, dashboardJson(d)])) : undefined;
     const providersText = toYaml({
       apiVersion: 1,
       providers: [
@@ -76,6 +80,20 @@ export class GrafanaChart extends StackChart {
           updateIntervalSeconds: 60,
           options: { path: DASHBOARDS_DIR, foldersFromFilesStructure: false },
         },
+        ...(stackDashboards
+          ? [
+              {
+                name: 'stack',
+                orgId: 1,
+                folder: props.env.config.monitoring.dashboardsFolder,
+                type: 'file',
+                disableDeletion: true,
+                allowUiUpdates: false,
+                updateIntervalSeconds: 60,
+                options: { path: STACK_DASHBOARDS_DIR, foldersFromFilesStructure: false },
+              },
+            ]
+          : []),
       ],
     });
     const dashboards = {
@@ -85,6 +103,9 @@ export class GrafanaChart extends StackChart {
     new k8s.KubeConfigMap(this, 'datasources', { metadata: this.meta('grafana-datasources'), data: { 'datasources.yaml': datasourcesText } });
     new k8s.KubeConfigMap(this, 'dashboard-providers', { metadata: this.meta('grafana-dashboard-providers'), data: { 'dashboards.yaml': providersText } });
     new k8s.KubeConfigMap(this, 'dashboards', { metadata: this.meta('grafana-dashboards', { annotations: largeConfigMapAnnotations(dashboards) }), data: dashboards });
+    if (stackDashboards) {
+      new k8s.KubeConfigMap(this, 'dashboards-stack', { metadata: this.meta('grafana-dashboards-stack', { annotations: largeConfigMapAnnotations(stackDashboards) }), data: stackDashboards });
+    }
 
     const tlsMount = tlsVolumes(props.env.config.tls);
     new k8s.KubePersistentVolumeClaim(this, 'data', {
@@ -108,6 +129,7 @@ export class GrafanaChart extends StackChart {
         { name: 'datasources', mountPath: `${PROVISIONING_DIR}/datasources`, readOnly: true },
         { name: 'dashboard-providers', mountPath: `${PROVISIONING_DIR}/dashboards`, readOnly: true },
         { name: 'dashboards', mountPath: DASHBOARDS_DIR, readOnly: true },
+        ...(stackDashboards ? [{ name: 'dashboards-stack', mountPath: STACK_DASHBOARDS_DIR, readOnly: true }] : []),
         ...tlsMount.mounts,
       ],
     });
@@ -130,10 +152,11 @@ export class GrafanaChart extends StackChart {
               { name: 'datasources', configMap: { name: 'grafana-datasources' } },
               { name: 'dashboard-providers', configMap: { name: 'grafana-dashboard-providers' } },
               { name: 'dashboards', configMap: { name: 'grafana-dashboards' } },
+              ...(stackDashboards ? [{ name: 'dashboards-stack', configMap: { name: 'grafana-dashboards-stack' } }] : []),
               ...tlsMount.volumes,
             ],
           }),
-          { datasources: checksum(datasourcesText), dashboards: checksum(providersText, ...Object.values(dashboards)) },
+          { datasources: checksum(datasourcesText), dashboards: checksum(providersText, ...Object.values(dashboards), ...Object.values(stackDashboards ?? {})) },
         ),
       },
     });

@@ -20,6 +20,7 @@ import { withSyncWave } from './gitops';
 import { toYaml } from './serialize';
 import { tempoMajor } from './config/tempo';
 import { stackRules } from './monitoring/rules';
+import { operationalDashboards } from './monitoring/dashboards';
 
 /** Output files of one environment, by file name, in a stable order. */
 export type RenderedEnvironment = Map<string, string>;
@@ -32,7 +33,10 @@ export function buildCharts(env: Environment): StackChart[] {
   const otelSdk = new OtelSdkChart(app, 'otel-sdk', { env, collector });
   const loki = new LokiChart(app, 'loki', { env });
   const promtail = new PromtailChart(app, 'promtail', { env, loki });
-  const grafana = new GrafanaChart(app, 'grafana', { env, tempo, loki });
+  const tempoVersion = tempoMajor(env.config.tempo.image)!;
+  const { numTraces } = env.config.collector.sampler;
+  const operational = env.config.monitoring.enabled ? operationalDashboards({ loki, tempo, tempoMajor: tempoVersion, collector, promtail, numTraces }) : [];
+  const grafana = new GrafanaChart(app, 'grafana', { env, tempo, loki, operationalDashboards: operational });
   const networkPolicies = new NetworkPoliciesChart(app, 'network-policies', { env, tempo, loki, promtail, grafana, collector });
   const access = new AccessChart(app, 'access', { env });
   const certificates = new CertificatesChart(app, 'certificates', { env, servers: [tempo.service, loki.service], clientNamespaces: [promtail.targetNamespace] });
@@ -41,12 +45,12 @@ export function buildCharts(env: Environment): StackChart[] {
   const rules = stackRules({
     loki,
     tempo,
-    tempoMajor: tempoMajor(env.config.tempo.image)!,
+    tempoMajor: tempoVersion,
     collector,
     promtail,
     grafana,
     samplerReplicas: env.config.collector.sampler.replicas,
-    numTraces: env.config.collector.sampler.numTraces,
+    numTraces,
   });
   return [...charts, new MonitoringChart(app, 'monitoring', { env, charts, rules })];
 }

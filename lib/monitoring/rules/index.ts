@@ -5,7 +5,7 @@
  */
 import { StackChart } from '../../k8s/chart';
 import { StackService } from '../../k8s/service';
-import { oneOf } from '../promql';
+import { Matcher, oneOf } from '../promql';
 import { jobLabel, targetsOf } from '../targets';
 import { collectorRules } from './collector';
 import { grafanaRules } from './grafana';
@@ -18,7 +18,7 @@ export interface StackRulesProps {
   readonly loki: StackChart;
   readonly tempo: StackChart;
   readonly tempoMajor: 2 | 3;
-  readonly collector: StackChart & { readonly gateway: StackService };
+  readonly collector: StackChart & { readonly gateway: StackService; readonly sampler: StackService };
   readonly promtail: StackChart;
   readonly grafana: StackChart;
   readonly samplerReplicas: number;
@@ -34,6 +34,13 @@ export function targetMatchers(chart: StackChart): Targets | undefined {
   return { sel: [oneOf('namespace', t.namespaces), oneOf('job', t.jobs)], each };
 }
 
+/** `namespace` and `job` matchers of one Service's targets (one collector tier). */
+export function serviceMatchers(chart: StackChart, service: StackService): Matcher[] {
+  const e = chart.metricsEndpoints.find((x) => x.via === 'service' && x.name === service.name);
+  if (!e) throw new Error(`Service ${service.name} declares no metrics port`);
+  return [oneOf('namespace', [e.namespace]), oneOf('job', [jobLabel(e)])];
+}
+
 export function stackRules(p: StackRulesProps): RuleSet[] {
   const sets: RuleSet[] = [];
   const add = (chart: StackChart, build: (t: Targets) => RuleSet) => {
@@ -43,8 +50,7 @@ export function stackRules(p: StackRulesProps): RuleSet[] {
   add(p.loki, lokiRules);
   add(p.tempo, (t) => tempoRules(t, p.tempoMajor));
   add(p.collector, (targets) => {
-    const gateway = p.collector.metricsEndpoints.find((e) => e.name === p.collector.gateway.name)!;
-    const gatewaySel = [oneOf('namespace', [gateway.namespace]), oneOf('job', [jobLabel(gateway)])];
+    const gatewaySel = serviceMatchers(p.collector, p.collector.gateway);
     return collectorRules({ targets, gatewaySel, samplerReplicas: p.samplerReplicas, numTraces: p.numTraces });
   });
   add(p.promtail, promtailRules);

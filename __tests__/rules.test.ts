@@ -21,7 +21,7 @@ const targets = scrapeTargets(all);
 
 describe('PrometheusRule expressions', () => {
   test('there are rules for every component the monitors scrape', () => {
-    expect(ruleObjects.map((o) => o.metadata.name).sort()).toEqual(['grafana-rules', 'loki-rules', 'otel-collector-rules', 'promtail-rules', 'tempo-rules']);
+    expect(ruleObjects.map((o) => o.metadata.name).sort()).toEqual(['grafana-rules', 'loki-rules', 'otel-collector-rules', 'prometheus-rules', 'promtail-rules', 'tempo-rules']);
   });
 
   test.each(rules.map((r) => [r.alert ?? r.record, r.expr]))('%s parses with the PromQL grammar', (_name, expr) => {
@@ -39,7 +39,8 @@ describe('PrometheusRule expressions', () => {
     for (const r of rules) {
       for (const [label, op, value] of labelMatchers(r.expr)) {
         if (label !== 'job' && label !== 'namespace') continue;
-        const candidates = label === 'job' ? jobs : namespaces;
+        // The retention rule reads the platform's Prometheus, in its own namespace.
+        const candidates = label === 'job' ? jobs : r.object === 'prometheus-rules' ? [PROMETHEUS_NAMESPACE] : namespaces;
         const hit = selectsAny(op, value, candidates);
         expect([r.alert ?? r.record, label, value, hit]).toEqual([r.alert ?? r.record, label, value, true]);
         checked++;
@@ -73,6 +74,8 @@ interface AlertCase {
   alert: string;
   /** Workload whose scrape labels (namespace, job) the series carry. */
   target: string;
+  /** Labels instead of the target's, for series the stack's monitors do not produce (the platform's Prometheus). */
+  base?: Record<string, string>;
   firing: Series[];
   quiet: Series[];
   /** Labels the alert keeps besides namespace, job and severity. */
@@ -89,6 +92,8 @@ const SAMPLER = 'Deployment/otel-sampler';
 const PROMTAIL = 'DaemonSet/promtail';
 const GRAFANA = 'Deployment/grafana';
 const INSTANCE = { instance: '10.0.0.5:3101' };
+/** prometheus.url's namespace in production (monitoring.svc). */
+const PROMETHEUS_NAMESPACE = new URL(env('production').config.prometheus.url).hostname.split('.')[1];
 
 /** A counter's error share: `bad` per minute against `good` per minute. */
 const ratio = (name: string, bad: Record<string, string>, good: Record<string, string>, badPerMin: number, goodPerMin: number): Series[] => [
@@ -141,6 +146,17 @@ const CASES: AlertCase[] = [
   { alert: 'PromtailDroppingEntries', target: PROMTAIL, firing: [s('promtail_dropped_entries_total', { ...INSTANCE, host: 'loki:3100', reason: 'rate_limited', tenant: '' }, '0+5x60')], quiet: [s('promtail_dropped_entries_total', { ...INSTANCE, host: 'loki:3100', reason: 'rate_limited', tenant: '' }, '0x60')], labels: { ...INSTANCE, reason: 'rate_limited' } },
   { alert: 'PromtailPushErrors', target: PROMTAIL, firing: ratio('promtail_request_duration_seconds_count', { ...INSTANCE, host: 'loki:3100', status_code: '-1' }, { ...INSTANCE, host: 'loki:3100', status_code: '204' }, 60, 60), quiet: ratio('promtail_request_duration_seconds_count', { ...INSTANCE, host: 'loki:3100', status_code: '500' }, { ...INSTANCE, host: 'loki:3100', status_code: '204' }, 1, 600), labels: INSTANCE },
   { alert: 'PromtailFileLagging', target: PROMTAIL, firing: [s('promtail_file_bytes_total', { ...INSTANCE, path: '/var/log/pods/a/0.log' }, '52428800x60'), s('promtail_read_bytes_total', { ...INSTANCE, path: '/var/log/pods/a/0.log' }, '1048576x60')], quiet: [s('promtail_file_bytes_total', { ...INSTANCE, path: '/var/log/pods/a/0.log' }, '52428800x60'), s('promtail_read_bytes_total', { ...INSTANCE, path: '/var/log/pods/a/0.log' }, '52428800x60')], labels: { ...INSTANCE, path: '/var/log/pods/a/0.log' } },
+  // The platform's Prometheus, scraping itself (kube-prometheus-stack's default retention is 10 days).
+  {
+    alert: 'PrometheusRetentionBelowTarget',
+    target: '',
+    base: { namespace: PROMETHEUS_NAMESPACE, job: 'kube-prometheus-stack-prometheus', instance: '10.0.3.7:9090' },
+    interval: '5m',
+    at: '2h',
+    firing: [s('prometheus_tsdb_retention_limit_seconds', {}, `${10 * 86400}x40`)],
+    quiet: [s('prometheus_tsdb_retention_limit_seconds', {}, `${15 * 86400}x40`)],
+    labels: { instance: '10.0.3.7:9090' },
+  },
   // Grafana
   { alert: 'GrafanaDatasourceErrors', target: GRAFANA, firing: ratio('grafana_datasource_request_total', { datasource: 'Loki', datasource_type: 'loki', code: '502', method: 'get' }, { datasource: 'Loki', datasource_type: 'loki', code: '200', method: 'get' }, 60, 600), quiet: ratio('grafana_datasource_request_total', { datasource: 'Loki', datasource_type: 'loki', code: '400', method: 'get' }, { datasource: 'Loki', datasource_type: 'loki', code: '200', method: 'get' }, 60, 600), labels: { datasource: 'Loki' } },
   { alert: 'GrafanaHttpServerErrors', target: GRAFANA, firing: ratio('grafana_http_request_duration_seconds_count', { handler: '/api/ds/query', status_code: '500', method: 'POST' }, { handler: '/api/ds/query', status_code: '200', method: 'POST' }, 60, 600), quiet: ratio('grafana_http_request_duration_seconds_count', { handler: '/api/ds/query', status_code: '500', method: 'POST' }, { handler: '/api/ds/query', status_code: '200', method: 'POST' }, 1, 600) },
@@ -167,8 +183,8 @@ function scrapeLabels(workload: string): Record<string, string> {
   return { namespace: t.labels.namespace, job: t.labels.job };
 }
 
-const seriesText = (x: Series & { target?: string }, workload: string) => {
-  const labels = { ...scrapeLabels(x.target ?? workload), ...x.labels };
+const seriesText = (x: Series & { target?: string }, workload: string, base?: Record<string, string>) => {
+  const labels = { ...(base ?? scrapeLabels(x.target ?? workload)), ...x.labels };
   return `${x.name}{${Object.entries(labels).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ')}}`;
 };
 
@@ -180,13 +196,13 @@ function testGroups(c: AlertCase): object[] {
   const rule = alerts.find((a) => a.alert === c.alert);
   if (!rule) throw new Error(`no rendered alert ${c.alert}`);
   const at = c.at ?? '20m';
-  const labels = { ...scrapeLabels(c.target), ...c.labels, severity: rule.labels.severity };
+  const labels = { ...(c.base ?? scrapeLabels(c.target)), ...c.labels, severity: rule.labels.severity };
   const annotations = Object.fromEntries(Object.entries(rule.annotations as Record<string, string>).map(([k, v]) => [k, expand(v, labels)]));
   const group = (series: Series[], exp: object[]) => ({
     name: `${c.alert} ${c.target} ${exp.length ? 'fires' : 'stays quiet'}`,
     interval: c.interval ?? '1m',
     // An unrelated series, so a group whose case has no series of its own still has input.
-    input_series: [{ series: 'unrelated_metric{job="other"}', values: '1x60' }, ...series.map((x) => ({ series: seriesText(x, c.target), values: x.values }))],
+    input_series: [{ series: 'unrelated_metric{job="other"}', values: '1x60' }, ...series.map((x) => ({ series: seriesText(x, c.target, c.base), values: x.values }))],
     alert_rule_test: [{ eval_time: at, alertname: c.alert, exp_alerts: exp }],
   });
   return [group(c.firing, [{ exp_labels: labels, exp_annotations: annotations }]), group(c.quiet, [])];

@@ -19,6 +19,8 @@ import { StackChart } from './k8s/chart';
 import { withSyncWave } from './gitops';
 import { toYaml } from './serialize';
 import { tempoMajor } from './config/tempo';
+import { namespaceOfServiceUrl } from './config/security';
+import { durationMs } from './config/primitives';
 import { stackRules } from './monitoring/rules';
 import { operationalDashboards } from './monitoring/dashboards';
 
@@ -51,6 +53,10 @@ export function buildCharts(env: Environment): StackChart[] {
     grafana,
     samplerReplicas: env.config.collector.sampler.replicas,
     numTraces,
+    prometheus: {
+      namespace: env.config.security.prometheusNamespace ?? namespaceOfServiceUrl(env.config.prometheus.url)!,
+      retentionSeconds: durationMs(env.config.monitoring.metricsRetention) / 1000,
+    },
   });
   return [...charts, new MonitoringChart(app, 'monitoring', { env, charts, rules })];
 }

@@ -26,6 +26,9 @@ export const monitoringSchema = z
       .default({})
       .describe('labels put on every ServiceMonitor, PodMonitor and PrometheusRule so the platform Prometheus selects them (kube-prometheus-stack: release: <helm release>)'),
     scrapeInterval: duration.default('30s').describe('how often Prometheus scrapes each target'),
+    metricsRetention: duration
+      .default('360h')
+      .describe("raw metrics retention the platform's Prometheus must have (the seed's 15 days); alerted on, not set: Prometheus is not part of this stack"),
     dashboardsFolder: z.string().min(1).default('Observability stack').describe('Grafana folder of the operational dashboards (Loki, Tempo, collector and sampling, log agent)'),
     runbookUrl: z
       .url({ protocol: /^https?$/, error: (i) => `expected an http(s) URL like "https://github.com/org/repo/blob/main/README.md", got ${JSON.stringify(i.input)}` })

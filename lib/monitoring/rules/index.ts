@@ -12,6 +12,7 @@ import { grafanaRules } from './grafana';
 import { lokiRules } from './loki';
 import { RuleSet, Targets } from './model';
 import { promtailRules } from './promtail';
+import { prometheusRules } from './prometheus';
 import { tempoRules } from './tempo';
 
 export interface StackRulesProps {
@@ -23,6 +24,8 @@ export interface StackRulesProps {
   readonly grafana: StackChart;
   readonly samplerReplicas: number;
   readonly numTraces: number;
+  /** Namespace of the platform's Prometheus and the raw retention it must have. */
+  readonly prometheus: { readonly namespace: string; readonly retentionSeconds: number };
 }
 
 /** `namespace` and `job` matchers for the targets of a chart; undefined when it declares none. */
@@ -55,5 +58,6 @@ export function stackRules(p: StackRulesProps): RuleSet[] {
   });
   add(p.promtail, promtailRules);
   add(p.grafana, grafanaRules);
+  sets.push(prometheusRules(p.prometheus));
   return sets;
 }

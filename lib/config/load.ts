@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { load, YAMLException } from 'js-yaml';
 import { z } from 'zod';
 import { configSchema, Environment } from './schema';
+import { nearest } from '../nearest';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -118,21 +119,6 @@ function knownKeys(keyPath: PropertyKey[]): string[] {
 }
 
 function closest(key: string, known: string[]): string {
-  const lower = key.toLowerCase();
-  const match = known.find((k) => k.toLowerCase() === lower) ?? known.find((k) => editDistance(k.toLowerCase(), lower) <= 2);
+  const match = nearest(key, known);
   return match ? ` (did you mean "${match}"?)` : '';
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0];
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = row[j];
-      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return row[b.length];
 }

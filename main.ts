@@ -132,6 +132,7 @@ export async function main(argv: string[], cwd = process.cwd()): Promise<number>
   }
 
   const problems: string[] = [];
+  let problemCount = 0;
   const failed: string[] = [];
   const rendered: [Environment, RenderedEnvironment][] = [];
   const names = new Map<string, string>();
@@ -147,8 +148,10 @@ export async function main(argv: string[], cwd = process.cwd()): Promise<number>
       if (!(e instanceof ConfigError)) throw e;
       // One problem once, and a bounded report (200,000 unknown keys must not flood the terminal).
       const distinct = [...new Set(e.problems)];
-      for (const p of distinct.slice(0, MAX_PROBLEMS_PER_FILE)) problems.push(p);
-      if (distinct.length > MAX_PROBLEMS_PER_FILE) problems.push(`${file}: … and ${distinct.length - MAX_PROBLEMS_PER_FILE} more problems (the first ${MAX_PROBLEMS_PER_FILE} are shown)`);
+      const hidden = distinct.length - MAX_PROBLEMS_PER_FILE + e.more;
+      problems.push(...distinct.slice(0, MAX_PROBLEMS_PER_FILE));
+      if (hidden > 0) problems.push(`${file}: … and ${hidden} more problem${hidden > 1 ? 's' : ''} (the first ${MAX_PROBLEMS_PER_FILE} are shown)`);
+      problemCount += Math.min(distinct.length, MAX_PROBLEMS_PER_FILE) + Math.max(hidden, 0);
       failed.push(file);
     }
   }
@@ -166,7 +169,7 @@ export async function main(argv: string[], cwd = process.cwd()): Promise<number>
   }
   if (problems.length) {
     process.stderr.write(`${problems.join('\n')}\n`);
-    process.stderr.write(`synth: ${problems.length} problem${problems.length > 1 ? 's' : ''} in ${failed.join(', ')}; nothing was written for ${failed.length > 1 ? 'them' : 'it'}\n`);
+    process.stderr.write(`synth: ${problemCount} problem${problemCount > 1 ? 's' : ''} in ${failed.join(', ')}; nothing was written for ${failed.length > 1 ? 'them' : 'it'}\n`);
     return 1;
   }
   return 0;

@@ -119,7 +119,7 @@ describe('replacing <env>/ survives SIGKILL', () => {
   test('at seeded random instants', async () => {
     let seed32 = 13;
     const random = () => ((seed32 = (Math.imul(seed32, 1664525) + 1013904223) >>> 0) / 2 ** 32);
-    for (let i = 0; i < 15; i++) {
+    for (let i = 0; i < 10; i++) {
       const out = await seed();
       const r = run(out, NEW, { SYNTH_STEP_DELAY_MS: '2' });
       const at = Math.floor(random() * 20);

@@ -2,9 +2,9 @@
  * synth replaces or deletes only folders it wrote, resolves paths where the user typed them, and turns
  * usage and file-system mistakes into one sentence. These are the process's behaviour, so they spawn it.
  */
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { OWNER_MARKER } from '../lib/write';
+import { OWNER_MARKER, ownershipProblem } from '../lib/write';
 import { ENVIRONMENTS, ROOT, runMain, synth, tempDir } from './helpers';
 
 const DEV = readFileSync(path.join(ROOT, 'config', 'dev.yaml'), 'utf8');
@@ -72,13 +72,35 @@ describe('synth owns only what it wrote', () => {
     expect(existsSync(path.join(out, 'dev'))).toBe(false); // refused before anything was written
   });
 
-  test('output of earlier versions (only kustomization.yaml and *.k8s.yaml, no marker) is recognised and replaced', async () => {
+  test('output of earlier versions (no marker: synth\'s kustomization.yaml and the *.k8s.yaml it lists) is recognised and replaced', async () => {
     const { file, out } = setup();
-    mkdirSync(path.join(out, 'dev'), { recursive: true });
-    for (const f of ['kustomization.yaml', 'tempo.k8s.yaml', 'old.k8s.yaml']) writeFileSync(path.join(out, 'dev', f), 'x: 1\n');
+    const dev = path.join(out, 'dev');
+    mkdirSync(dev, { recursive: true });
+    const kustomization = (resources: string[]) => `apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n${resources.map((r) => `  - ${r}\n`).join('')}`;
+    writeFileSync(path.join(dev, 'kustomization.yaml'), kustomization(['tempo.k8s.yaml', 'old.k8s.yaml']));
+    for (const f of ['tempo.k8s.yaml', 'old.k8s.yaml']) writeFileSync(path.join(dev, f), 'x: 1\n');
     expect((await runMain(['--config', file, '--outdir', out])).code).toBe(0);
-    expect(existsSync(path.join(out, 'dev', 'old.k8s.yaml'))).toBe(false);
-    expect(existsSync(path.join(out, 'dev', OWNER_MARKER))).toBe(true);
+    expect(existsSync(path.join(dev, 'old.k8s.yaml'))).toBe(false);
+    expect(existsSync(path.join(dev, OWNER_MARKER))).toBe(true);
+
+    // A hand-made kustomize folder that only looks similar (it lists a file that is not there, or has patches) is not taken.
+    rmSync(dev, { recursive: true });
+    mkdirSync(dev);
+    writeFileSync(path.join(dev, 'kustomization.yaml'), `${kustomization(['app.k8s.yaml'])}patches: []\n`);
+    writeFileSync(path.join(dev, 'app.k8s.yaml'), 'x: 1\n');
+    const r = await runMain(['--config', file, '--outdir', out]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${dev}/ was not written by synth`);
+    expect(readdirSync(dev).sort()).toEqual(['app.k8s.yaml', 'kustomization.yaml']);
+  });
+
+  test('this repository\'s dist/<env>/ folders as committed before markers existed are recognised as synth\'s', () => {
+    const out = tempDir('legacy-');
+    for (const e of ENVIRONMENTS) {
+      mkdirSync(path.join(out, e));
+      for (const f of readdirSync(path.join(ROOT, 'dist', e))) if (f !== OWNER_MARKER) writeFileSync(path.join(out, e, f), readFileSync(path.join(ROOT, 'dist', e, f)));
+      expect(ownershipProblem(out, e)).toBeUndefined();
+    }
   });
 
   test('fails when <outdir>/<env> is a file or a symbolic link', async () => {
@@ -89,7 +111,7 @@ describe('synth owns only what it wrote', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`synth: ${path.join(out, 'dev')} is a file, not a folder synth wrote`);
     expect(readFileSync(path.join(out, 'dev'), 'utf8')).toBe('a file');
-    const { symlinkSync, rmSync } = require('node:fs') as typeof import('node:fs');
+    const { symlinkSync } = require('node:fs') as typeof import('node:fs');
     rmSync(path.join(out, 'dev'));
     mkdirSync(path.join(dir, 'elsewhere'));
     symlinkSync(path.join(dir, 'elsewhere'), path.join(out, 'dev'));
@@ -129,6 +151,12 @@ describe('usage and file-system mistakes are one sentence', () => {
       noStack(r.stderr);
       expect(r.stderr.split('\n')[0]).toBe(`synth: --outdir ${file} is a file, not a folder; ${extra.length ? 'diff compares against' : 'synth writes'} <outdir>/<env>/ folders, so give a folder (it is created when missing)`);
     }
+  });
+
+  test('fails with exit 2 when --outdir is empty', async () => {
+    const r = await runMain(['--config', setup().file, '--outdir', '']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.split('\n')[0]).toBe('synth: --outdir needs a value');
   });
 
   test('fails when --outdir lies under a file', async () => {

@@ -4,7 +4,8 @@
  *
  * Ownership. Every environment folder synth writes (`<outdir>/<env>/`, `<outdir>/bootstrap/<env>/`) carries
  * a marker file, `OWNER_MARKER`. Synth replaces or deletes only a folder that carries it, is empty, or (for
- * output written before markers existed) holds nothing but `kustomization.yaml` and `*.k8s.yaml` files.
+ * output written before markers existed) holds nothing but `*.k8s.yaml` files and synth's own
+ * kustomization.yaml listing exactly them.
  * Anything else (a user's notes, the project's own `lib/`, a file, a symlink) is refused before anything
  * is changed: `ownershipProblem()` is asked for every target first.
  *
@@ -27,8 +28,9 @@
  * So after a kill at any point the outdir holds the complete old or the complete new `<env>/` (or, for one
  * rename's duration, the complete old one under its temporary name), and the next run restores and tidies.
  */
-import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, Dirent, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import * as path from 'node:path';
+import { load } from 'js-yaml';
 import { RenderedEnvironment } from './stack';
 
 /** The file that marks a folder as synth's own. A dotfile: kustomize, Argo CD and Flux read kustomization.yaml. */
@@ -74,10 +76,29 @@ export function ownershipProblem(dir: string, name: string): string | undefined 
   const entries = readdirSync(target, { withFileTypes: true });
   if (entries.some((e) => e.name === OWNER_MARKER && e.isFile())) return undefined;
   if (entries.length === 0) return undefined;
-  const legacy = entries.every((e) => e.isFile() && LEGACY_FILE.test(e.name)) && entries.some((e) => e.name === 'kustomization.yaml');
-  if (legacy) return undefined;
+  if (isLegacyOutput(target, entries)) return undefined;
   const foreign = entries.find((e) => !(e.isFile() && LEGACY_FILE.test(e.name))) ?? entries[0];
   return `${target}/ was not written by synth (no ${OWNER_MARKER} marker; it holds ${JSON.stringify(foreign.name)}); synth will not replace or delete it: move it away or choose another --outdir`;
+}
+
+/**
+ * Output of synth before markers existed: nothing but `*.k8s.yaml` files and the kustomization.yaml synth
+ * writes, listing exactly those files. A hand-made kustomize folder that merely looks similar is not taken.
+ */
+function isLegacyOutput(dir: string, entries: Dirent[]): boolean {
+  if (!entries.every((e) => e.isFile() && LEGACY_FILE.test(e.name))) return false;
+  const file = path.join(dir, 'kustomization.yaml');
+  try {
+    if (statSync(file).size > 64 * 1024) return false;
+    const k = load(readFileSync(file, 'utf8')) as Record<string, unknown> | null;
+    if (!k || typeof k !== 'object' || Object.keys(k).sort().join() !== 'apiVersion,kind,resources') return false;
+    if (k.apiVersion !== 'kustomize.config.k8s.io/v1beta1' || k.kind !== 'Kustomization' || !Array.isArray(k.resources)) return false;
+    const listed = [...k.resources].map(String).sort();
+    const present = entries.map((e) => e.name).filter((n) => n !== 'kustomization.yaml').sort();
+    return listed.join('\n') === present.join('\n');
+  } catch {
+    return false;
+  }
 }
 
 /** Takes `<outdir>/.synth.lock` (creating outdir), or refuses when a live synth holds it. Returns the release function. */

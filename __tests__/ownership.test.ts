@@ -153,6 +153,15 @@ describe('usage and file-system mistakes are one sentence', () => {
     }
   });
 
+  test('fails with one sentence when --diff meets a folder holding invalid YAML', async () => {
+    const { file, out } = setup();
+    mkdirSync(path.join(out, 'dev'), { recursive: true });
+    writeFileSync(path.join(out, 'dev', 'broken.yaml'), 'a: [\n');
+    const r = await runMain(['--diff', '--config', file, '--outdir', out]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toMatch(new RegExp(`^synth: cannot compare with ${path.join(out, 'dev').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}/: it holds a file that is not valid YAML \\(.{1,120}\\)$`));
+  });
+
   test('fails with exit 2 when --outdir is empty', async () => {
     const r = await runMain(['--config', setup().file, '--outdir', '']);
     expect(r.code).toBe(2);

@@ -10,7 +10,10 @@
  * is changed: `ownershipProblem()` is asked for every target first.
  *
  * Concurrency. One synth at a time per outdir: `<outdir>/.synth.lock` is created with O_EXCL and holds the
- * pid. A lock whose pid is no longer running was left by a killed synth and is taken over.
+ * pid. A lock whose pid is no longer running was left by a killed synth and is taken over. (Two synths that
+ * find the same stale lock within the same few microseconds could both take it over; that needs a killed synth
+ * and two new ones racing, and costs at worst what running them one after the other would.) A reused pid
+ * makes a stale lock look alive: the message says which file to delete then.
  *
  * Replacing `<env>/` (P = this process's pid), while holding the lock:
  *   1. write the marker, then every file, into `.<env>.new-P/`     (`<env>/` untouched)

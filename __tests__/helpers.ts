@@ -1,6 +1,6 @@
 /** Shared test helpers: load an environment, render it in memory, find objects by kind and name. */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { load, loadAll } from 'js-yaml';
@@ -78,4 +78,35 @@ export function problems(yaml: string, name = 'production'): string[] {
     throw e;
   }
   return [];
+}
+
+/**
+ * The scale-out variants of production (issue 15's done-when configs): HA single-binary Loki, and both
+ * engines distributed with Tempo on Kafka. Built from config/production.yaml so they track it.
+ */
+export const SCALE_OUT_VARIANTS = {
+  'production-loki-ha': { loki: { deployment: { mode: 'single-binary', replicas: 3 } } },
+  'production-distributed': {
+    loki: { deployment: { mode: 'distributed' } },
+    tempo: { deployment: { mode: 'distributed' }, kafka: { address: 'kafka-bootstrap.kafka.svc.cluster.local:9092', topic: 'tempo-ingest', partitions: 6 } },
+  },
+} as const;
+export type ScaleOutVariant = keyof typeof SCALE_OUT_VARIANTS;
+export const SCALE_OUT = Object.keys(SCALE_OUT_VARIANTS) as ScaleOutVariant[];
+
+/** production.yaml with `overrides` merged into its top-level sections. */
+export function productionWith(overrides: Record<string, Record<string, unknown>>, name = 'production'): Environment {
+  const base = load(readFileSync(path.join(ROOT, 'config', 'production.yaml'), 'utf8')) as Record<string, Record<string, unknown>>;
+  const merged = { ...base };
+  for (const [section, value] of Object.entries(overrides)) merged[section] = { ...base[section], ...value };
+  return envFrom(merged, name);
+}
+
+/** A shipped environment or a scale-out variant, by name. */
+export function anyEnv(name: string): Environment {
+  if (name in SCALE_OUT_VARIANTS) {
+    if (!cache.has(name)) cache.set(name, productionWith(SCALE_OUT_VARIANTS[name as ScaleOutVariant] as unknown as Record<string, Record<string, unknown>>, name));
+    return cache.get(name)!;
+  }
+  return env(name);
 }

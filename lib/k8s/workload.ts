@@ -96,6 +96,8 @@ export interface HardenedPodProps {
   readonly terminationGracePeriodSeconds?: number;
   readonly tolerations?: k8s.Toleration[];
   readonly priorityClassName?: string;
+  /** Spread replicas over nodes and zones (multi-replica workloads). */
+  readonly topologySpreadConstraints?: k8s.TopologySpreadConstraint[];
 }
 
 export function hardenedPodSpec(props: HardenedPodProps): k8s.PodSpec {
@@ -118,6 +120,7 @@ export function hardenedPodSpec(props: HardenedPodProps): k8s.PodSpec {
     ...(props.terminationGracePeriodSeconds !== undefined ? { terminationGracePeriodSeconds: props.terminationGracePeriodSeconds } : {}),
     ...(props.tolerations?.length ? { tolerations: props.tolerations } : {}),
     ...(props.priorityClassName ? { priorityClassName: props.priorityClassName } : {}),
+    ...(props.topologySpreadConstraints?.length ? { topologySpreadConstraints: props.topologySpreadConstraints } : {}),
   };
 }
 

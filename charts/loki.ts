@@ -7,9 +7,9 @@ import { StackChart } from '../lib/k8s/chart';
 import { bucketLifecycle } from '../lib/k8s/bucket-lifecycle';
 import { s3CredentialEnv, s3ServiceAccountAnnotations } from '../lib/k8s/object-storage';
 import { NamedPort, StackService } from '../lib/k8s/service';
-import { hardenedContainer, scratchVolume } from '../lib/k8s/workload';
+import { hardenedContainer, scratchVolume, walReplayStartupProbe } from '../lib/k8s/workload';
 import { memcachedAddress, renderWorkloads, TopologyServices } from '../lib/k8s/topology';
-import { lokiConfig, LokiWiring, LokiYaml, POD_IP_ENV, structuredMetadataAllowed } from '../lib/loki/config';
+import { LOKI_RULES_DIR, LOKI_SINGLE_TENANT, lokiConfig, LokiWiring, LokiYaml, POD_IP_ENV, structuredMetadataAllowed } from '../lib/loki/config';
 import { LOKI_REPLICATION_FACTOR, lokiTopology } from '../lib/topology/loki';
 import { Topology, Workload, workloadFor } from '../lib/topology/types';
 import { LokiTiers, lokiTiers } from '../lib/loki/tiers';
@@ -68,10 +68,16 @@ export class LokiChart extends StackChart {
     this.lokiYaml = lokiConfig(loki, this.tiers, tls, this.wiring());
     const text = toYaml(this.lokiYaml);
     const configMap = new k8s.KubeConfigMap(this, 'config', { metadata: this.meta('loki'), data: { [CONFIG_KEY]: text } });
+    // The ruler's tenant folder. No rule is shipped yet, so it is empty: the ruler finds no group instead of
+    // failing to list a missing folder. Mounted without subPath, so rule changes reach the pod without a restart.
+    const rules = new k8s.KubeConfigMap(this, 'rules', { metadata: this.meta('loki-rules'), data: {} });
+    const ruleTenant = this.tenantId ?? LOKI_SINGLE_TENANT;
 
     const s3 = loki.backend === 's3';
     renderWorkloads(this, this.services, (w) => {
       const data = w.volume ?? w.scratch;
+      // The ruler runs inside the single binary (target all); distributed mode has no ruler workload yet.
+      const ruler = w.target === 'all';
       return {
         container: hardenedContainer({
           name: 'loki',
@@ -80,20 +86,29 @@ export class LokiChart extends StackChart {
           // No access_key_id in loki.yaml: Loki's S3 client then uses the AWS default chain (these env vars or IRSA).
           env: [...(s3 ? s3CredentialEnv(loki.s3.credentials) : []), ...(t.gossip ? [{ name: POD_IP_ENV, valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }] : [])],
           ports: w.ports.map((p) => portByName[p]),
-          // /ready answers 503 until the ingester has joined its ring and replayed the WAL.
-          readiness: { path: '/ready', port: 'http', initialDelaySeconds: 15, scheme: probeScheme(tls) },
-          // Liveness must not depend on readiness (a long WAL replay is not a hung process): /metrics is served
-          // as soon as the HTTP server runs, without a tenant header.
-          liveness: { path: '/metrics', port: 'http', initialDelaySeconds: 30, periodSeconds: 30, scheme: probeScheme(tls) },
+          // /ready answers 503 until the ingester has replayed the WAL and joined its ring: the startup probe waits
+          // for it, then readiness follows it.
+          startup: walReplayStartupProbe('/ready', 'http', probeScheme(tls)),
+          readiness: { path: '/ready', port: 'http', initialDelaySeconds: 0, scheme: probeScheme(tls) },
+          // Liveness must not depend on readiness: /metrics is served as soon as the HTTP server runs, without a
+          // tenant header.
+          liveness: { path: '/metrics', port: 'http', initialDelaySeconds: 0, periodSeconds: 30, scheme: probeScheme(tls) },
           resources: w.resources,
+          goRuntime: true,
           volumeMounts: [
             { name: 'config', mountPath: CONFIG_DIR, readOnly: true },
+            ...(ruler ? [{ name: 'rules', mountPath: `${LOKI_RULES_DIR}/${ruleTenant}`, readOnly: true }] : []),
             ...(data ? [{ name: data.name, mountPath: data.mountPath }] : []),
             { name: 'tmp', mountPath: '/tmp' },
             ...tlsMount.mounts,
           ],
         }),
-        volumes: [{ name: 'config', configMap: { name: configMap.name } }, scratchVolume('tmp'), ...tlsMount.volumes],
+        volumes: [
+          { name: 'config', configMap: { name: configMap.name } },
+          ...(ruler ? [{ name: 'rules', configMap: { name: rules.name } }] : []),
+          scratchVolume('tmp'),
+          ...tlsMount.volumes,
+        ],
         checksums: { config: checksum(text) },
         serviceAccountAnnotations: s3 ? s3ServiceAccountAnnotations(loki.s3.credentials) : undefined,
       };

@@ -7,13 +7,13 @@ import { bucketLifecycle, daysCovering } from '../lib/k8s/bucket-lifecycle';
 import { StackChart } from '../lib/k8s/chart';
 import { s3CredentialEnv, s3ServiceAccountAnnotations } from '../lib/k8s/object-storage';
 import { NamedPort, StackService } from '../lib/k8s/service';
-import { hardenedContainer, scratchVolume } from '../lib/k8s/workload';
+import { hardenedContainer, scratchVolume, walReplayStartupProbe } from '../lib/k8s/workload';
 import { memcachedAddress, renderWorkloads, TopologyServices } from '../lib/k8s/topology';
 import { liveStoresPerZone, tempoTopology } from '../lib/topology/tempo';
 import { Topology, workloadFor } from '../lib/topology/types';
 import { checksum, toYaml } from '../lib/serialize';
 import { probeScheme, scheme, tlsVolumes } from '../lib/k8s/tls';
-import { tempoConfig, TempoDistributedWiring } from '../lib/tempo/config';
+import { padsTraceIds, tempoConfig, TempoDistributedWiring } from '../lib/tempo/config';
 
 export interface TempoChartProps {
   readonly env: Environment;
@@ -73,10 +73,15 @@ export class TempoChart extends StackChart {
           args: [`-target=${w.target}`, `-config.file=${CONFIG_DIR}/${CONFIG_KEY}`, ...w.args],
           env: tempo.backend === 's3' ? s3CredentialEnv(tempo.s3.credentials) : [],
           ports: w.ports.map((p) => portByName[p]),
-          // /ready answers 503 until every module runs and a querier is connected to the query-frontend.
-          readiness: { path: '/ready', port: 'http', initialDelaySeconds: 15, scheme: probeScheme(tls) },
-          liveness: { path: '/ready', port: 'http', initialDelaySeconds: 60, failureThreshold: 6, scheme: probeScheme(tls) },
+          // /ready answers 503 until every module runs (after the WAL replay) and a querier is connected to the
+          // query-frontend: the startup probe waits for it, then readiness follows it.
+          startup: walReplayStartupProbe('/ready', 'http', probeScheme(tls)),
+          readiness: { path: '/ready', port: 'http', initialDelaySeconds: 0, scheme: probeScheme(tls) },
+          // Liveness only asks whether the HTTP server answers (dskit serves /metrics from the start), so a slow
+          // module or a lost query-frontend connection does not restart the pod.
+          liveness: { path: '/metrics', port: 'http', initialDelaySeconds: 0, periodSeconds: 30, scheme: probeScheme(tls) },
           resources: w.resources,
+          goRuntime: true,
           volumeMounts: [
             { name: 'config', mountPath: CONFIG_DIR, readOnly: true },
             ...(data ? [{ name: data.name, mountPath: data.mountPath }] : []),
@@ -141,6 +146,11 @@ export class TempoChart extends StackChart {
   /** OTLP HTTP base URL. */
   get otlpHttpUrl(): string {
     return this.otlpService.url('otlp-http', { scheme: scheme(this.config.tls) });
+  }
+
+  /** Trace ids keep their leading zeros in Tempo's answers (3.x `read.left_pad_trace_ids`, set in lib/tempo/config.ts). */
+  get paddedTraceIds(): boolean {
+    return padsTraceIds(tempoMajor(this.config.tempo.image)!);
   }
 
   /** Whether span metrics and service graphs are written to Prometheus (Grafana's service map needs them). */

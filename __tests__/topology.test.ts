@@ -3,7 +3,7 @@
  * caches, autoscalers, disruption budgets, NetworkPolicies, and every consumer following the topology.
  */
 import { load } from 'js-yaml';
-import { anyEnv, configMapYaml, findObject, K8sObject, objects, problems } from './helpers';
+import { anyEnv, configMapYaml, findObject, K8sObject, objects, problems, productionWith } from './helpers';
 
 const matches = (selector: Record<string, string>, labels: Record<string, string>) => Object.entries(selector).every(([k, v]) => labels[k] === v);
 const podLabels = (w: K8sObject) => w.spec.template.metadata.labels as Record<string, string>;
@@ -253,6 +253,43 @@ describe('both engines distributed', () => {
   });
 });
 
+describe('sizes', () => {
+  const lokiOf = (deployment: unknown) => objects(productionWith({ loki: { deployment } }));
+  const replicas = (all: K8sObject[], name: string) => findObject(all, name.includes('querier') || name.includes('distributor') ? 'HorizontalPodAutoscaler' : 'StatefulSet', name).spec[name.includes('querier') || name.includes('distributor') ? 'minReplicas' : 'replicas'];
+
+  test('a declared load picks the upstream tier, and per-component overrides win over it', () => {
+    const medium = lokiOf({ mode: 'distributed', size: { ingestGBPerDay: 5000 }, components: { querier: { replicas: 40, resources: { memory: '3Gi' } } } });
+    // Upstream's 3-30 TB/day tier: 90 ingesters of 2 CPU / 6 Gi.
+    const ingester = findObject(medium, 'StatefulSet', 'loki-ingester');
+    expect(ingester.spec.replicas).toBe(90);
+    expect(ingester.spec.template.spec.containers[0].resources.requests).toEqual({ cpu: '2', memory: '6Gi' });
+    expect(replicas(medium, 'loki-querier')).toBe(40);
+    const querier = findObject(medium, 'Deployment', 'loki-querier').spec.template.spec.containers[0].resources;
+    // The override replaces the request only; the limit stays the tier's.
+    expect([querier.requests.cpu, querier.requests.memory, querier.limits.memory]).toEqual(['1500m', '3Gi', '4096Mi']);
+  });
+
+  test('autoscaling can be tuned or turned off per component', () => {
+    const all = lokiOf({ mode: 'distributed', components: { distributor: { autoscaling: false, replicas: 3 }, querier: { autoscaling: { minReplicas: 4, maxReplicas: 12, targetCPUUtilization: 70 } } } });
+    expect(all.filter((o) => o.kind === 'HorizontalPodAutoscaler').map((h) => h.metadata.name)).toEqual(['loki-querier']);
+    expect(findObject(all, 'Deployment', 'loki-distributor').spec.replicas).toBe(3);
+    const hpa = findObject(all, 'HorizontalPodAutoscaler', 'loki-querier').spec;
+    expect([hpa.minReplicas, hpa.maxReplicas, hpa.metrics[0].resource.target.averageUtilization]).toEqual([4, 12, 70]);
+  });
+
+  test('Tempo sized from spans per second: live-stores, distributors and queriers follow upstream per-pod rates', () => {
+    // 100 000 spans/s × 500 B = 50 MB/s: 10 MB/s per distributor, 8 per live-store, 2 per querier.
+    const all = objects(
+      productionWith({
+        tempo: { deployment: { mode: 'distributed', size: { spansPerSecond: 100_000 } }, kafka: { address: 'kafka.kafka.svc.cluster.local:9092', topic: 't', partitions: 12 } },
+      }),
+    );
+    expect(findObject(all, 'HorizontalPodAutoscaler', 'tempo-distributor').spec.minReplicas).toBe(5);
+    expect(findObject(all, 'StatefulSet', 'tempo-live-store-zone-a').spec.replicas).toBe(7);
+    expect(findObject(all, 'HorizontalPodAutoscaler', 'tempo-querier').spec.minReplicas).toBe(25);
+  });
+});
+
 describe('refused topologies, with the reason', () => {
   const base = 'tempo: {bucket: traces-b, s3: {credentials: {secret: t}}}\nloki: {bucket: logs-b, s3: {credentials: {secret: l}}}\n';
   const kafka = 'kafka: {address: "kafka.kafka.svc.cluster.local:9092", topic: t, partitions: 6}';
@@ -297,6 +334,12 @@ describe('refused topologies, with the reason', () => {
   test('fails when declared ingest outgrows the ingesters, with the arithmetic', () => {
     expect(problems(withLoki('{mode: distributed, size: {ingestGBPerDay: 2500}, components: {ingester: {resources: {memoryLimit: 2Gi}}}}'))).toEqual([
       'loki.deployment.components.ingester.resources.memoryLimit: expected at least 3414Mi per ingester, got 2Gi: 2500 GB/day × RF 3 / 6 ingesters = 1250 GB/day each × 2.73 MiB per GB/day (upstream small tier: 4Gi per 1500 GB/day)',
+    ]);
+  });
+
+  test('fails when the tail sampler cannot hold numTraces traces under its memory limiter', () => {
+    expect(problems(`${base}collector: {sampler: {numTraces: 100000, averageTraceBytes: 20000, resources: {memoryLimit: 1Gi}}}`)).toEqual([
+      'collector.sampler.numTraces: expected at most 32212 traces, got 100000: 100000 × 20000 B = 1907 MiB, above the memory limiter\'s soft limit of 60% of memoryLimit 1Gi = 614 MiB',
     ]);
   });
 

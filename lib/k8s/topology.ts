@@ -170,7 +170,7 @@ export function renderWorkloads(chart: StackChart, s: TopologyServices, pod: (w:
       if (!group || !groups.has(group)) {
         if (group) groups.add(group);
         new k8s.KubePodDisruptionBudget(chart, `pdb-${group ?? w.name}`, {
-          metadata: chart.meta(group ?? w.name, { labels: l.labels }),
+          metadata: chart.meta(group ?? w.name, { labels: group ? chart.workloadLabels(group).labels : l.labels }),
           spec: {
             maxUnavailable: k8s.IntOrString.fromNumber(w.maxUnavailable),
             selector: { matchLabels: group ? { 'app.kubernetes.io/instance': chart.env.name, [DISRUPTION_GROUP_LABEL]: group } : l.selector },

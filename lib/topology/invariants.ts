@@ -5,6 +5,7 @@
  */
 import { ComponentOverrides } from '../config/deployment';
 import { StackConfig } from '../config/schema';
+import { MEMORY_LIMITER } from '../otelcol/config';
 import { tempoMajor } from '../config/tempo';
 import { LOKI_REPLICATION_FACTOR, lokiSize, lokiTopology } from './loki';
 import { LOKI_SIZES, LOKI_TIER_GB_PER_DAY, mebibytes } from './sizing';
@@ -15,7 +16,28 @@ import { Topology, TopologyProblem } from './types';
 const NEVER_AUTOSCALED = new Set(['ingester', 'compactor', 'index-gateway', 'live-store', 'block-builder', 'backend-scheduler', 'metrics-generator']);
 
 export function deploymentProblems(c: StackConfig): TopologyProblem[] {
-  return [...lokiProblems(c), ...tempoProblems(c)];
+  return [...lokiProblems(c), ...tempoProblems(c), ...samplerProblems(c)];
+}
+
+/**
+ * The tail sampler holds up to numTraces traces per pod until it decides; the memory limiter starts refusing
+ * spans at its soft limit, so numTraces × averageTraceBytes must fit under it or spans are dropped at load.
+ */
+function samplerProblems(c: StackConfig): TopologyProblem[] {
+  const s = c.collector.sampler;
+  const limitMiB = mebibytes(s.resources.memoryLimit);
+  const softPercent = MEMORY_LIMITER.limitPercentage - MEMORY_LIMITER.spikeLimitPercentage;
+  const softMiB = (limitMiB * softPercent) / 100;
+  const needMiB = (s.numTraces * s.averageTraceBytes) / 1048576;
+  if (needMiB <= softMiB) return [];
+  return [
+    {
+      path: ['collector', 'sampler', 'numTraces'],
+      message:
+        `expected at most ${Math.floor((softMiB * 1048576) / s.averageTraceBytes)} traces, got ${s.numTraces}: ${s.numTraces} × ${s.averageTraceBytes} B = ${round(needMiB)} MiB, ` +
+        `above the memory limiter's soft limit of ${softPercent}% of memoryLimit ${s.resources.memoryLimit} = ${round(softMiB)} MiB`,
+    },
+  ];
 }
 
 function lokiProblems(c: StackConfig): TopologyProblem[] {

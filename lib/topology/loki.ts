@@ -7,7 +7,7 @@
  *   or local index lives (ingester, index-gateway, compactor), Deployments elsewhere, memcached for chunks
  *   and query results. Simple-scalable (read/write/backend) is deprecated upstream and not offered.
  */
-import { Autoscaling, ComponentOverrides, LOKI_COMPONENTS, LokiComponent } from '../config/deployment';
+import { Autoscaling, ComponentOverrides, LokiComponent } from '../config/deployment';
 import { LokiConfig } from '../config/loki';
 import { LOKI_DATA_DIR } from '../loki/config';
 import { Resources } from '../config/primitives';
@@ -120,4 +120,3 @@ function memcachedConnections(workloads: Workload[]): number {
   return Math.max(1024, clients * 16 * 2);
 }
 
-export { LOKI_COMPONENTS };

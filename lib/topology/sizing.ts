@@ -65,10 +65,6 @@ export const TEMPO_TIER_MB_PER_S: Record<Size, number> = { small: 10, medium: 50
 /** Upstream's per-replica throughput rules (size.md), MB/s per pod. */
 export const TEMPO_MB_PER_S_PER_POD = { distributor: 10, 'live-store': 8, querier: 2 } as const;
 
-export function tempoSizeFor(mbPerSecond: number): Size {
-  return (Object.keys(TEMPO_TIER_MB_PER_S) as Size[]).find((s) => mbPerSecond <= TEMPO_TIER_MB_PER_S[s]) ?? 'large';
-}
-
 export function tempoSizing(mbPerSecond: number): Record<TempoComponent, Sizing> {
   const per = (c: keyof typeof TEMPO_MB_PER_S_PER_POD, min: number) => Math.max(min, Math.ceil(mbPerSecond / TEMPO_MB_PER_S_PER_POD[c]));
   const liveStores = per('live-store', 2);

@@ -94,10 +94,6 @@ export function workloadFor(t: Topology, role: Role): Workload {
   return found[0];
 }
 
-export function hasRole(t: Topology, role: Role): boolean {
-  return t.workloads.some((w) => w.roles.includes(role));
-}
-
 /** A problem found in a topology: the config key it is about and the arithmetic that fails. */
 export interface TopologyProblem {
   readonly path: (string | number)[];

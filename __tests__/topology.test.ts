@@ -245,6 +245,25 @@ describe('both engines distributed', () => {
     expect(admits(policyOf(all, findObject(all, 'Deployment', 'tempo-querier')), podLabels(findObject(all, 'Deployment', 'otel-sampler')), 4317)).toBe(false);
   });
 
+  test("gRPC inside an engine only: each engine's pods admit their own engine's pods and nobody else's", () => {
+    const grafana = findObject(all, 'Deployment', 'grafana');
+    for (const engine of ['loki', 'tempo']) {
+      const own = workloadsOf(all).filter((w) => w.metadata.name.startsWith(`${engine}-`) && !/cache|memcached/.test(w.metadata.name));
+      const other = workloadsOf(all).filter((w) => w.metadata.name.startsWith(engine === 'loki' ? 'tempo-' : 'loki-'));
+      for (const w of own) {
+        const policy = policyOf(all, w);
+        expect(`${w.metadata.name}: ${own.every((x) => admits(policy, podLabels(x), 9095))}`).toBe(`${w.metadata.name}: true`);
+        expect(`${w.metadata.name}: ${[grafana, ...other].some((x) => admits(policy, podLabels(x), 9095))}`).toBe(`${w.metadata.name}: false`);
+      }
+    }
+  });
+
+  test('index gateways are resolved only when ready; schedulers and Tempo frontends also before', () => {
+    expect(service('loki-index-gateway').spec.publishNotReadyAddresses).toBeUndefined();
+    expect(service('loki-query-scheduler').spec.publishNotReadyAddresses).toBe(true);
+    expect(service('tempo-query-frontend-discovery').spec.publishNotReadyAddresses).toBe(true);
+  });
+
   test('the serving certificate names every client-facing Service', () => {
     const cert = all.find((o) => o.kind === 'Certificate' && o.spec.usages.includes('server auth'))!;
     for (const name of ['loki-distributor', 'loki-query-frontend', 'loki-querier', 'tempo-distributor', 'tempo-query-frontend']) {

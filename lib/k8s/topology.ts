@@ -56,14 +56,15 @@ export class TopologyServices {
           name: w.name,
           // The gossip port is reached through the gossip Service only.
           ports: portsOf(w).filter((p) => p.name !== 'gossip'),
-          ...(w.headless ? { headless: true, publishNotReadyAddresses: true } : {}),
+          ...(w.headless ? { headless: true, publishNotReadyAddresses: w.headless === 'discover-unready' } : {}),
           ...(single ? {} : { selector: l.selector, labels: l.labels }),
         }),
       );
       if (w.discoveryService) {
         this.discovery.set(
           w.name,
-          new StackService(chart, { name: w.discoveryService, ports: [ports.grpc], headless: true, publishNotReadyAddresses: true, selector: l.selector, labels: l.labels }),
+          // Tempo's frontend is ready only once a querier has connected, so queriers must find unready frontends.
+        new StackService(chart, { name: w.discoveryService, ports: [ports.grpc], headless: true, publishNotReadyAddresses: true, selector: l.selector, labels: l.labels }),
         );
       }
     }

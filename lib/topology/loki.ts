@@ -70,7 +70,7 @@ export function lokiTopology(loki: LokiConfig, namespace: string): Topology {
   const sized = (c: LokiComponent) => componentSizing(tier[c], d.components[c], c === 'distributor' || c === 'querier');
   const workload = (
     c: LokiComponent,
-    shape: { kind: Workload['kind']; roles?: Role[]; headless?: boolean; singleton?: boolean; stateful?: boolean; grace?: number; maxUnavailable?: number },
+    shape: { kind: Workload['kind']; roles?: Role[]; headless?: Workload['headless']; singleton?: boolean; stateful?: boolean; grace?: number; maxUnavailable?: number },
   ): Workload => {
     const s = sized(c);
     const replicas = shape.singleton ? 1 : s.replicas;
@@ -100,8 +100,9 @@ export function lokiTopology(loki: LokiConfig, namespace: string): Topology {
     workload('querier', { kind: 'Deployment', roles: ['tail'] }),
     workload('query-frontend', { kind: 'Deployment', roles: ['query'] }),
     // Headless: frontends and queriers resolve every scheduler from its DNS name.
-    workload('query-scheduler', { kind: 'Deployment', roles: ['scheduler'], headless: true }),
-    workload('index-gateway', { kind: 'StatefulSet', roles: ['index-gateway'], headless: true, stateful: true }),
+    workload('query-scheduler', { kind: 'Deployment', roles: ['scheduler'], headless: 'discover-unready' }),
+    // Queriers spread index lookups over every ready gateway (dns+ address); an unready one would fail them.
+    workload('index-gateway', { kind: 'StatefulSet', roles: ['index-gateway'], headless: 'ready-only', stateful: true }),
     // One compactor compacts and applies retention (the compactor ring elects one owner of key 0, pkg/compactor).
     workload('compactor', { kind: 'StatefulSet', roles: ['compactor'], singleton: true, stateful: true }),
   ];

@@ -43,8 +43,12 @@ export interface Workload {
   /** Exactly one replica, always: no autoscaler, no PDB. */
   readonly singleton: boolean;
   readonly autoscaling?: Autoscaling;
-  /** The Service is headless (clients resolve every pod: schedulers, gateways, frontends for queriers). */
-  readonly headless: boolean;
+  /**
+   * The Service is headless: clients resolve every pod (schedulers, index gateways). `discover-unready` also
+   * publishes pods before they are ready, for peers whose readiness waits on their clients (Loki's schedulers
+   * are ready before any frontend connects, but frontends must find them while starting).
+   */
+  readonly headless: false | 'ready-only' | 'discover-unready';
   readonly roles: readonly Role[];
   /** Workloads sharing one disruption budget (live-store zones: one pod per partition down at a time). */
   readonly disruptionGroup?: string;

@@ -143,6 +143,19 @@ describe('both engines distributed', () => {
     expect(findObject(all, 'StatefulSet', 'loki-ingester').spec.replicas - pdb.spec.maxUnavailable).toBeGreaterThanOrEqual(quorum(loki.common.replication_factor));
   });
 
+  test("every engine pod can write its data path (the root filesystem is read-only): a claim or an emptyDir", () => {
+    for (const w of workloadsOf(all).filter((x) => /^(loki|tempo)-/.test(x.metadata.name) && !/cache|memcached/.test(x.metadata.name))) {
+      const engine = w.metadata.name.split('-')[0];
+      const dataDir = engine === 'loki' ? loki.common.path_prefix : '/var/tempo';
+      const mount = container(w, engine).volumeMounts.find((m: any) => m.mountPath === dataDir);
+      expect(`${w.metadata.name} ${mount && !mount.readOnly}`).toBe(`${w.metadata.name} true`);
+      const claimed = (w.spec.volumeClaimTemplates ?? []).some((t: any) => t.metadata.name === mount.name);
+      const emptyDir = (w.spec.template.spec.volumes ?? []).some((v: any) => v.name === mount.name && v.emptyDir);
+      expect(`${w.metadata.name} ${claimed || emptyDir}`).toBe(`${w.metadata.name} true`);
+    }
+    expect(tempo.storage.trace.wal.path.startsWith('/var/tempo/')).toBe(true);
+  });
+
   test('the compactor is single, unscaled, and the address queriers use reaches it', () => {
     const compactor = findObject(all, 'StatefulSet', 'loki-compactor');
     expect(compactor.spec.replicas).toBe(1);

@@ -14,6 +14,8 @@ import { Resources } from '../config/primitives';
 import { LOKI_SIZES, lokiSizeFor, MEMCACHED, memcachedResources, Sizing } from './sizing';
 import { Cache, Gossip, Role, Topology, Workload } from './types';
 
+/** emptyDir under the data path of targets without a volume claim. */
+const STATELESS_SCRATCH_GIB = 5;
 /** dskit memberlist.bind_port default. */
 export const GOSSIP_PORT = 7946;
 /** Loki's own default replication factor (pkg/loki/common/common.go), stated in the config when a ring is shared. */
@@ -80,7 +82,11 @@ export function lokiTopology(loki: LokiConfig, namespace: string): Topology {
       kind: shape.kind,
       replicas,
       resources: s.resources,
-      ...(shape.stateful ? { volume: { name: 'data', mountPath: LOKI_DATA_DIR, storageGiB: s.storageGiB ?? loki.storageGiB } } : {}),
+      // Stateless targets still write under path_prefix (the querier's index cache, scratch files): an
+      // emptyDir there, since the root filesystem is read-only.
+      ...(shape.stateful
+        ? { volume: { name: 'data', mountPath: LOKI_DATA_DIR, storageGiB: s.storageGiB ?? loki.storageGiB } }
+        : { scratch: { name: 'data', mountPath: LOKI_DATA_DIR, storageGiB: STATELESS_SCRATCH_GIB } }),
       ports: ['http', 'grpc', 'gossip'],
       args: [],
       // Every Loki target reads or joins a ring through memberlist (even the query-frontend, for the scheduler ring).

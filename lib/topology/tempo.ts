@@ -58,7 +58,8 @@ export function tempoTopology(tempo: TempoConfig, namespace: string): Topology {
       replicas,
       resources: s.resources,
       ...(shape.stateful ? { volume: { name: 'data', mountPath: TEMPO_DATA_DIR, storageGiB: s.storageGiB ?? tempo.storageGiB } } : {}),
-      ...(shape.scratchGiB ? { scratch: { name: 'data', mountPath: TEMPO_DATA_DIR, storageGiB: shape.scratchGiB } } : {}),
+      // Targets without a claim still get a writable data path (tempodb creates its WAL folder at start).
+      ...(shape.stateful ? {} : { scratch: { name: 'data', mountPath: TEMPO_DATA_DIR, storageGiB: shape.scratchGiB ?? 1 } }),
       ...(shape.discovery ? { discoveryService: shape.discovery } : {}),
       ports: [...(shape.ports ?? ['http', 'grpc']), ...(ring ? ['gossip'] : [])],
       args: shape.args ?? [],

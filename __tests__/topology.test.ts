@@ -285,6 +285,23 @@ describe('both engines distributed', () => {
   });
 });
 
+describe('review summary', () => {
+  // For reviewers: what each scale-out variant runs (kind, replicas or autoscaler range, claim, budget).
+  test.each(['production-loki-ha', 'production-distributed'])('%s', (name) => {
+    const all = objects(anyEnv(name));
+    const pdbs = all.filter((o) => o.kind === 'PodDisruptionBudget');
+    const summary = workloadsOf(all)
+      .filter((w) => /^(loki|tempo)/.test(w.metadata.name))
+      .map((w) => {
+        const hpa = all.find((o) => o.kind === 'HorizontalPodAutoscaler' && o.spec.scaleTargetRef.name === w.metadata.name);
+        const pdb = pdbs.find((p) => matches(p.spec.selector.matchLabels, podLabels(w)));
+        const claim = w.spec.volumeClaimTemplates?.[0]?.spec.resources.requests.storage;
+        return `${w.kind} ${w.metadata.name}: ${hpa ? `${hpa.spec.minReplicas}-${hpa.spec.maxReplicas} (HPA)` : w.spec.replicas}${claim ? `, claim ${claim}` : ''}${pdb ? `, maxUnavailable ${pdb.spec.maxUnavailable} (${pdb.metadata.name})` : ''}`;
+      });
+    expect(summary).toMatchSnapshot();
+  });
+});
+
 describe('sizes', () => {
   const lokiOf = (deployment: unknown) => objects(productionWith({ loki: { deployment } }));
   const replicas = (all: K8sObject[], name: string) => findObject(all, name.includes('querier') || name.includes('distributor') ? 'HorizontalPodAutoscaler' : 'StatefulSet', name).spec[name.includes('querier') || name.includes('distributor') ? 'minReplicas' : 'replicas'];
@@ -373,6 +390,10 @@ describe('refused topologies, with the reason', () => {
     expect(problems(`${base}collector: {sampler: {numTraces: 100000, averageTraceBytes: 20000, resources: {memoryLimit: 1Gi}}}`)).toEqual([
       'collector.sampler.numTraces: expected at most 32212 traces, got 100000: 100000 × 20000 B = 1907 MiB, above the memory limiter\'s soft limit of 60% of memoryLimit 1Gi = 614 MiB',
     ]);
+  });
+
+  test('fails when live-store zones repeat', () => {
+    expect(problems(withTempo(`deployment: {mode: distributed, zones: [a, a]}, ${kafka}`))).toEqual(['tempo.deployment.zones: expected distinct zone names, got ["a","a"]']);
   });
 
   test('fails when fewer ingesters than the replication factor are asked for', () => {

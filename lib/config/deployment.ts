@@ -89,7 +89,13 @@ export const tempoDeploymentSchema = z
     replicas: count('replicas').min(1).default(1).describe('single-binary pods; only 1 is valid (Tempo 3 runs one backend scheduler and one in-process live-store per binary)'),
     size: z.union([z.enum(SIZES), tempoLoad]).optional().describe('distributed: small | medium | large or {spansPerSecond}; small when left out'),
     bytesPerSpan: count('bytes').min(1).default(500).describe('average encoded span size, for sizing from spansPerSecond and the collector capacity check'),
-    zones: z.array(dnsLabel).min(1).max(3).default(['zone-a', 'zone-b']).describe('distributed: live-store zones (one StatefulSet each, every partition owned once per zone)'),
+    zones: z
+      .array(dnsLabel)
+      .min(1)
+      .max(3)
+      .refine((zs) => new Set(zs).size === zs.length, { error: (i) => `expected distinct zone names, got ${show(i.input)}` })
+      .default(['zone-a', 'zone-b'])
+      .describe('distributed: live-store zones (one StatefulSet each, every partition owned once per zone)'),
     components: components(TEMPO_COMPONENTS).describe('distributed: per-component replicas, resources, storageGiB and autoscaling over the size'),
     caches: z.boolean().default(true).describe('distributed: memcached for bloom filters, parquet footers and search results'),
   })

@@ -339,6 +339,26 @@ describe('sizes', () => {
   });
 });
 
+describe('zones', () => {
+  test('pinned zones put each live-store StatefulSet on its own zone; unpinned ones only spread', () => {
+    const tempo = (pinZones: boolean) =>
+      objects(
+        productionWith({
+          tempo: { deployment: { mode: 'distributed', zones: ['us-east-1a', 'us-east-1b', 'us-east-1c'], pinZones }, kafka: { address: 'kafka.kafka.svc.cluster.local:9092', topic: 't', partitions: 6 } },
+        }),
+      );
+    const pinned = tempo(true);
+    for (const zone of ['us-east-1a', 'us-east-1b', 'us-east-1c']) {
+      const sts = findObject(pinned, 'StatefulSet', `tempo-live-store-${zone}`);
+      const term = sts.spec.template.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[0];
+      expect(term.matchExpressions).toEqual([{ key: 'topology.kubernetes.io/zone', operator: 'In', values: [zone] }]);
+      expect(container(sts, 'tempo').args).toContain(`-live-store.instance-availability-zone=${zone}`);
+    }
+    expect(findObject(pinned, 'Deployment', 'tempo-querier').spec.template.spec.affinity).toBeUndefined();
+    expect(findObject(tempo(false), 'StatefulSet', 'tempo-live-store-us-east-1a').spec.template.spec.affinity).toBeUndefined();
+  });
+});
+
 describe('refused topologies, with the reason', () => {
   const base = 'tempo: {bucket: traces-b, s3: {credentials: {secret: t}}}\nloki: {bucket: logs-b, s3: {credentials: {secret: l}}}\n';
   const kafka = 'kafka: {address: "kafka.kafka.svc.cluster.local:9092", topic: t, partitions: 6}';

@@ -96,6 +96,10 @@ export const tempoDeploymentSchema = z
       .refine((zs) => new Set(zs).size === zs.length, { error: (i) => `expected distinct zone names, got ${show(i.input)}` })
       .default(['zone-a', 'zone-b'])
       .describe('distributed: live-store zones (one StatefulSet each, every partition owned once per zone)'),
+    pinZones: z
+      .boolean()
+      .default(false)
+      .describe('distributed: the zones are real topology.kubernetes.io/zone values; pin each live-store StatefulSet to its zone, so losing a zone loses one owner per partition'),
     components: components(TEMPO_COMPONENTS).describe('distributed: per-component replicas, resources, storageGiB and autoscaling over the size'),
     caches: z.boolean().default(true).describe('distributed: memcached for bloom filters, parquet footers and search results'),
   })

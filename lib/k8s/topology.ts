@@ -27,6 +27,8 @@ export const MEMCACHED_PORT: NamedPort = { name: 'memcached-client', port: 11211
 export const MEMCACHED_METRICS_PORT: NamedPort = { name: 'http-metrics', port: 9150 };
 /** The image's own memcache user; runAsNonRoot needs it numeric. */
 const MEMCACHED_UID = 11211;
+/** The well-known node label of a node's zone. */
+const ZONE_KEY = 'topology.kubernetes.io/zone';
 /** Label shared by the live-store zones, selected by their one disruption budget (the Helm charts' name). */
 const DISRUPTION_GROUP_LABEL = 'rollout-group';
 
@@ -135,6 +137,9 @@ export function renderWorkloads(chart: StackChart, s: TopologyServices, pod: (w:
       volumes: [...p.volumes, ...(w.scratch ? [scratchVolume(w.scratch.name, `${w.scratch.storageGiB}Gi`)] : [])],
       ...(w.terminationGracePeriodSeconds !== undefined ? { terminationGracePeriodSeconds: w.terminationGracePeriodSeconds } : {}),
       topologySpreadConstraints: spread,
+      ...(w.nodeZone
+        ? { affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: ZONE_KEY, operator: 'In', values: [w.nodeZone] }] }] } } } }
+        : {}),
     });
     const template = podTemplate(chart, spec, p.checksums, l.labels);
     const metadata = topology.mode === 'single-binary' ? chart.meta(w.name) : chart.meta(w.name, { labels: l.labels });
@@ -201,7 +206,7 @@ export function renderWorkloads(chart: StackChart, s: TopologyServices, pod: (w:
 function spreadConstraints(selector: Record<string, string>, hard: boolean): k8s.TopologySpreadConstraint[] {
   return [
     { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: hard ? 'DoNotSchedule' : 'ScheduleAnyway', labelSelector: { matchLabels: selector } },
-    { maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: selector } },
+    { maxSkew: 1, topologyKey: ZONE_KEY, whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: selector } },
   ];
 }
 

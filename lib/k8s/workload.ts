@@ -136,6 +136,8 @@ export interface HardenedPodProps {
   readonly priorityClassName?: string;
   /** Spread replicas over nodes and zones (multi-replica workloads). */
   readonly topologySpreadConstraints?: k8s.TopologySpreadConstraint[];
+  /** Node affinity (a zone-pinned StatefulSet). */
+  readonly affinity?: k8s.Affinity;
 }
 
 export function hardenedPodSpec(props: HardenedPodProps): k8s.PodSpec {
@@ -159,6 +161,7 @@ export function hardenedPodSpec(props: HardenedPodProps): k8s.PodSpec {
     ...(props.tolerations?.length ? { tolerations: props.tolerations } : {}),
     ...(props.priorityClassName ? { priorityClassName: props.priorityClassName } : {}),
     ...(props.topologySpreadConstraints?.length ? { topologySpreadConstraints: props.topologySpreadConstraints } : {}),
+    ...(props.affinity ? { affinity: props.affinity } : {}),
   };
 }
 

@@ -46,7 +46,7 @@ export function tempoTopology(tempo: TempoConfig, namespace: string): Topology {
   const tier = tempoSizing(tempoIngestMBps(tempo));
   const workload = (
     c: TempoComponent,
-    shape: { kind: Workload['kind']; name?: string; roles?: Role[]; ring?: boolean; singleton?: boolean; stateful?: boolean; scratchGiB?: number; ports?: string[]; args?: string[]; grace?: number; autoscaled?: boolean; group?: string; discovery?: string },
+    shape: { kind: Workload['kind']; name?: string; roles?: Role[]; ring?: boolean; singleton?: boolean; stateful?: boolean; scratchGiB?: number; ports?: string[]; args?: string[]; grace?: number; autoscaled?: boolean; group?: string; discovery?: string; zone?: string },
   ): Workload => {
     const s = componentSizing(tier[c], d.components[c], shape.autoscaled);
     const replicas = shape.singleton ? 1 : s.replicas;
@@ -71,6 +71,7 @@ export function tempoTopology(tempo: TempoConfig, namespace: string): Topology {
       ...(shape.group ? { disruptionGroup: shape.group } : {}),
       ...(replicas > 1 || shape.group ? { maxUnavailable: 1 } : {}),
       ...(shape.grace ? { terminationGracePeriodSeconds: shape.grace } : {}),
+      ...(shape.zone ? { nodeZone: shape.zone } : {}),
     };
   };
   const workloads: Workload[] = [
@@ -85,6 +86,7 @@ export function tempoTopology(tempo: TempoConfig, namespace: string): Topology {
         args: [`-live-store.instance-availability-zone=${zone}`],
         grace: 300,
         group: 'tempo-live-store',
+        ...(d.pinZones ? { zone } : {}),
       }),
     ),
     // Block-builders take partitions by ordinal (modules/blockbuilder/config.go); scratch WAL for one cycle.

@@ -55,6 +55,8 @@ export interface Workload {
   /** Pods that may be down at once for voluntary disruptions; undefined = no PDB. */
   readonly maxUnavailable?: number;
   readonly terminationGracePeriodSeconds?: number;
+  /** Pin the pods to this `topology.kubernetes.io/zone` (one live-store StatefulSet per real zone). */
+  readonly nodeZone?: string;
   /** Start all pods at once (peers that wait for each other). */
   readonly parallel?: boolean;
 }

@@ -66,9 +66,17 @@ export function synth(args: string[]): { code: number; stdout: string; stderr: s
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
+const tempDirs: string[] = [];
+/** A fresh temp directory, removed after the test file that asked for it has run. */
 export function tempDir(prefix = 'stack-'): string {
-  return mkdtempSync(path.join(tmpdir(), prefix));
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  tempDirs.push(dir);
+  return dir;
 }
+// helpers is loaded once per test file (Jest's module registry), so this runs after each file's tests.
+afterAll(() => {
+  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
 
 
 /** The problem lines loadConfig reports for a config given as YAML text, without the file name prefix. */

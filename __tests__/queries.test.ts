@@ -13,6 +13,11 @@ const SCENARIOS: Record<string, () => Environment> = {
   'span metrics, multi-tenant Loki and TLS': () =>
     envFrom('tempo: {backend: filesystem, metricsGenerator: {enabled: true}}\nloki: {backend: filesystem, authEnabled: true, tenantId: ybuilt}\ntls: {enabled: true, certManager: {issuerName: ca}}'),
   'no span metrics': () => envFrom('tempo: {backend: filesystem, metricsGenerator: {enabled: false}}\nloki: {backend: filesystem}'),
+  // Tempo 2.10 drops leading zeros of trace ids; a boltdb-shipper period turns structured metadata off: the
+  // trace → logs query and the derived field take their other forms.
+  'Tempo 2.10': () => envFrom('tempo: {backend: filesystem, image: "grafana/tempo:2.10.1"}\nloki: {backend: filesystem}'),
+  'Loki without structured metadata': () =>
+    envFrom('tempo: {backend: filesystem}\nloki: {backend: filesystem, schemaPeriods: [{from: "2023-01-01", store: boltdb-shipper, schema: v12}, {from: "2024-01-01", store: tsdb, schema: v13}]}'),
 };
 
 const problemsOf = (objs: K8sObject[]) => {
@@ -86,25 +91,31 @@ describe('the query check', () => {
     );
   });
 
-  test('fails when a derived field cannot link, or a link label is not a label name', () => {
+  test('fails when a derived field cannot link, or an exemplar label is not a label name', () => {
     expect(checkQuery(q('derived-field-regex', '"trace_id":"[0-9a-f]{32}"'))).toMatch(/has no capture group/);
     expect(checkQuery(q('derived-field-regex', '"trace_id":"([0-9a-f]{32}"'))).toMatch(/not a JavaScript regular expression/);
-    expect(checkQuery(q('loki-label', 'trace.id'))).toMatch(/not a Loki label/);
+    expect(checkQuery(q('derived-field-label-regex', '^trace_id($'))).toMatch(/not a JavaScript regular expression/);
+    expect(checkQuery(q('derived-field-label-regex', '^trace_id$'))).toBeUndefined();
     expect(checkQuery(q('prometheus-label', 'trace-id'))).toMatch(/not a Prometheus label name/);
     expect(checkQuery(q('tempo-link', TRACE_ID))).toBeUndefined();
     expect(checkQuery(q('tempo-link', '{ trace:id = "x" '))).toMatch(/syntax error/);
   });
 
-  test('PrometheusRule expressions and Loki rule files are collected and checked (PromQL and LogQL)', () => {
-    const meta = (name: string) => ({ name, namespace: 'observability' });
-    const lokiPod = { volumes: [{ name: 'rules', configMap: { name: 'loki-rules' } }], containers: [{ name: 'loki', image: 'docker.io/grafana/loki:3.7.1' }] };
-    const objs: K8sObject[] = [
-      { apiVersion: 'monitoring.coreos.com/v1', kind: 'PrometheusRule', metadata: meta('stack'), spec: { groups: [{ name: 'tempo', rules: [{ alert: 'TempoDown', expr: 'up{job="tempo"} == 0' }, { record: 'job:x:rate5m', expr: 'sum by (job) (rate(x[5m])' }] }] } },
-      { apiVersion: 'v1', kind: 'ConfigMap', metadata: meta('loki-rules'), data: { 'rules.yaml': 'groups:\n- name: logs\n  rules:\n  - alert: Errors\n    expr: sum(rate({job="ybuilt-api"} |= "error" [5m])) > 1\n  - alert: Broken\n    expr: sum(rate({job="ybuilt-api"} |= error [5m]))\n' } },
-      { apiVersion: 'apps/v1', kind: 'StatefulSet', metadata: meta('loki'), spec: { template: { spec: lokiPod } } },
-    ];
-    const { queries } = shippedQueries(objs);
-    expect(queries.map((x) => `${x.language} ${x.where}`)).toEqual([
+  test('PrometheusRule expressions and rule files in the Loki ruler ConfigMap are collected and checked (PromQL and LogQL)', () => {
+    // The rendered stack, with rules where the alerting work will put them: a PrometheusRule, and a rule file in
+    // the ConfigMap the Loki StatefulSet mounts for its ruler (so the LogQL classification follows the real mount).
+    const objs = JSON.parse(JSON.stringify(objects(env('dev')))) as K8sObject[];
+    findObject(objs, 'ConfigMap', 'loki-rules').data = {
+      'rules.yaml': 'groups:\n- name: logs\n  rules:\n  - alert: Errors\n    expr: sum(rate({job="ybuilt-api"} |= "error" [5m])) > 1\n  - alert: Broken\n    expr: sum(rate({job="ybuilt-api"} |= error [5m]))\n',
+    };
+    objs.push({
+      apiVersion: 'monitoring.coreos.com/v1',
+      kind: 'PrometheusRule',
+      metadata: { name: 'stack', namespace: 'observability' },
+      spec: { groups: [{ name: 'tempo', rules: [{ alert: 'TempoDown', expr: 'up{job="tempo"} == 0' }, { record: 'job:x:rate5m', expr: 'sum by (job) (rate(x[5m])' }] }] },
+    });
+    const rules = shippedQueries(objs).queries.filter((x) => / group /.test(x.where));
+    expect(rules.map((x) => `${x.language} ${x.where}`)).toEqual([
       'logql ConfigMap loki-rules/rules.yaml group logs alert Errors',
       'logql ConfigMap loki-rules/rules.yaml group logs alert Broken',
       'promql PrometheusRule stack group tempo alert TempoDown',

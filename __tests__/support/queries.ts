@@ -20,7 +20,7 @@ import { load } from 'js-yaml';
 import { K8sObject } from '../helpers';
 import { provisioningExpand, SERVICE, substitute, TRACE_ID, SPAN_ID } from './grafana-vars';
 
-export type Language = 'promql' | 'logql' | 'traceql' | 'tempo-link' | 'prometheus-label' | 'loki-label' | 'derived-field-regex';
+export type Language = 'promql' | 'logql' | 'traceql' | 'tempo-link' | 'prometheus-label' | 'derived-field-regex' | 'derived-field-label-regex';
 
 export interface ShippedQuery {
   /** Where it was found, for the failure message. */
@@ -67,12 +67,17 @@ export function checkQuery(q: ShippedQuery): string | undefined {
     case 'prometheus-label':
       error = parseError('promql', `{${text}="${TRACE_ID}"}`) && `not a Prometheus label name`;
       break;
-    case 'loki-label':
-      error = parseError('logql', `{job="${SERVICE}"} | ${text}="${TRACE_ID}"`) && `not a Loki label or structured metadata name`;
+    case 'derived-field-label-regex':
+      // matcherType "label": the regex picks the first label key (stream label or structured metadata) it matches.
+      try {
+        new RegExp(text);
+      } catch (e) {
+        error = `not a JavaScript regular expression: ${(e as Error).message}`;
+      }
       break;
     case 'derived-field-regex':
-      // Grafana runs derived-field regexes in the browser and links the first capture group
-      // (public/app/plugins/datasource/loki/getDerivedFields.ts).
+      // Grafana runs derived-field regexes in the browser (public/app/plugins/datasource/loki/getDerivedFields.ts):
+      // matcherType "regex" links the first capture group of the match on the line.
       try {
         const groups = new RegExp(`${text}|`).exec('')!.length - 1;
         error = groups < 1 ? 'has no capture group for the value to link' : undefined;
@@ -142,7 +147,7 @@ function datasourceQueries(where: string, ds: Datasource, typeOf: (uid: string) 
   }
   (j.derivedFields ?? []).forEach((f: any, i: number) => {
     const w = `${at} derivedFields[${i}] (${f.name})`;
-    out.push({ where: `${w}.matcherRegex`, language: f.matcherType === 'label' ? 'loki-label' : 'derived-field-regex', raw: f.matcherRegex, provisioning: true });
+    out.push({ where: `${w}.matcherRegex`, language: f.matcherType === 'label' ? 'derived-field-label-regex' : 'derived-field-regex', raw: f.matcherRegex, provisioning: true });
     if (f.datasourceUid) {
       const language = languageOf(f.datasourceUid, `derivedFields[${i}]`);
       if (language) out.push({ where: `${w}.url`, language, raw: f.url, provisioning: true, vars: {} });
@@ -224,8 +229,8 @@ export function shippedQueries(objs: K8sObject[]): { queries: ShippedQuery[]; pr
   for (const f of files.filter((x) => isObject(x.doc) && Array.isArray(x.doc.groups) && x.doc.groups.some((g: any) => Array.isArray(g?.rules)))) {
     const where = `ConfigMap ${f.cm.metadata.name}/${f.key}`;
     const images: string[] = mountedBy(objs, f.cm.metadata.name).flatMap((pod) => (pod.containers ?? []).map((c: any) => String(c.image)));
-    if (images.some((i) => /\/loki:/.test(i))) queries.push(...ruleGroupQueries(where, f.doc.groups, 'logql'));
-    else if (images.some((i) => /\/prometheus:/.test(i))) queries.push(...ruleGroupQueries(where, f.doc.groups, 'promql'));
+    if (images.some((i) => /(^|\/)loki[:@]/.test(i))) queries.push(...ruleGroupQueries(where, f.doc.groups, 'logql'));
+    else if (images.some((i) => /(^|\/)prometheus[:@]/.test(i))) queries.push(...ruleGroupQueries(where, f.doc.groups, 'promql'));
     else problems.push(`${where}: a rule-group file mounted by ${images.join(', ') || 'no workload'}: cannot tell whether it holds PromQL or LogQL`);
   }
   for (const rule of objs.filter((o) => o.kind === 'PrometheusRule')) {

@@ -6,7 +6,8 @@
 import { Environment } from '../lib/config/schema';
 import { ENVIRONMENTS, env, envFrom, findObject, K8sObject, objects } from './helpers';
 import { TRACE_ID, provisioningExpand, substitute } from './support/grafana-vars';
-import { checkQuery, shippedQueries, ShippedQuery } from './support/queries';
+import { PROMTOOL, PROMTOOL_MISSING, promtoolProblems } from './support/promtool';
+import { asRun, checkQuery, shippedQueries, ShippedQuery } from './support/queries';
 
 const SCENARIOS: Record<string, () => Environment> = {
   ...Object.fromEntries(ENVIRONMENTS.map((name) => [name, () => env(name)])),
@@ -31,6 +32,16 @@ describe('shipped queries parse with the official grammars', () => {
   test.each(rendered)('%s: every dashboard target, datasource link and rule query parses', (_name, objs) => {
     expect(problemsOf(objs)).toEqual([]);
   });
+
+  const promql = () => rendered.flatMap(([name, objs]) => shippedQueries(objs).queries.filter((q) => q.language === 'promql').map((q) => ({ where: `${name}: ${q.where}`, text: asRun(q).text })));
+  if (PROMTOOL) {
+    test('every PromQL query also type-checks with Prometheus\' own parser (promtool)', () => {
+      expect(promtoolProblems(promql())).toEqual([]);
+    });
+  } else {
+    console.warn(`queries.test.ts: skipped the promtool checks: ${PROMTOOL_MISSING}`);
+    test.skip(`every PromQL query also type-checks with Prometheus' own parser: ${PROMTOOL_MISSING}`, () => undefined);
+  }
 
   test('the check sees every kind of query the project ships', () => {
     // Guards the test above against collecting nothing: each place a query lives is found at least once.
@@ -75,6 +86,20 @@ describe('the query check', () => {
     const problems = problemsOf(objs);
     expect(problems).toHaveLength(1);
     expect(problems[0]).toMatch(new RegExp(`^ConfigMap grafana-dashboards/${file} panel ".+" target A: promql .*syntax error at offset`));
+  });
+
+  (PROMTOOL ? test : test.skip)(`fails when a PromQL query is well-formed but mistyped (promtool${PROMTOOL ? '' : `: ${PROMTOOL_MISSING}`})`, () => {
+    // The lezer grammar accepts these; Prometheus refuses them when the query runs.
+    const queries = [
+      { where: 'a', text: 'rate(http_requests_total)' },
+      { where: 'b', text: 'histogram_quantile(0.99, sum by (le) (rate(x_bucket[5m])), 1)' },
+      { where: 'c', text: 'sum(rate(http_requests_total[5m]))' },
+    ];
+    for (const q of queries.slice(0, 2)) expect(checkQuery({ where: q.where, language: 'promql', raw: q.text })).toBeUndefined();
+    const problems = promtoolProblems(queries);
+    expect(problems).toHaveLength(2);
+    expect(problems[0]).toMatch(/^a: "rate\(http_requests_total\)": .*expected type range vector in call to function "rate", got instant vector/);
+    expect(problems[1]).toMatch(/^b: .*expected 2 argument\(s\) in call to "histogram_quantile", got 3/);
   });
 
   test('fails when a provisioning file lets Grafana expand a variable from its environment', () => {

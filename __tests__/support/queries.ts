@@ -47,10 +47,15 @@ export function parseError(language: 'promql' | 'logql' | 'traceql', text: strin
   }
 }
 
+/** The query as the engine receives it: provisioning-expanded, then with Grafana's variables substituted. */
+export function asRun(q: ShippedQuery): { text: string; unknown: string[] } {
+  const expanded = q.provisioning ? provisioningExpand(q.raw) : q.raw;
+  return q.vars ? substitute(expanded, q.vars) : { text: expanded, unknown: [] };
+}
+
 /** What is wrong with one shipped query once Grafana has expanded and substituted it, or undefined. */
 export function checkQuery(q: ShippedQuery): string | undefined {
-  const expanded = q.provisioning ? provisioningExpand(q.raw) : q.raw;
-  const { text, unknown } = q.vars ? substitute(expanded, q.vars) : { text: expanded, unknown: [] };
+  const { text, unknown } = asRun(q);
   const fail = (why: string) => `${q.where}: ${q.language} ${JSON.stringify(q.raw)}${text !== q.raw ? ` (as run: ${JSON.stringify(text)})` : ''}: ${why}`;
   if (unknown.length) return fail(`unknown Grafana variable ${unknown.join(', ')}`);
   let error: string | undefined;

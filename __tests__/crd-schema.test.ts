@@ -25,6 +25,9 @@ const SCENARIOS: Record<string, () => Environment> = {
   ...Object.fromEntries(ENVIRONMENTS.map((name) => [name, () => env(name)])),
   'gitops with Argo CD': () => envFrom(`${FS}gitops: {repoURL: "https://github.com/ybuilt/observability.git", branch: release, argocd: {project: observability}}`, 'staging'),
   'gitops with Flux': () => envFrom(`${FS}gitops: {repoURL: "https://github.com/ybuilt/observability.git", tool: flux, flux: {secretRef: git-deploy-key, interval: 10m}}`, 'production'),
+  // The scp-like form people paste from GitHub: Argo CD takes it as is, Flux's CRD only after conversion to ssh://.
+  'gitops with Flux and an scp-like Git URL': () => envFrom(`${FS}gitops: {repoURL: "git@github.com:ybuilt/observability.git", tool: flux, flux: {secretRef: git-deploy-key}}`, 'production'),
+  'gitops with Argo CD and an scp-like Git URL': () => envFrom(`${FS}gitops: {repoURL: "git@github.com:ybuilt/observability.git"}`),
   'TLS from a namespaced cert-manager Issuer': () => envFrom(`${FS}tls: {enabled: true, certManager: {issuerName: stack-ca, issuerKind: Issuer}}`),
   'Grafana behind a Gateway API HTTPRoute': () => envFrom(`${FS}grafana: {exposure: {type: httproute, host: grafana.example.org, gateway: {name: public, namespace: gateways, sectionName: https}}}`),
   'bucket lifecycle with ACK': () => envFrom(`bucketLifecycle: {controller: ack}\n${S3}`),

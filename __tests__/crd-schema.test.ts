@@ -3,7 +3,8 @@
  * (types, enums, patterns, required fields; unknown fields as errors, since structural CRDs prune them and
  * kubectl's strict field validation refuses them), for the shipped environments and for configs that turn
  * each optional feature on. The models come from @kubernetes-models/* (generated from the upstream CRDs);
- * __tests__/support/crd-models.ts maps API groups to them.
+ * __tests__/support/crd-models.ts maps API groups to them. CEL rules (x-kubernetes-validations) are not in the
+ * models and so not checked here.
  */
 import { loadAll } from 'js-yaml';
 import { bootstrapFiles } from '../lib/gitops';

@@ -5,7 +5,9 @@
 //   node k8s-validate.mjs <package name> <objects.json>   → prints a JSON array of problems
 //   node k8s-validate.mjs - <entries.json>                 (entries: [{ package, object }], one package per object,
 //                                                            for custom resources whose models live in @kubernetes-models/*)
-// The same layout serves both: <package>/<group>/<version>/<Kind>.{js,d.ts}.
+// The same layout serves both: <package>/<group>/<version>/<Kind>.{js,d.ts}. Inherited properties
+// (`interface X extends Y`) are followed; an interface with no property is free-form (RawExtension).
+// Not covered: CRD CEL rules (x-kubernetes-validations), which the generated models do not carry.
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as path from 'node:path';

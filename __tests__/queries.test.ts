@@ -6,7 +6,7 @@
 import { Environment } from '../lib/config/schema';
 import { ENVIRONMENTS, env, envFrom, findObject, K8sObject, objects } from './helpers';
 import { TRACE_ID, provisioningExpand, substitute } from './support/grafana-vars';
-import { PROMTOOL, PROMTOOL_MISSING, promtoolProblems } from './support/promtool';
+import { PROMTOOL, PROMTOOL_MISSING, promtoolProblems, promtoolRuleProblems } from './support/promtool';
 import { asRun, checkQuery, shippedQueries, ShippedQuery } from './support/queries';
 
 const SCENARIOS: Record<string, () => Environment> = {
@@ -42,6 +42,11 @@ describe('shipped queries parse with the official grammars', () => {
     console.warn(`queries.test.ts: skipped the promtool checks: ${PROMTOOL_MISSING}`);
     test.skip(`every PromQL query also type-checks with Prometheus' own parser: ${PROMTOOL_MISSING}`, () => undefined);
   }
+
+  (PROMTOOL ? test : test.skip)(`every PrometheusRule loads in Prometheus: templates, durations and names too (promtool${PROMTOOL ? '' : `: ${PROMTOOL_MISSING}`})`, () => {
+    const rules = rendered.flatMap(([name, objs]) => objs.filter((o) => o.kind === 'PrometheusRule').map((o) => [`${name}: PrometheusRule ${o.metadata.name}`, o] as const));
+    expect(rules.flatMap(([where, o]) => promtoolRuleProblems(where, o.spec.groups))).toEqual([]);
+  });
 
   test('the check sees every kind of query the project ships', () => {
     // Guards the test above against collecting nothing: each place a query lives is found at least once.
@@ -100,6 +105,14 @@ describe('the query check', () => {
     expect(problems).toHaveLength(2);
     expect(problems[0]).toMatch(/^a: "rate\(http_requests_total\)": .*expected type range vector in call to function "rate", got instant vector/);
     expect(problems[1]).toMatch(/^b: .*expected 2 argument\(s\) in call to "histogram_quantile", got 3/);
+  });
+
+  (PROMTOOL ? test : test.skip)(`fails when a rule does not load in Prometheus (promtool${PROMTOOL ? '' : `: ${PROMTOOL_MISSING}`})`, () => {
+    const rule = { alert: 'LokiDown', expr: 'up{job="loki"} == 0', for: '5m', annotations: { summary: '{{ $labels.job }} is down' } };
+    expect(promtoolRuleProblems('ok', [{ name: 'stack', rules: [rule] }])).toEqual([]);
+    expect(promtoolRuleProblems('duration', [{ name: 'stack', rules: [{ ...rule, for: 'five minutes' }] }])).toEqual(['duration: not a valid duration string: "five minutes"']);
+    expect(promtoolRuleProblems('template', [{ name: 'stack', rules: [{ ...rule, annotations: { summary: '{{ $labels.job is down' } }] }]).join('\n')).toMatch(/^template: group "stack", rule 1, "LokiDown": annotation "summary": template: .*function "is" not defined/);
+    expect(promtoolRuleProblems('duplicate', [{ name: 'stack', rules: [rule] }, { name: 'stack', rules: [rule] }]).join('\n')).toMatch(/^duplicate: .*groupname: "stack" is repeated/);
   });
 
   test('fails when a provisioning file lets Grafana expand a variable from its environment', () => {

@@ -24,3 +24,19 @@ export function promtoolProblems(queries: { where: string; text: string }[]): st
   const problems = [...`${r.stdout}\n${r.stderr}`.matchAll(/"shipped_query_(\d+)": (.*)/g)].map((m) => `${queries[Number(m[1])].where}: ${JSON.stringify(queries[Number(m[1])].text)}: ${m[2]}`);
   return problems.length ? problems : [`promtool check rules failed: ${r.stdout}${r.stderr}`];
 }
+
+/**
+ * Problems Prometheus finds when it loads rule groups (what the operator writes from a PrometheusRule's
+ * spec.groups): expressions, durations, label and annotation templates, duplicate names.
+ */
+export function promtoolRuleProblems(where: string, groups: unknown[]): string[] {
+  if (!PROMTOOL) throw new Error(PROMTOOL_MISSING);
+  const file = path.join(tempDir('promtool-'), 'rules.yaml');
+  writeFileSync(file, dump({ groups }, { lineWidth: -1 }));
+  const r = spawnSync(PROMTOOL, ['check', 'rules', file], { encoding: 'utf8' });
+  if (r.status === 0) return [];
+  return `${r.stdout}\n${r.stderr}`
+    .split('\n')
+    .filter((l) => l.startsWith(`${file}:`))
+    .map((l) => `${where}: ${l.slice(file.length + 1).trim()}`);
+}

@@ -74,6 +74,10 @@ function describeIssue(file: string, issue: z.core.$ZodIssue): string[] {
       return `${file}: ${keyPath}: unknown key${closest(key, known)}${hint}`;
     });
   }
+  if (issue.code === 'invalid_key') {
+    // A record key failed its own schema: say which key, with that schema's message.
+    return [`${file}: ${at(issue.path.slice(0, -1))}: key ${JSON.stringify(issue.path[issue.path.length - 1])}: ${issue.issues.map((i) => i.message).join('; ')}`];
+  }
   const last = String(issue.path[issue.path.length - 1] ?? '');
   if (issue.code === 'invalid_type' && typeof issue.input === 'string' && SECRET_LIKE.test(last)) {
     return [`${file}: ${at(issue.path)}: plaintext secrets are not accepted (they would be committed to git and rendered into dist/); reference a Secret instead: { name: <Secret>, key: <key> }`];

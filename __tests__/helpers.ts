@@ -1,6 +1,6 @@
 /** Shared test helpers: load an environment, render it in memory, find objects by kind and name. */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { load, loadAll } from 'js-yaml';
@@ -27,9 +27,13 @@ export function env(name: string): Environment {
 /** An environment from a config object (YAML text is written to a temp file and loaded like a user's). */
 export function envFrom(config: unknown, name = 'test'): Environment {
   const dir = mkdtempSync(path.join(tmpdir(), 'stack-env-'));
-  const file = path.join(dir, `${name}.yaml`);
-  writeFileSync(file, typeof config === 'string' ? config : JSON.stringify(config));
-  return loadConfig(file);
+  try {
+    const file = path.join(dir, `${name}.yaml`);
+    writeFileSync(file, typeof config === 'string' ? config : JSON.stringify(config));
+    return loadConfig(file);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** Rendered files of an environment, parsed: file name → objects. */
@@ -62,20 +66,31 @@ export function synth(args: string[]): { code: number; stdout: string; stderr: s
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
+const tempDirs: string[] = [];
+/** A fresh temp directory, removed after the test file that asked for it has run. */
 export function tempDir(prefix = 'stack-'): string {
-  return mkdtempSync(path.join(tmpdir(), prefix));
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  tempDirs.push(dir);
+  return dir;
 }
+// helpers is loaded once per test file (Jest's module registry), so this runs after each file's tests.
+afterAll(() => {
+  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
 
 
 /** The problem lines loadConfig reports for a config given as YAML text, without the file name prefix. */
 export function problems(yaml: string, name = 'production'): string[] {
-  const file = path.join(tempDir(), `${name}.yaml`);
+  const dir = tempDir();
+  const file = path.join(dir, `${name}.yaml`);
   writeFileSync(file, yaml);
   try {
     loadConfig(file);
   } catch (e) {
     if (e instanceof ConfigError) return e.problems.map((p) => p.replace(`${file}: `, ''));
     throw e;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
   return [];
 }

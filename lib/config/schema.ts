@@ -15,6 +15,7 @@ import { applicationsSchema } from './applications';
 import { gitopsSchema } from './gitops';
 import { tlsSchema } from './tls';
 import { namespaceOfServiceUrl, securitySchema } from './security';
+import { deploymentProblems } from '../topology/invariants';
 
 export const configSchema = z
   .strictObject({
@@ -100,6 +101,8 @@ export const configSchema = z
     if (!c.security.prometheusNamespace && !namespaceOfServiceUrl(c.prometheus.url)) {
       ctx.addIssue({ code: 'custom', path: ['security', 'prometheusNamespace'], message: `missing, expected the namespace of Prometheus (it cannot be derived from prometheus.url ${JSON.stringify(c.prometheus.url)})` });
     }
+
+    for (const p of deploymentProblems(c)) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
 
     for (const name of ['tempo', 'loki'] as const) {
       const store = c[name];

@@ -1,3 +1,0 @@
-import { removeTempDirs } from './temp';
-
-afterAll(removeTempDirs);

@@ -1,6 +1,6 @@
 /** Shared test helpers: load an environment, render it in memory, find objects by kind and name. */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { load, loadAll } from 'js-yaml';
@@ -27,9 +27,13 @@ export function env(name: string): Environment {
 /** An environment from a config object (YAML text is written to a temp file and loaded like a user's). */
 export function envFrom(config: unknown, name = 'test'): Environment {
   const dir = mkdtempSync(path.join(tmpdir(), 'stack-env-'));
-  const file = path.join(dir, `${name}.yaml`);
-  writeFileSync(file, typeof config === 'string' ? config : JSON.stringify(config));
-  return loadConfig(file);
+  try {
+    const file = path.join(dir, `${name}.yaml`);
+    writeFileSync(file, typeof config === 'string' ? config : JSON.stringify(config));
+    return loadConfig(file);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** Rendered files of an environment, parsed: file name → objects. */
@@ -57,25 +61,88 @@ export function configMapYaml(manifests: K8sObject[], name: string, key: string)
 }
 
 /** Runs the real synth command (as a user would) and returns its exit code and output. */
-export function synth(args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'synth.js'), ...args], { cwd: ROOT, encoding: 'utf8' });
+export function synth(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): { code: number; stdout: string; stderr: string } {
+  // Not inherited from `npm test`: a test states the npm context it means (see bin/synth.js).
+  const { INIT_CWD, npm_lifecycle_event, ...inherited } = process.env;
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'synth.js'), ...args], { cwd: opts.cwd ?? ROOT, encoding: 'utf8', env: { ...inherited, ...opts.env } });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
+const tempDirs: string[] = [];
+/** A fresh temp directory, removed after the test file that asked for it has run. */
 export function tempDir(prefix = 'stack-'): string {
-  return mkdtempSync(path.join(tmpdir(), prefix));
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  tempDirs.push(dir);
+  return dir;
 }
+// helpers is loaded once per test file (Jest's module registry), so this runs after each file's tests.
+afterAll(() => {
+  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
 
 
 /** The problem lines loadConfig reports for a config given as YAML text, without the file name prefix. */
 export function problems(yaml: string, name = 'production'): string[] {
-  const file = path.join(tempDir(), `${name}.yaml`);
+  const dir = tempDir();
+  const file = path.join(dir, `${name}.yaml`);
   writeFileSync(file, yaml);
   try {
     loadConfig(file);
   } catch (e) {
     if (e instanceof ConfigError) return e.problems.map((p) => p.replace(`${file}: `, ''));
     throw e;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
   return [];
+}
+
+/**
+ * Runs synth's main() in this process (fast: no Node start, no cdk8s load) with its output captured.
+ * For behaviour of the process itself (kills, the launcher's cwd handling) use synth().
+ */
+export async function runMain(args: string[], cwd = ROOT): Promise<{ code: number; stdout: string; stderr: string }> {
+  const { main } = await import('../main');
+  const out: string[] = [];
+  const err: string[] = [];
+  const o = jest.spyOn(process.stdout, 'write').mockImplementation((s) => (out.push(String(s)), true));
+  const e = jest.spyOn(process.stderr, 'write').mockImplementation((s) => (err.push(String(s)), true));
+  try {
+    const code = await main(args, cwd);
+    return { code, stdout: out.join(''), stderr: err.join('') };
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
+}
+
+/**
+ * The scale-out variants of production (issue 15's done-when configs): HA single-binary Loki, and both
+ * engines distributed with Tempo on Kafka. Built from config/production.yaml so they track it.
+ */
+export const SCALE_OUT_VARIANTS = {
+  'production-loki-ha': { loki: { deployment: { mode: 'single-binary', replicas: 3 } } },
+  'production-distributed': {
+    loki: { deployment: { mode: 'distributed' } },
+    tempo: { deployment: { mode: 'distributed' }, kafka: { address: 'kafka-bootstrap.kafka.svc.cluster.local:9092', topic: 'tempo-ingest', partitions: 6 } },
+  },
+} as const;
+export type ScaleOutVariant = keyof typeof SCALE_OUT_VARIANTS;
+export const SCALE_OUT = Object.keys(SCALE_OUT_VARIANTS) as ScaleOutVariant[];
+
+/** production.yaml with `overrides` merged into its top-level sections. */
+export function productionWith(overrides: Record<string, Record<string, unknown>>, name = 'production'): Environment {
+  const base = load(readFileSync(path.join(ROOT, 'config', 'production.yaml'), 'utf8')) as Record<string, Record<string, unknown>>;
+  const merged = { ...base };
+  for (const [section, value] of Object.entries(overrides)) merged[section] = { ...base[section], ...value };
+  return envFrom(merged, name);
+}
+
+/** A shipped environment or a scale-out variant, by name. */
+export function anyEnv(name: string): Environment {
+  if (name in SCALE_OUT_VARIANTS) {
+    if (!cache.has(name)) cache.set(name, productionWith(SCALE_OUT_VARIANTS[name as ScaleOutVariant] as unknown as Record<string, Record<string, unknown>>, name));
+    return cache.get(name)!;
+  }
+  return env(name);
 }

@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { load } from 'js-yaml';
-import { env, envFrom, findObject, K8sObject, objects, ROOT, tempDir } from './helpers';
+import { anyEnv, env, envFrom, findObject, K8sObject, objects, ROOT, SCALE_OUT, tempDir } from './helpers';
 import { scrapeTargets } from './support/prometheus-operator';
 
 const MODELS = '@kubernetes-models/prometheus-operator';
@@ -23,11 +23,11 @@ export function validateWithModels(objs: K8sObject[]): { object: string; problem
   return JSON.parse(r.stdout);
 }
 
-const t0namespace = (name: string) => env(name).config.namespace;
 const monitoringObjects = (objs: K8sObject[]) => objs.filter((o) => MONITORING_KINDS.includes(o.kind));
 
-describe.each(['staging', 'production'])('%s monitors', (name) => {
-  const all = objects(env(name));
+describe.each(['staging', 'production', ...SCALE_OUT])('%s monitors', (name) => {
+  const e = SCALE_OUT.includes(name as any) ? anyEnv(name as any) : env(name);
+  const all = objects(e);
   const targets = scrapeTargets(all);
 
   test('every monitoring object is valid against the prometheus-operator models, with no unknown field', () => {
@@ -45,9 +45,15 @@ describe.each(['staging', 'production'])('%s monitors', (name) => {
 
   test('each target is the port its component serves metrics on', () => {
     const port = (workload: string) => targets.find((t) => t.workload === workload)!.containerPort;
-    const c = env(name).config;
-    expect(port('StatefulSet/loki')).toBe(c.loki.ports.http);
-    expect(port('StatefulSet/tempo')).toBe(c.tempo.ports.http);
+    const c = e.config;
+    // Every Loki and Tempo target (one binary or many), and the caches' exporters.
+    for (const t of targets) {
+      const w = findObject(all, t.workload.split('/')[0], t.workload.split('/')[1]);
+      const image = w.spec.template.spec.containers.find((x: any) => x.name === t.container).image;
+      if (image === c.loki.image) expect([t.workload, t.containerPort]).toEqual([t.workload, c.loki.ports.http]);
+      if (image === c.tempo.image) expect([t.workload, t.containerPort]).toEqual([t.workload, c.tempo.ports.http]);
+      if (t.container === 'exporter') expect(t.path).toBe('/metrics');
+    }
     expect(port('Deployment/grafana')).toBe(c.grafana.ports.http);
     expect(port('DaemonSet/promtail')).toBe(c.promtail.ports.http);
     // The collector's own telemetry reader listens where the monitor scrapes, on every interface.
@@ -67,16 +73,19 @@ describe.each(['staging', 'production'])('%s monitors', (name) => {
   });
 
   test('HTTPS endpoints are scraped over HTTPS, verified with the CA against a name the certificate carries', () => {
-    const tls = env(name).config.tls;
+    const tls = e.config.tls;
     const https = targets.filter((t) => t.scheme === 'https');
-    expect(new Set(https.map((t) => t.workload))).toEqual(new Set(tls.enabled ? ['StatefulSet/loki', 'StatefulSet/tempo'] : []));
-    const cert = tls.certManager ? all.find((o) => o.kind === 'Certificate' && o.metadata.name === tls.secretName && o.metadata.namespace === t0namespace(name)) : undefined;
+    // Exactly the Loki and Tempo targets serve HTTPS.
+    const engines = targets.filter((t) => /^(loki|tempo)$/.test(t.container));
+    expect(new Set(https.map((t) => t.workload))).toEqual(new Set(tls.enabled ? engines.map((t) => t.workload) : []));
+    expect(engines.length).toBeGreaterThanOrEqual(2);
+    const cert = tls.certManager ? all.find((o) => o.kind === 'Certificate' && o.metadata.name === tls.secretName && o.metadata.namespace === e.config.namespace) : undefined;
     for (const t of https) {
       expect(t.tlsConfig.ca).toEqual({ secret: { name: tls.secretName, key: 'ca.crt' } });
       expect(t.tlsConfig.insecureSkipVerify).toBeUndefined();
       if (cert) expect(cert.spec.dnsNames).toContain(t.tlsConfig.serverName);
       // The operator reads the CA Secret from the monitor's namespace: the serving Secret lives there.
-      expect(t.namespace).toBe(env(name).config.namespace);
+      expect(t.namespace).toBe(e.config.namespace);
       // The probe agrees that the port serves TLS.
       const w = findObject(all, t.workload.split('/')[0], t.workload.split('/')[1]);
       expect(w.spec.template.spec.containers[0].readinessProbe.httpGet.scheme).toBe('HTTPS');

@@ -8,7 +8,7 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { dump } from 'js-yaml';
-import { env, objects, ROOT, tempDir } from './helpers';
+import { anyEnv, env, objects, ROOT, SCALE_OUT, tempDir } from './helpers';
 import { PROMTOOL, PROMTOOL_MISSING, promtool, promtoolAsync } from './support/promtool';
 import { ScrapeTarget, scrapeTargets } from './support/prometheus-operator';
 import { labelMatchers, promqlErrors, selectsAny } from './support/promql';
@@ -47,6 +47,24 @@ describe('PrometheusRule expressions', () => {
       }
     }
     expect(checked).toBeGreaterThan(rules.length);
+  });
+
+  test.each(SCALE_OUT)('%s: the rules select every scaled-out target, and only jobs that exist', (variant) => {
+    const objs = objects(anyEnv(variant));
+    const scaled = scrapeTargets(objs);
+    const exprs = objs.filter((o) => o.kind === 'PrometheusRule').flatMap((o) => o.spec.groups.flatMap((g: any) => g.rules.map((r: any) => r.expr as string)));
+    const selected = new Set<string>();
+    for (const expr of exprs) {
+      expect(promqlErrors(expr)).toEqual([]);
+      for (const [label, op, value] of labelMatchers(expr)) {
+        if (label !== 'job') continue;
+        const hits = scaled.map((t) => t.labels.job).filter((j) => selectsAny(op, value, [j]));
+        expect([value, hits.length > 0]).toEqual([value, true]);
+        hits.forEach((j) => selected.add(j));
+      }
+    }
+    // Every target's job is covered by some rule (its TargetDown at least).
+    expect([...new Set(scaled.map((t) => t.labels.job))].filter((j) => !selected.has(j))).toEqual([]);
   });
 
   test('every alert has a severity, a summary, a description and a runbook section in the README', () => {

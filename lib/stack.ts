@@ -41,7 +41,7 @@ export function buildCharts(env: Environment): StackChart[] {
   const grafana = new GrafanaChart(app, 'grafana', { env, tempo, loki, operationalDashboards: operational });
   const networkPolicies = new NetworkPoliciesChart(app, 'network-policies', { env, tempo, loki, promtail, grafana, collector });
   const access = new AccessChart(app, 'access', { env });
-  const certificates = new CertificatesChart(app, 'certificates', { env, servers: [tempo.service, loki.service], clientNamespaces: [promtail.targetNamespace] });
+  const certificates = new CertificatesChart(app, 'certificates', { env, servers: [...tempo.servingServices, ...loki.servingServices], clientNamespaces: [promtail.targetNamespace] });
   const charts = [namespace, access, certificates, tempo, collector, otelSdk, loki, promtail, grafana, networkPolicies];
   // Last, so every chart's metrics ports are known; it reads them from the charts, never from a list of its own.
   const rules = stackRules({

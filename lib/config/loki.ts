@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { backend, s3Settings } from './object-storage';
 import { duration, durationMs, image, port, resources, s3BucketName } from './primitives';
 import { IMAGES } from '../images';
+import { lokiDeploymentSchema } from './deployment';
 
 const show = (v: unknown): string => JSON.stringify(v) ?? String(v);
 
@@ -81,6 +82,11 @@ export const lokiSchema = z
         cold: duration.default('2160h').describe('deleted logs kept in Glacier as noncurrent bucket versions until this age (bucket lifecycle rule; needs bucketLifecycle.controller)'),
       })
       .prefault({})
+      .superRefine((r, ctx) => {
+        for (const [tier, value] of Object.entries(r)) {
+          if (durationMs(value) === 0) ctx.addIssue({ code: 'custom', path: [tier], message: `expected a retention longer than 0s, got ${JSON.stringify(value)} (0 would mean "keep nothing" or "no limit" depending on the setting)` });
+        }
+      })
       .describe('retention tiers, hot <= warm <= cold'),
     ports: z
       .strictObject({
@@ -90,6 +96,7 @@ export const lokiSchema = z
       .prefault({}),
     storageGiB: z.number().int().positive().default(50).describe('PVC size for the WAL, index cache and compactor'),
     resources: resources({ cpu: '500m', memory: '1Gi', memoryLimit: '2Gi' }),
+    deployment: lokiDeploymentSchema.describe('single binary (1 replica, or 3+ for HA) or distributed (one workload per target); see README "Scaling"'),
   })
   .superRefine((loki, ctx) => {
     if (loki.authEnabled && !loki.tenantId) {

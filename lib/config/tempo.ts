@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { backend, s3Settings } from './object-storage';
 import { duration, durationMs, image, imageVersion, port, resources, s3BucketName } from './primitives';
 import { IMAGES } from '../images';
+import { kafkaSchema, tempoDeploymentSchema } from './deployment';
 
 /** Tempo release lines this project renders a config for (the key lists it was checked against: 3.0.3, 2.10.8). */
 export function tempoMajor(imageRef: string): 2 | 3 | undefined {
@@ -33,6 +34,11 @@ export const tempoSchema = z
         archive: duration.default('720h').describe('archive tier: deleted blocks kept as noncurrent bucket versions until then (bucket lifecycle rule)'),
       })
       .prefault({})
+      .superRefine((r, ctx) => {
+        for (const [tier, value] of Object.entries(r)) {
+          if (durationMs(value) === 0) ctx.addIssue({ code: 'custom', path: [tier], message: `expected a retention longer than 0s, got ${JSON.stringify(value)} (0 would mean "keep nothing" or "no limit" depending on the setting)` });
+        }
+      })
       .describe('retention tiers, hot <= warm <= archive'),
     ports: z
       .strictObject({
@@ -75,6 +81,8 @@ export const tempoSchema = z
       .prefault({}),
     storageGiB: z.number().int().positive().default(10).describe('PVC size for the WAL and local blocks'),
     resources: resources({ cpu: '500m', memory: '2Gi', memoryLimit: '4Gi' }),
+    deployment: tempoDeploymentSchema.describe('single binary (one replica) or distributed on Kafka (Tempo 3); see README "Scaling"'),
+    kafka: kafkaSchema.optional().describe('the Kafka topic distributed Tempo ingests through (required in distributed mode)'),
   })
   .superRefine((t, ctx) => {
     if (durationMs(t.ingestion.traceIdlePeriod) > durationMs(t.ingestion.traceLivePeriod)) {

@@ -9,7 +9,11 @@ import { LOG_FIELDS, STREAM_LABELS } from '../log-format';
 import { Endpoint, request } from './http';
 
 export interface VerifyTargets {
+  /** Loki's query path (the single binary, or the query-frontends). */
   readonly loki: Endpoint;
+  /** Loki's push path when it is another Service (the distributors); the query path otherwise. */
+  readonly lokiPush?: Endpoint;
+  /** Tempo's query path. */
   readonly tempo: Endpoint;
   /** The traces gateway's OTLP HTTP receiver (what applications send to). */
   readonly gateway: Endpoint;
@@ -125,6 +129,7 @@ export async function verify(t: VerifyTargets, report: (r: StepResult) => void =
     return r.body.trim() || 'ready';
   };
   await run(step('Loki /ready', HINTS.lokiReady, ready(t.loki)));
+  if (t.lokiPush) await run(step('Loki push path /ready', HINTS.lokiReady, ready(t.lokiPush)));
   await run(step('Tempo /ready', HINTS.tempoReady, ready(t.tempo)));
 
   const traceId = hex(16);
@@ -152,7 +157,7 @@ export async function verify(t: VerifyTargets, report: (r: StepResult) => void =
   const tenant: Record<string, string> = t.lokiTenant ? { 'X-Scope-OrgID': t.lokiTenant } : {};
   const pushed = await run(
     step('push a log line carrying the trace id to Loki', HINTS.push, async () => {
-      const r = await request(t.loki, '/loki/api/v1/push', { method: 'POST', headers: { 'content-type': 'application/json', ...tenant }, body: lokiPush(traceId, spanId) });
+      const r = await request(t.lokiPush ?? t.loki, '/loki/api/v1/push', { method: 'POST', headers: { 'content-type': 'application/json', ...tenant }, body: lokiPush(traceId, spanId) });
       expectStatus(r.status, (s) => s >= 200 && s < 300, r.body);
       return `line with trace_id ${traceId}`;
     }),

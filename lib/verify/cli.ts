@@ -154,8 +154,9 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
     };
     const admin = config.grafana.adminSecret;
     const targets: VerifyTargets = {
-      loki: await endpoint(loki.service, 'http', config.tls.enabled),
-      tempo: await endpoint(tempo.service, 'http', config.tls.enabled),
+      loki: await endpoint(loki.queryService, 'http', config.tls.enabled),
+      ...(loki.pushService !== loki.queryService ? { lokiPush: await endpoint(loki.pushService, 'http', config.tls.enabled) } : {}),
+      tempo: await endpoint(tempo.queryService, 'http', config.tls.enabled),
       gateway: await endpoint(collector.gateway, 'otlp-http', false),
       grafana: await endpoint(grafana.service, 'http', false),
       lokiTenant: loki.tenantId,

@@ -93,6 +93,17 @@ describe.each(['staging', 'production', ...SCALE_OUT])('%s monitors', (name) => 
   });
 });
 
+test.each(['staging', 'production'])('%s monitoring summary (for review)', (name) => {
+  const all = objects(env(name));
+  const targets = scrapeTargets(all);
+  expect({
+    targets: [...new Set(targets.map((t) => `${t.monitor} → ${t.labels.job} :${t.containerPort} ${t.scheme}`))].sort(),
+    alerts: all
+      .filter((o) => o.kind === 'PrometheusRule')
+      .flatMap((o) => o.spec.groups.flatMap((g: any) => g.rules.filter((r: any) => r.alert).map((r: any) => `${r.alert} ${r.labels.severity} for ${r.for ?? '0s'}`))),
+  }).toMatchSnapshot();
+});
+
 describe('monitoring settings', () => {
   test('dev renders no monitoring objects (no prometheus-operator there)', () => {
     expect(env('dev').config.monitoring.enabled).toBe(false);

@@ -8,7 +8,7 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { dump } from 'js-yaml';
-import { anyEnv, env, objects, ROOT, SCALE_OUT, tempDir } from './helpers';
+import { anyEnv, env, objects, productionWith, ROOT, SCALE_OUT, tempDir } from './helpers';
 import { PROMTOOL, PROMTOOL_MISSING, promtool, promtoolAsync } from './support/promtool';
 import { ScrapeTarget, scrapeTargets } from './support/prometheus-operator';
 import { labelMatchers, promqlErrors, selectsAny } from './support/promql';
@@ -210,8 +210,8 @@ function expand(template: string, labels: Record<string, string>): string {
   return template.replace(/\{\{ \$labels\.(\w+) \}\}/g, (_, l) => labels[l] ?? '');
 }
 
-function testGroups(c: AlertCase): object[] {
-  const rule = alerts.find((a) => a.alert === c.alert);
+function testGroups(c: AlertCase, rendered: any[] = alerts): object[] {
+  const rule = rendered.find((a) => a.alert === c.alert);
   if (!rule) throw new Error(`no rendered alert ${c.alert}`);
   const at = c.at ?? '20m';
   const labels = { ...(c.base ?? scrapeLabels(c.target)), ...c.labels, severity: rule.labels.severity };
@@ -271,6 +271,21 @@ describe('promtool', () => {
       expect(r.code).toBe(0);
     }
   }, 45_000);
+
+  test('Tempo 2.10: the write-path alerts follow the ingester, and fire and stay quiet', async () => {
+    const objs = objects(productionWith({ tempo: { image: 'grafana/tempo:2.10.8' } }, 'production-tempo2'));
+    const spec = objs.find((o) => o.kind === 'PrometheusRule' && o.metadata.name === 'tempo-rules')!.spec;
+    const rendered = spec.groups.flatMap((g: any) => g.rules.filter((r: any) => r.alert));
+    const names = rendered.map((r: any) => r.alert);
+    expect(names).toContain('TempoIngesterFlushFailures');
+    expect(names.filter((n: string) => n.startsWith('TempoLiveStore') || n === 'TempoBackendJobsFailing')).toEqual([]);
+    writeFileSync(path.join(dir, 'tempo2.rules.json'), JSON.stringify(spec));
+    const cases = [failing('TempoIngesterFlushFailures', TEMPO, 'tempo_ingester_failed_flushes_total')];
+    writeFileSync(path.join(dir, 'tempo2.test.yaml'), dump({ rule_files: ['tempo2.rules.json'], evaluation_interval: '1m', tests: cases.flatMap((c) => testGroups(c, rendered)) }, { lineWidth: -1 }));
+    const r = await promtoolAsync(['test', 'rules', 'tempo2.test.yaml'], dir);
+    expect(r.output).toContain('SUCCESS');
+    expect(r.code).toBe(0);
+  }, 30_000);
 
   test('the unit tests fail when a selector does not match what the monitors produce', () => {
     const broken = JSON.parse(JSON.stringify(ruleObjects.find((o) => o.metadata.name === 'loki-rules')!.spec));

@@ -262,7 +262,7 @@ describe('promtool', () => {
         const mine = cases.filter((c) => Boolean(c.at && c.at.endsWith('h')) === long);
         if (!mine.length) return [];
         const testFile = `${o.metadata.name}${long ? '-long' : ''}.test.yaml`;
-        writeFileSync(path.join(dir, testFile), dump({ rule_files: [`${o.metadata.name}.rules.json`], evaluation_interval: long ? '5m' : '1m', tests: mine.flatMap(testGroups) }, { lineWidth: -1 }));
+        writeFileSync(path.join(dir, testFile), dump({ rule_files: [`${o.metadata.name}.rules.json`], evaluation_interval: long ? '5m' : '1m', tests: mine.flatMap((c) => testGroups(c)) }, { lineWidth: -1 }));
         return [promtoolAsync(['test', 'rules', testFile], dir)];
       });
     });
@@ -293,7 +293,7 @@ describe('promtool', () => {
     writeFileSync(path.join(dir, 'broken.rules.json'), JSON.stringify(broken));
     const testFile = path.join(dir, 'broken.test.yaml');
     const lokiCases = CASES.filter((c) => c.alert === 'LokiRequestErrors');
-    writeFileSync(testFile, dump({ rule_files: ['broken.rules.json'], evaluation_interval: '1m', tests: lokiCases.flatMap(testGroups) }, { lineWidth: -1 }));
+    writeFileSync(testFile, dump({ rule_files: ['broken.rules.json'], evaluation_interval: '1m', tests: lokiCases.flatMap((c) => testGroups(c)) }, { lineWidth: -1 }));
     const r = promtool(['test', 'rules', testFile], dir);
     expect(r.code).toBe(1);
     expect(r.output).toContain('FAILED');

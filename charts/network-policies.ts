@@ -3,6 +3,7 @@ import * as k8s from '../imports/k8s';
 import { namespaceOfServiceUrl } from '../lib/config/security';
 import { Environment } from '../lib/config/schema';
 import { StackChart } from '../lib/k8s/chart';
+import { egressToHost } from '../lib/k8s/egress';
 import { StackService } from '../lib/k8s/service';
 import { GrafanaChart } from './grafana';
 import { LokiChart } from './loki';
@@ -76,8 +77,11 @@ export class NetworkPoliciesChart extends StackChart {
       egress: s3(config.loki.backend === 's3'),
     });
     const exposure = config.grafana.exposure;
+    // Unified alerting HA: replicas gossip with each other on one port over TCP and UDP.
+    const gossip = grafana.peers ? [{ ports: grafana.peers.namedPorts.map((p) => ({ protocol: p.protocol ?? 'TCP', port: k8s.IntOrString.fromNumber(p.port) })) }] : [];
     this.policy('grafana', stackNs, grafana.service.selector, {
       ingress: [
+        ...gossip.map((g) => ({ from: [peer(grafana.service)], ...g })),
         // Grafana serves its own /metrics on the HTTP port.
         { from: [prometheus], ports: ports(grafana.service, 'http') },
         ...(exposure.type === 'none'
@@ -90,6 +94,8 @@ export class NetworkPoliciesChart extends StackChart {
         { to: [prometheus], ports: [tcp(prometheusPort)] },
         // The OAuth provider's token and user-info endpoints.
         ...(config.grafana.oauth ? [{ to: [INTERNET], ports: [tcp(443)] }] : []),
+        ...gossip.map((g) => ({ to: [peer(grafana.service)], ...g })),
+        ...(grafana.database ? [egressToHost(grafana.database.host, grafana.database.port)] : []),
       ],
     });
     this.policy('otel-gateway', stackNs, collector.gateway.selector, {

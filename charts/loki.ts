@@ -5,7 +5,8 @@ import { imageVersion } from '../lib/config/primitives';
 import { Environment } from '../lib/config/schema';
 import { StackChart } from '../lib/k8s/chart';
 import { bucketLifecycle } from '../lib/k8s/bucket-lifecycle';
-import { s3CredentialEnv, s3ServiceAccountAnnotations } from '../lib/k8s/object-storage';
+import { objectStorageAccess } from '../lib/k8s/object-storage';
+import { lokiConfigReadsEnv } from '../lib/loki/object-store';
 import { NamedPort, StackService } from '../lib/k8s/service';
 import { hardenedContainer, hardenedPodSpec, podTemplate, scratchVolume, serviceAccount } from '../lib/k8s/workload';
 import { LOKI_DATA_DIR, lokiConfig, LokiYaml, structuredMetadataAllowed } from '../lib/loki/config';
@@ -52,14 +53,15 @@ export class LokiChart extends StackChart {
     const configMap = new k8s.KubeConfigMap(this, 'config', { metadata: this.meta('loki'), data: { [CONFIG_KEY]: text } });
 
     const s3 = loki.backend === 's3';
-    const account = serviceAccount(this, 'loki', s3 ? s3ServiceAccountAnnotations(loki.s3.credentials) : undefined);
+    const store = objectStorageAccess(loki);
+    const account = serviceAccount(this, 'loki', store.serviceAccountAnnotations);
 
     const container = hardenedContainer({
       name: 'loki',
       image: loki.image,
-      args: [`-config.file=${CONFIG_DIR}/${CONFIG_KEY}`, '-target=all'],
-      // No access_key_id in loki.yaml: Loki's S3 client then uses the AWS default chain (these env vars or IRSA).
-      env: s3 ? s3CredentialEnv(loki.s3.credentials) : [],
+      args: [`-config.file=${CONFIG_DIR}/${CONFIG_KEY}`, '-target=all', ...(lokiConfigReadsEnv(loki) ? ['-config.expand-env=true'] : [])],
+      // No keys in loki.yaml: the object store client reads them from the environment or workload identity.
+      env: store.env,
       ports: this.ports,
       // /ready answers 503 until the ingester has joined its ring and replayed the WAL.
       readiness: { path: '/ready', port: 'http', initialDelaySeconds: 15, scheme: probeScheme(tls) },
@@ -72,13 +74,14 @@ export class LokiChart extends StackChart {
         { name: 'storage', mountPath: LOKI_DATA_DIR },
         { name: 'tmp', mountPath: '/tmp' },
         ...tlsMount.mounts,
+        ...store.mounts,
       ],
     });
 
     const spec = hardenedPodSpec({
       containers: [container],
       serviceAccountName: account.name,
-      volumes: [{ name: 'config', configMap: { name: configMap.name } }, scratchVolume('tmp'), ...tlsMount.volumes],
+      volumes: [{ name: 'config', configMap: { name: configMap.name } }, scratchVolume('tmp'), ...tlsMount.volumes, ...store.volumes],
     });
 
     this.statefulSet = new k8s.KubeStatefulSet(this, 'statefulset', {
@@ -88,7 +91,7 @@ export class LokiChart extends StackChart {
         replicas: 1,
         serviceName: this.service.name,
         selector: { matchLabels: this.selectorLabels },
-        template: podTemplate(this, spec, { config: checksum(text) }),
+        template: podTemplate(this, spec, { config: checksum(text) }, { ...this.commonLabels, ...store.podLabels }),
         volumeClaimTemplates: [
           {
             metadata: { name: 'storage', labels: this.selectorLabels },

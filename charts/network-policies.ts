@@ -3,7 +3,7 @@ import * as k8s from '../imports/k8s';
 import { namespaceOfServiceUrl } from '../lib/config/security';
 import { Environment } from '../lib/config/schema';
 import { StackChart } from '../lib/k8s/chart';
-import { egressToHost } from '../lib/k8s/egress';
+import { egressToHost, INTERNET, objectStoreEgress } from '../lib/k8s/egress';
 import { StackService } from '../lib/k8s/service';
 import { GrafanaChart } from './grafana';
 import { LokiChart } from './loki';
@@ -29,8 +29,6 @@ const inNamespace = (namespace: string, podLabels?: Record<string, string>): Pee
   namespaceSelector: { matchLabels: { [NAMESPACE_NAME]: namespace } },
   ...(podLabels ? { podSelector: { matchLabels: podLabels } } : {}),
 });
-/** Outside the cluster's private ranges: object storage, OAuth providers, the API server's public endpoint. */
-const INTERNET: Peer = { ipBlock: { cidr: '0.0.0.0/0', except: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'] } };
 
 /**
  * Default deny in every namespace the stack owns, then exactly the flows the stack needs. Every port comes
@@ -52,7 +50,6 @@ export class NetworkPoliciesChart extends StackChart {
     };
     const peer = (svc: StackService, namespace = stackNs): Peer => inNamespace(namespace, svc.selector);
     const ports = (svc: StackService, ...names: string[]) => names.map((n) => tcp(svc.port(n)));
-    const s3 = (uses: boolean) => (uses ? [{ to: [INTERNET], ports: [tcp(443)] }] : []);
 
     for (const namespace of [stackNs, agentNs]) {
       this.policy(`default-deny`, namespace, {}, { ingress: [], egress: [dns] }, 'deny everything but DNS unless a policy below allows it');
@@ -65,7 +62,7 @@ export class NetworkPoliciesChart extends StackChart {
         { from: [prometheus], ports: ports(tempo.service, 'http') },
       ],
       egress: [
-        ...s3(config.tempo.backend === 's3'),
+        ...objectStoreEgress(config.tempo),
         ...(tempo.metricsGeneratorEnabled ? [{ to: [prometheus], ports: [tcp(prometheusPort)] }] : []),
       ],
     });
@@ -74,7 +71,7 @@ export class NetworkPoliciesChart extends StackChart {
         { from: [peer(grafana.service), inNamespace(agentNs, promtail.selectorLabels)], ports: ports(loki.service, 'http') },
         { from: [prometheus], ports: ports(loki.service, 'http') },
       ],
-      egress: s3(config.loki.backend === 's3'),
+      egress: objectStoreEgress(config.loki),
     });
     const exposure = config.grafana.exposure;
     // Unified alerting HA: replicas gossip with each other on one port over TCP and UDP.

@@ -5,7 +5,7 @@ import { Environment } from '../lib/config/schema';
 import { tempoMajor } from '../lib/config/tempo';
 import { bucketLifecycle, daysCovering } from '../lib/k8s/bucket-lifecycle';
 import { StackChart } from '../lib/k8s/chart';
-import { s3CredentialEnv, s3ServiceAccountAnnotations } from '../lib/k8s/object-storage';
+import { objectStorageAccess } from '../lib/k8s/object-storage';
 import { NamedPort, StackService } from '../lib/k8s/service';
 import { hardenedContainer, hardenedPodSpec, podTemplate, scratchVolume, serviceAccount } from '../lib/k8s/workload';
 import { checksum, toYaml } from '../lib/serialize';
@@ -46,12 +46,13 @@ export class TempoChart extends StackChart {
     const tlsMount = tlsVolumes(tls);
     new k8s.KubeConfigMap(this, 'config', { metadata: this.meta('tempo'), data: { [CONFIG_KEY]: this.configText } });
 
-    serviceAccount(this, 'tempo', s3ServiceAccountAnnotations(tempo.backend === 's3' ? tempo.s3.credentials : undefined));
+    const store = objectStorageAccess(tempo);
+    serviceAccount(this, 'tempo', store.serviceAccountAnnotations);
     const container = hardenedContainer({
       name: 'tempo',
       image: tempo.image,
       args: ['-target=all', `-config.file=${CONFIG_DIR}/${CONFIG_KEY}`],
-      env: tempo.backend === 's3' ? s3CredentialEnv(tempo.s3.credentials) : [],
+      env: store.env,
       ports: this.ports,
       // /ready answers 503 until every module runs and a querier is connected to the query-frontend.
       readiness: { path: '/ready', port: 'http', initialDelaySeconds: 15, scheme: probeScheme(tls) },
@@ -62,6 +63,7 @@ export class TempoChart extends StackChart {
         { name: 'data', mountPath: TEMPO_DATA_DIR },
         { name: 'tmp', mountPath: '/tmp' },
         ...tlsMount.mounts,
+        ...store.mounts,
       ],
     });
     new k8s.KubeStatefulSet(this, 'statefulset', {
@@ -76,11 +78,12 @@ export class TempoChart extends StackChart {
           hardenedPodSpec({
             serviceAccountName: 'tempo',
             containers: [container],
-            volumes: [{ name: 'config', configMap: { name: 'tempo' } }, scratchVolume('tmp'), ...tlsMount.volumes],
+            volumes: [{ name: 'config', configMap: { name: 'tempo' } }, scratchVolume('tmp'), ...tlsMount.volumes, ...store.volumes],
             // Lets the live-store flush its WAL on shutdown.
             terminationGracePeriodSeconds: 60,
           }),
           { config: checksum(this.configText) },
+          { ...this.commonLabels, ...store.podLabels },
         ),
         volumeClaimTemplates: [
           {

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { load, YAMLException } from 'js-yaml';
 import { z } from 'zod';
+import { plainHttpRules } from './object-storage';
 import { configSchema, Environment } from './schema';
 
 export class ConfigError extends Error {
@@ -19,7 +20,7 @@ export class ConfigError extends Error {
 const PLAINTEXT_SECRETS: Record<string, string> = {
   'grafana.adminPassword': 'grafana.adminSecret (an existing Secret with the admin user and password)',
 };
-const SECRET_LIKE = /(password|passwd|secret|token|apikey|accesskey|privatekey|credential)s?$/i;
+const SECRET_LIKE = /(password|passwd|secret|token|apikey|accesskey|accountkey|privatekey|credential)s?$/i;
 
 export function environmentName(file: string): string {
   return path.basename(file).replace(/\.ya?ml$/, '');
@@ -52,6 +53,9 @@ export function loadConfig(file: string): Environment {
   }
   const result = configSchema.safeParse(raw, { reportInput: true });
   if (!result.success) throw new ConfigError(result.error.issues.flatMap((issue) => describeIssue(file, issue)));
+  // Rules that depend on the environment's name, which the schema does not see.
+  const byName = (['tempo', 'loki'] as const).flatMap((c) => plainHttpRules(name, result.data[c]).map((i) => `${file}: ${keyPath([c, ...i.path])}: ${i.message}`));
+  if (byName.length) throw new ConfigError(byName);
   return { name, config: result.data };
 }
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { backend, s3Settings } from './object-storage';
-import { duration, durationMs, image, port, resources, s3BucketName } from './primitives';
+import { azureSettings, backend, gcsSettings, s3Settings } from './object-storage';
+import { duration, durationMs, image, port, resources } from './primitives';
 import { IMAGES } from '../images';
 
 const show = (v: unknown): string => JSON.stringify(v) ?? String(v);
@@ -54,9 +54,11 @@ export const lokiSchema = z
       .default(false)
       .describe('multi-tenant mode (auth_enabled): every request must carry X-Scope-OrgID; Promtail and Grafana send tenantId'),
     tenantId: tenantId.optional().describe('tenant Promtail writes to and Grafana reads from; required when authEnabled is true'),
-    backend: backend.default('s3').describe('chunk and index storage: s3, or filesystem on the PVC (dev)'),
-    bucket: s3BucketName.optional().describe('S3 bucket for chunks and index; required with backend s3'),
-    s3: s3Settings.describe('S3 endpoint, region and credentials'),
+    backend: backend.default('s3').describe('chunk and index storage: s3 (AWS or S3-compatible), gcs, azure, or filesystem on the PVC (dev)'),
+    bucket: z.string().optional().describe('bucket (s3, gcs) or container (azure) name; required with an object store backend'),
+    s3: s3Settings.describe('S3 or S3-compatible endpoint, region and credentials'),
+    gcs: gcsSettings.describe('Google Cloud Storage credentials: workload identity or a key file'),
+    azure: azureSettings.describe('Azure Blob Storage account and credentials: workload identity or an account key'),
     schemaPeriods: z
       .array(schemaPeriod)
       .min(1, { error: 'expected at least one schema period' })

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { backend, s3Settings } from './object-storage';
-import { duration, durationMs, image, imageVersion, port, resources, s3BucketName } from './primitives';
+import { azureSettings, backend, gcsSettings, s3Settings } from './object-storage';
+import { duration, durationMs, image, imageVersion, port, resources } from './primitives';
 import { IMAGES } from '../images';
 
 /** Tempo release lines this project renders a config for (the key lists it was checked against: 3.0.3, 2.10.8). */
@@ -19,9 +19,11 @@ export const tempoSchema = z
       .default(IMAGES.tempo)
       .refine((ref) => tempoMajor(ref) !== undefined, { error: (i) => `expected a Tempo 3.x or 2.10+ image tag (the config form follows it), got ${JSON.stringify(i.input)}` })
       .describe('Tempo image; a 2.10.x tag renders the 2.x config form (ingester/compactor), 3.x the live-store/backend-worker form'),
-    backend: backend.default('s3').describe('trace storage: s3, or filesystem on the PVC (dev)'),
-    bucket: s3BucketName.optional().describe('S3 bucket for trace blocks; required with backend s3'),
-    s3: s3Settings.describe('S3 endpoint, region and credentials'),
+    backend: backend.default('s3').describe('trace storage: s3 (AWS or S3-compatible), gcs, azure, or filesystem on the PVC (dev)'),
+    bucket: z.string().optional().describe('bucket (s3, gcs) or container (azure) name; required with an object store backend'),
+    s3: s3Settings.describe('S3 or S3-compatible endpoint, region and credentials'),
+    gcs: gcsSettings.describe('Google Cloud Storage credentials: workload identity or a key file'),
+    azure: azureSettings.describe('Azure Blob Storage account and credentials: workload identity or an account key'),
     retention: z
       .strictObject({
         hot: duration.default('72h').describe('hot tier: the longest time range one search may cover (query_frontend.search.max_duration)'),

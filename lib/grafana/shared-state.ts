@@ -14,14 +14,14 @@
  */
 import * as k8s from '../../imports/k8s';
 import { GrafanaConfig, GrafanaDatabase } from '../config/grafana';
-import { hostPort } from '../k8s/egress';
+import { hostPortOf } from '../config/object-storage';
 import { NamedPort } from '../k8s/service';
 
 const DEFAULT_DB_PORT: Record<GrafanaDatabase['type'], number> = { postgres: 5432, mysql: 3306 };
 
 /** Host and port Grafana connects to (what its driver does with a host without a port). */
 export function databaseEndpoint(db: GrafanaDatabase): { host: string; port: number } {
-  return hostPort(db.host, DEFAULT_DB_PORT[db.type]);
+  return hostPortOf(db.host, DEFAULT_DB_PORT[db.type]);
 }
 
 /** Whether the replicas form an alerting cluster. */

@@ -7,23 +7,13 @@ import { TlsConfig } from '../config/tls';
 import { serverTls } from '../k8s/tls';
 import { LokiConfig, LokiSchemaPeriod } from '../config/loki';
 import { LokiTiers } from './tiers';
+import { LokiStorage, lokiStorage } from './object-store';
 
 /** The PVC mount: WAL, TSDB index (active and query cache), compactor work files and, in dev, the chunks. */
 export const LOKI_DATA_DIR = '/var/loki';
 
 /** Index period: compactor retention only works on 24h index tables (operations/storage/retention.md). */
 const INDEX_PERIOD = '24h';
-
-interface S3Storage {
-  bucketnames: string;
-  region: string;
-  endpoint: string;
-}
-
-interface FilesystemStorage {
-  chunks_directory: string;
-  rules_directory: string;
-}
 
 interface ShipperDirs {
   active_index_directory: string;
@@ -38,7 +28,7 @@ export interface LokiYaml {
     path_prefix: string;
     replication_factor: number;
     ring: { instance_addr: string; kvstore: { store: 'inmemory' } };
-    storage: { s3: S3Storage } | { filesystem: FilesystemStorage };
+    storage: LokiStorage;
   };
   ingester: {
     chunk_idle_period: string;
@@ -93,10 +83,7 @@ export function lokiConfig(loki: LokiConfig, tiers: LokiTiers, tls: TlsConfig): 
       // ingester ring and every push fails for want of three ingesters (pkg/loki/config_wrapper.go).
       replication_factor: 1,
       ring: { instance_addr: '127.0.0.1', kvstore: { store: 'inmemory' } },
-      storage:
-        objectStore === 's3'
-          ? { s3: { bucketnames: loki.bucket!, region: loki.s3.region, endpoint: loki.s3.endpoint } }
-          : { filesystem: { chunks_directory: `${LOKI_DATA_DIR}/chunks`, rules_directory: `${LOKI_DATA_DIR}/rules` } },
+      storage: lokiStorage(loki, LOKI_DATA_DIR),
     },
     ingester: {
       chunk_idle_period: loki.ingester.chunkIdlePeriod,

@@ -15,6 +15,7 @@
 import { TempoConfig } from '../config/tempo';
 import { TlsConfig } from '../config/tls';
 import { serverTls, TLS_FILES } from '../k8s/tls';
+import { tempoStorage } from './object-store';
 
 /** Root of everything Tempo writes locally; the StatefulSet mounts its PVC here. */
 export const TEMPO_DATA_DIR = '/var/tempo';
@@ -35,10 +36,7 @@ export function tempoConfig({ tempo, major, remoteWriteUrl, tls }: TempoConfigIn
 
   const storage = {
     trace: {
-      backend: tempo.backend === 's3' ? 's3' : 'local',
-      ...(tempo.backend === 's3'
-        ? { s3: { bucket: tempo.bucket, endpoint: tempo.s3.endpoint, region: tempo.s3.region } }
-        : { local: { path: dir('blocks') } }),
+      ...tempoStorage(tempo, dir('blocks')),
       wal: { path: dir('wal') },
       block: { version: 'vParquet4' },
       pool: { max_workers: tempo.pool.maxWorkers, queue_depth: tempo.pool.queueDepth },

@@ -24,10 +24,11 @@ describe.each(ENVIRONMENTS)('%s Grafana', (name) => {
 
   test('cross-links: Tempo→Loki, Loki→Tempo, Prometheus→Tempo, Tempo→Prometheus', () => {
     const tempo = ds(m, 'tempo').jsonData;
-    expect(tempo.tracesToLogsV2).toMatchObject({ datasourceUid: 'loki', filterByTraceID: true });
+    expect(tempo.tracesToLogsV2).toMatchObject({ datasourceUid: 'loki', customQuery: true });
+    expect(tempo.tracesToLogsV2.query).toContain('$${__span.traceId}');
     expect(tempo.nodeGraph.enabled).toBe(true);
     expect(tempo.search.hide).toBe(false);
-    expect(ds(m, 'loki').jsonData.derivedFields).toEqual([expect.objectContaining({ name: 'TraceID', datasourceUid: 'tempo', matcherRegex: TRACE_ID_REGEX, url: '$${__value.raw}' })]);
+    expect(ds(m, 'loki').jsonData.derivedFields).toEqual([expect.objectContaining({ name: 'TraceID', datasourceUid: 'tempo', matcherType: 'label', matcherRegex: '^trace_id$', url: '$${__value.raw}' })]);
     expect(ds(m, 'prometheus').jsonData.exemplarTraceIdDestinations).toEqual([{ name: 'trace_id', datasourceUid: 'tempo' }]);
     if (e.config.tempo.metricsGenerator.enabled) {
       expect(tempo.serviceMap.datasourceUid).toBe('prometheus');

@@ -10,12 +10,14 @@ import { createTraceAwareLogger } from '../tools/log-trace-correlation';
 import { ENVIRONMENTS, configMapYaml, env, findObject, objects } from './helpers';
 import { inSpan, installContextManager, SPAN_CONTEXT } from './support/otel-context';
 import { runPipeline } from './support/promtail-pipeline';
+import { derivedValue } from './support/grafana-links';
 
 // Installed before the describe blocks run, since they render and log while collecting.
 installContextManager();
 afterAll(() => context.disable());
 
 const SERVICE = 'ybuilt-api';
+
 
 function appLine(): string {
   const lines: string[] = [];
@@ -52,7 +54,7 @@ describe.each(ENVIRONMENTS)('%s log ↔ trace loop', (name) => {
 
   test("Grafana's rendered derived field extracts the span's trace id from the stored line", () => {
     const field = grafana.datasources.find((d: any) => d.uid === 'loki').jsonData.derivedFields.find((f: any) => f.name === 'TraceID');
-    expect(new RegExp(field.matcherRegex).exec(out.line)?.[1]).toBe(SPAN_CONTEXT.traceId);
+    expect(derivedValue(field, out)).toBe(SPAN_CONTEXT.traceId);
     expect(field.datasourceUid).toBe(grafana.datasources.find((d: any) => d.type === 'tempo').uid);
   });
 });

@@ -114,7 +114,7 @@ describe('loki on S3 (production)', () => {
 
   test('credentials come from the existing Secret as env vars', () => {
     const container = findObject(objs, 'StatefulSet', 'loki').spec.template.spec.containers[0];
-    expect(container.env).toEqual(
+    expect(container.env.filter((v: any) => v.name !== 'GOMEMLIMIT')).toEqual(
       ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY'].map((key) => ({ name: key, valueFrom: { secretKeyRef: { name: 'loki-s3-credentials', key } } })),
     );
   });
@@ -129,7 +129,7 @@ describe('loki on S3 with an IAM role', () => {
   test('annotates the ServiceAccount and sets no key env vars', () => {
     const objs = objects(envFrom(withLoki('{bucket: ybuilt-loki-logs, s3: {credentials: {roleArn: "arn:aws:iam::123456789012:role/loki"}}}')));
     expect(findObject(objs, 'ServiceAccount', 'loki').metadata.annotations).toMatchObject({ 'eks.amazonaws.com/role-arn': 'arn:aws:iam::123456789012:role/loki' });
-    expect(findObject(objs, 'StatefulSet', 'loki').spec.template.spec.containers[0].env).toBeUndefined();
+    expect(findObject(objs, 'StatefulSet', 'loki').spec.template.spec.containers[0].env.map((v: any) => v.name)).toEqual(['GOMEMLIMIT']);
   });
 });
 
@@ -163,7 +163,7 @@ describe('the cold tier as a bucket lifecycle rule', () => {
 describe('loki in dev stores on the filesystem', () => {
   test('chunks on the PVC, delete requests too', () => {
     const loki = configMapYaml(objects(env('dev')), 'loki', 'loki.yaml');
-    expect(loki.common.storage).toEqual({ filesystem: { chunks_directory: '/var/loki/chunks', rules_directory: '/var/loki/rules' } });
+    expect(loki.common.storage).toEqual({ filesystem: { chunks_directory: '/var/loki/chunks' } });
     expect(loki.compactor.delete_request_store).toBe('filesystem');
   });
 });

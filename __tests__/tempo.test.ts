@@ -34,11 +34,9 @@ describe.each(ENVIRONMENTS)('%s Tempo', (name) => {
   test('limits and ingestion values reach their 3.x keys', () => {
     expect(cfg.overrides.defaults.global.max_bytes_per_trace).toBe(t.limits.maxBytesPerTrace);
     expect(cfg.overrides.defaults.ingestion.max_traces_per_user).toBe(t.limits.maxTracesPerUser);
-    expect(cfg.live_store).toMatchObject({
-      max_trace_idle: t.ingestion.traceIdlePeriod,
-      max_block_bytes: t.ingestion.maxBlockBytes,
-      max_block_duration: t.ingestion.maxBlockDuration,
-    });
+    expect(cfg.live_store).toMatchObject({ max_trace_idle: t.ingestion.traceIdlePeriod, max_block_duration: t.ingestion.maxBlockDuration });
+    if (t.ingestion.maxBlockBytes === undefined) expect(cfg.live_store).not.toHaveProperty('max_block_bytes');
+    else expect(cfg.live_store.max_block_bytes).toBe(t.ingestion.maxBlockBytes);
     expect(cfg.storage.trace.pool).toEqual({ max_workers: t.pool.maxWorkers, queue_depth: t.pool.queueDepth });
   });
 
@@ -64,11 +62,15 @@ describe.each(ENVIRONMENTS)('%s Tempo', (name) => {
   });
 });
 
+const envNames = (workload: any): string[] => (workload.spec.template.spec.containers[0].env ?? []).map((v: any) => v.name);
+
 describe('Tempo details', () => {
   test('production carries the seed values', () => {
     const cfg = tempoYaml(objects(env('production')));
     expect(cfg.storage.trace.s3).toEqual({ bucket: 'ybuilt-tempo-traces', endpoint: 's3.amazonaws.com', region: 'us-east-1' });
-    expect(cfg.live_store).toMatchObject({ max_trace_idle: '10s', max_block_bytes: 1000000, max_block_duration: '5m' });
+    expect(cfg.live_store).toMatchObject({ max_trace_idle: '10s', max_block_duration: '5m' });
+    // The seed's 1 MB block size is not used: it was meant for the 2.x ingester and cuts tiny blocks (README seed table).
+    expect(cfg.live_store).not.toHaveProperty('max_block_bytes');
     expect(cfg.storage.trace.pool).toEqual({ max_workers: 100, queue_depth: 10000 });
     expect(cfg.overrides.defaults.global.max_bytes_per_trace).toBe(5000000);
     expect(cfg.overrides.defaults.ingestion.max_traces_per_user).toBe(10000);
@@ -78,7 +80,7 @@ describe('Tempo details', () => {
   test('a 2.10 image renders the 2.x form (ingester, compactor)', () => {
     const e = envFrom(`${FS}tempo: {image: "grafana/tempo:2.10.8", backend: filesystem}`);
     const cfg = tempoYaml(objects(e));
-    expect(cfg.ingester).toEqual({ trace_idle_period: '10s', trace_live_period: '30s', max_block_bytes: 1000000, max_block_duration: '5m' });
+    expect(cfg.ingester).toEqual({ trace_idle_period: '10s', trace_live_period: '30s', max_block_duration: '5m' });
     expect(cfg.compactor.compaction.block_retention).toBe('336h');
     expect(cfg).not.toHaveProperty('live_store');
     expect(cfg).not.toHaveProperty('backend_worker');
@@ -89,12 +91,12 @@ describe('Tempo details', () => {
   test('dev stores blocks on the PVC and has no S3 credentials', () => {
     const m = objects(env('dev'));
     expect(tempoYaml(m).storage.trace).toMatchObject({ backend: 'local', local: { path: '/var/tempo/blocks' } });
-    expect(findObject(m, 'StatefulSet', 'tempo').spec.template.spec.containers[0].env).toBeUndefined();
+    expect(envNames(findObject(m, 'StatefulSet', 'tempo'))).toEqual(['GOMEMLIMIT']);
   });
 
   test('credentials come from the Secret as env vars, never as values', () => {
     const c = findObject(objects(env('production')), 'StatefulSet', 'tempo').spec.template.spec.containers[0];
-    expect(c.env).toEqual([
+    expect(c.env.filter((v: any) => v.name !== 'GOMEMLIMIT')).toEqual([
       { name: 'AWS_ACCESS_KEY_ID', valueFrom: { secretKeyRef: { name: 'tempo-s3-credentials', key: 'AWS_ACCESS_KEY_ID' } } },
       { name: 'AWS_SECRET_ACCESS_KEY', valueFrom: { secretKeyRef: { name: 'tempo-s3-credentials', key: 'AWS_SECRET_ACCESS_KEY' } } },
     ]);
@@ -104,7 +106,7 @@ describe('Tempo details', () => {
     const e = envFrom(`${FS}tempo: {bucket: traces-b, s3: {credentials: {roleArn: "arn:aws:iam::123456789012:role/tempo"}}}`);
     const m = objects(e);
     expect(findObject(m, 'ServiceAccount', 'tempo').metadata.annotations).toMatchObject({ 'eks.amazonaws.com/role-arn': 'arn:aws:iam::123456789012:role/tempo' });
-    expect(findObject(m, 'StatefulSet', 'tempo').spec.template.spec.containers[0].env).toBeUndefined();
+    expect(envNames(findObject(m, 'StatefulSet', 'tempo'))).toEqual(['GOMEMLIMIT']);
   });
 
   test('the archive tier becomes a lifecycle rule for the chosen controller', () => {

@@ -16,7 +16,10 @@ describe('TLS for Tempo and Loki (production)', () => {
     const tempo = configMapYaml(m, 'tempo', 'tempo.yaml');
     const loki = configMapYaml(m, 'loki', 'loki.yaml');
     for (const cfg of [tempo, loki]) expect(cfg.server.http_tls_config).toEqual({ cert_file: '/etc/tls/tls.crt', key_file: '/etc/tls/tls.key' });
-    expect(tempo.distributor.receivers.otlp.protocols.grpc.tls).toEqual({ cert_file: '/etc/tls/tls.crt', key_file: '/etc/tls/tls.key' });
+    // configtls reads the files once unless reload_interval is set; renewal must be picked up without a restart.
+    for (const protocol of ['grpc', 'http']) {
+      expect(tempo.distributor.receivers.otlp.protocols[protocol].tls).toEqual({ cert_file: '/etc/tls/tls.crt', key_file: '/etc/tls/tls.key', reload_interval: '1h' });
+    }
     expect(mountsTls(m, 'StatefulSet', 'tempo', secret)).toBe(true);
     expect(mountsTls(m, 'StatefulSet', 'loki', secret)).toBe(true);
     for (const name of ['tempo', 'loki']) expect(pod(m, 'StatefulSet', name).containers[0].readinessProbe.httpGet.scheme).toBe('HTTPS');

@@ -70,6 +70,8 @@ export class GrafanaChart extends StackChart {
         lokiTenantId: props.loki.tenantId,
         spanMetrics: props.tempo.metricsGeneratorEnabled,
         caFile: props.env.config.tls.enabled ? TLS_FILES.ca : undefined,
+        structuredMetadata: props.loki.structuredMetadata,
+        paddedTraceIds: props.tempo.paddedTraceIds,
       }),
     );
     const providersText = toYaml({
@@ -117,6 +119,7 @@ export class GrafanaChart extends StackChart {
       readiness: { path: '/api/health', port: 'http', initialDelaySeconds: 10 },
       liveness: { path: '/api/health', port: 'http', initialDelaySeconds: 60, failureThreshold: 6 },
       resources: grafana.resources,
+      goRuntime: true,
       volumeMounts: [
         { name: 'data', mountPath: DATA_DIR },
         { name: 'tmp', mountPath: '/tmp' },

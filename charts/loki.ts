@@ -8,8 +8,8 @@ import { bucketLifecycle } from '../lib/k8s/bucket-lifecycle';
 import { objectStorageAccess } from '../lib/k8s/object-storage';
 import { lokiConfigReadsEnv } from '../lib/loki/object-store';
 import { NamedPort, StackService } from '../lib/k8s/service';
-import { hardenedContainer, hardenedPodSpec, podTemplate, scratchVolume, serviceAccount } from '../lib/k8s/workload';
-import { LOKI_DATA_DIR, lokiConfig, LokiYaml, structuredMetadataAllowed } from '../lib/loki/config';
+import { hardenedContainer, hardenedPodSpec, podTemplate, scratchVolume, serviceAccount, walReplayStartupProbe } from '../lib/k8s/workload';
+import { LOKI_DATA_DIR, LOKI_RULES_DIR, LOKI_SINGLE_TENANT, lokiConfig, LokiYaml, structuredMetadataAllowed } from '../lib/loki/config';
 import { LokiTiers, lokiTiers } from '../lib/loki/tiers';
 import { checksum, toYaml } from '../lib/serialize';
 
@@ -51,6 +51,10 @@ export class LokiChart extends StackChart {
     this.lokiYaml = lokiConfig(loki, this.tiers, tls);
     const text = toYaml(this.lokiYaml);
     const configMap = new k8s.KubeConfigMap(this, 'config', { metadata: this.meta('loki'), data: { [CONFIG_KEY]: text } });
+    // The ruler's tenant folder. No rule is shipped yet, so it is empty: the ruler finds no group instead of
+    // failing to list a missing folder. Mounted without subPath, so rule changes reach the pod without a restart.
+    const rules = new k8s.KubeConfigMap(this, 'rules', { metadata: this.meta('loki-rules'), data: {} });
+    const ruleTenant = this.tenantId ?? LOKI_SINGLE_TENANT;
 
     const s3 = loki.backend === 's3';
     const store = objectStorageAccess(loki);
@@ -63,14 +67,18 @@ export class LokiChart extends StackChart {
       // No keys in loki.yaml: the object store client reads them from the environment or workload identity.
       env: store.env,
       ports: this.ports,
-      // /ready answers 503 until the ingester has joined its ring and replayed the WAL.
-      readiness: { path: '/ready', port: 'http', initialDelaySeconds: 15, scheme: probeScheme(tls) },
-      // Liveness must not depend on readiness (a long WAL replay is not a hung process): /metrics is served
-      // as soon as the HTTP server runs, without a tenant header.
-      liveness: { path: '/metrics', port: 'http', initialDelaySeconds: 30, periodSeconds: 30, scheme: probeScheme(tls) },
+      // /ready answers 503 until the ingester has replayed the WAL and joined its ring: the startup probe waits
+      // for it, then readiness follows it.
+      startup: walReplayStartupProbe('/ready', 'http', probeScheme(tls)),
+      readiness: { path: '/ready', port: 'http', initialDelaySeconds: 0, scheme: probeScheme(tls) },
+      // Liveness must not depend on readiness: /metrics is served as soon as the HTTP server runs, without a
+      // tenant header.
+      liveness: { path: '/metrics', port: 'http', initialDelaySeconds: 0, periodSeconds: 30, scheme: probeScheme(tls) },
       resources: loki.resources,
+      goRuntime: true,
       volumeMounts: [
         { name: 'config', mountPath: CONFIG_DIR, readOnly: true },
+        { name: 'rules', mountPath: `${LOKI_RULES_DIR}/${ruleTenant}`, readOnly: true },
         { name: 'storage', mountPath: LOKI_DATA_DIR },
         { name: 'tmp', mountPath: '/tmp' },
         ...tlsMount.mounts,
@@ -81,7 +89,7 @@ export class LokiChart extends StackChart {
     const spec = hardenedPodSpec({
       containers: [container],
       serviceAccountName: account.name,
-      volumes: [{ name: 'config', configMap: { name: configMap.name } }, scratchVolume('tmp'), ...tlsMount.volumes, ...store.volumes],
+      volumes: [{ name: 'config', configMap: { name: configMap.name } }, { name: 'rules', configMap: { name: rules.name } }, scratchVolume('tmp'), ...tlsMount.volumes, ...store.volumes],
     });
 
     this.statefulSet = new k8s.KubeStatefulSet(this, 'statefulset', {

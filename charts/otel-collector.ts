@@ -89,8 +89,7 @@ export class OtelCollectorChart extends StackChart {
       name: 'otelcol',
       image: this.config.collector.image,
       args: [`--config=${CONFIG_DIR}/${CONFIG_KEY}`],
-      // The Go runtime collects garbage before the container limit is reached.
-      env: [{ name: 'GOMEMLIMIT', valueFrom: { resourceFieldRef: { resource: 'limits.memory', divisor: k8s.Quantity.fromString('1') } } }],
+      goRuntime: true,
       ports,
       readiness: { path: '/', port: 'health', initialDelaySeconds: 5 },
       liveness: { path: '/', port: 'health', initialDelaySeconds: 15 },

@@ -69,6 +69,7 @@ export class PromtailChart extends StackChart {
       readiness: { path: '/ready', port: 'http' },
       liveness: { path: '/metrics', port: 'http', initialDelaySeconds: 30, periodSeconds: 30 },
       resources: promtail.resources,
+      goRuntime: true,
       volumeMounts: [
         { name: 'config', mountPath: CONFIG_DIR, readOnly: true },
         { name: 'pod-logs', mountPath: POD_LOGS_DIR, readOnly: true },

@@ -7,10 +7,10 @@ import { bucketLifecycle, daysCovering } from '../lib/k8s/bucket-lifecycle';
 import { StackChart } from '../lib/k8s/chart';
 import { objectStorageAccess } from '../lib/k8s/object-storage';
 import { NamedPort, StackService } from '../lib/k8s/service';
-import { hardenedContainer, hardenedPodSpec, podTemplate, scratchVolume, serviceAccount } from '../lib/k8s/workload';
+import { hardenedContainer, hardenedPodSpec, podTemplate, scratchVolume, serviceAccount, walReplayStartupProbe } from '../lib/k8s/workload';
 import { checksum, toYaml } from '../lib/serialize';
 import { probeScheme, scheme, tlsVolumes } from '../lib/k8s/tls';
-import { TEMPO_DATA_DIR, tempoConfig } from '../lib/tempo/config';
+import { padsTraceIds, TEMPO_DATA_DIR, tempoConfig } from '../lib/tempo/config';
 
 export interface TempoChartProps {
   readonly env: Environment;
@@ -54,10 +54,15 @@ export class TempoChart extends StackChart {
       args: ['-target=all', `-config.file=${CONFIG_DIR}/${CONFIG_KEY}`],
       env: store.env,
       ports: this.ports,
-      // /ready answers 503 until every module runs and a querier is connected to the query-frontend.
-      readiness: { path: '/ready', port: 'http', initialDelaySeconds: 15, scheme: probeScheme(tls) },
-      liveness: { path: '/ready', port: 'http', initialDelaySeconds: 60, failureThreshold: 6, scheme: probeScheme(tls) },
+      // /ready answers 503 until every module runs (after the WAL replay) and a querier is connected to the
+      // query-frontend: the startup probe waits for it, then readiness follows it.
+      startup: walReplayStartupProbe('/ready', 'http', probeScheme(tls)),
+      readiness: { path: '/ready', port: 'http', initialDelaySeconds: 0, scheme: probeScheme(tls) },
+      // Liveness only asks whether the HTTP server answers (dskit serves /metrics from the start), so a slow
+      // module or a lost query-frontend connection does not restart the pod.
+      liveness: { path: '/metrics', port: 'http', initialDelaySeconds: 0, periodSeconds: 30, scheme: probeScheme(tls) },
       resources: tempo.resources,
+      goRuntime: true,
       volumeMounts: [
         { name: 'config', mountPath: CONFIG_DIR, readOnly: true },
         { name: 'data', mountPath: TEMPO_DATA_DIR },
@@ -119,6 +124,11 @@ export class TempoChart extends StackChart {
   /** OTLP HTTP base URL. */
   get otlpHttpUrl(): string {
     return this.service.url('otlp-http', { scheme: scheme(this.config.tls) });
+  }
+
+  /** Trace ids keep their leading zeros in Tempo's answers (3.x `read.left_pad_trace_ids`, set in lib/tempo/config.ts). */
+  get paddedTraceIds(): boolean {
+    return padsTraceIds(tempoMajor(this.config.tempo.image)!);
   }
 
   /** Whether span metrics and service graphs are written to Prometheus (Grafana's service map needs them). */

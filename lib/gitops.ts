@@ -32,6 +32,16 @@ export function withSyncWave(obj: { kind: string; metadata: { annotations?: Reco
   if (wave !== undefined) obj.metadata.annotations = { ...obj.metadata.annotations, 'argocd.argoproj.io/sync-wave': wave };
 }
 
+/**
+ * The URL as Flux's GitRepository accepts it. Its CRD admits only `http://`, `https://` and `ssh://` URLs
+ * (source.toolkit.fluxcd.io/v1 GitRepositorySpec.URL, pattern "^(http|https|ssh)://.*$"), so the scp-like form
+ * `git@host:org/repo.git` that Argo CD and git accept is written as `ssh://git@host/org/repo.git`.
+ */
+export function fluxGitUrl(url: string): string {
+  const scp = /^([^@/\s]+)@([^:/\s]+):(?!\/)(.+)$/.exec(url);
+  return scp ? `ssh://${scp[1]}@${scp[2]}/${scp[3]}` : url;
+}
+
 /** The bootstrap file of an environment, or nothing when `gitops.repoURL` is not set. */
 export function bootstrapFiles(env: Environment, distDir: string): Map<string, string> {
   const g = env.config.gitops;
@@ -61,7 +71,7 @@ export function bootstrapFiles(env: Environment, distDir: string): Map<string, s
         apiVersion: 'source.toolkit.fluxcd.io/v1',
         kind: 'GitRepository',
         metadata: { name, namespace: g.flux.namespace, labels },
-        spec: { interval: g.flux.interval, url: g.repoURL, ref: { branch: g.branch }, ...(g.flux.secretRef ? { secretRef: { name: g.flux.secretRef } } : {}) },
+        spec: { interval: g.flux.interval, url: fluxGitUrl(g.repoURL), ref: { branch: g.branch }, ...(g.flux.secretRef ? { secretRef: { name: g.flux.secretRef } } : {}) },
       },
       {
         apiVersion: 'kustomize.toolkit.fluxcd.io/v1',

@@ -16,10 +16,18 @@ export const LOG_FIELDS = {
 } as const;
 
 /**
- * Regex for Grafana's derived field: captures the trace id from the JSON line above (32 lowercase hex
- * characters, the W3C trace-id form that @opentelemetry/api gives).
+ * Regex for Grafana's derived field when Loki holds no structured metadata: captures the trace id from a JSON
+ * line (32 lowercase hex characters, the W3C trace-id form that @opentelemetry/api gives), written compactly as
+ * the trace-aware logger does or with spaces around the colon as most other JSON loggers do.
  */
-export const TRACE_ID_REGEX = `"${LOG_FIELDS.traceId}":"([0-9a-f]{32})"`;
+export const TRACE_ID_REGEX = `"${LOG_FIELDS.traceId}"\\s*:\\s*"([0-9a-f]{32})"`;
+
+/**
+ * The one name of the trace id wherever it is a label: Loki structured metadata (the log agent copies it from
+ * the line), and the exemplar label Tempo's metrics-generator writes (`trace_id_label_name`, default `traceID`)
+ * which Grafana's Prometheus datasource reads (`exemplarTraceIdDestinations[].name`).
+ */
+export const TRACE_ID_LABEL = LOG_FIELDS.traceId;
 
 /**
  * Loki stream labels Promtail sets for every application container, which Grafana's links query by:

@@ -13,6 +13,10 @@ export function tempoMajor(imageRef: string): 2 | 3 | undefined {
   return undefined;
 }
 
+/** Bounds for `ingestion.maxBlockBytes`: below 16 MiB blocks are cut so often that the bucket fills with tiny objects (the seed's 1 MB was one per megabyte). */
+const MIN_BLOCK_BYTES = 16 * 2 ** 20;
+const MAX_BLOCK_BYTES = 2 ** 30;
+
 export const tempoSchema = z
   .strictObject({
     image: image
@@ -44,7 +48,13 @@ export const tempoSchema = z
       .strictObject({
         traceIdlePeriod: duration.default('10s').describe('a trace with no new span for this long is cut (3.x live_store.max_trace_idle, 2.x ingester.trace_idle_period)'),
         traceLivePeriod: duration.default('30s').describe('a trace is cut at the latest after this long (3.x live_store.max_trace_live, 2.x ingester.trace_live_period)'),
-        maxBlockBytes: z.number().int().positive().default(1_000_000).describe('cut a block at this size'),
+        maxBlockBytes: z
+          .number()
+          .int()
+          .min(MIN_BLOCK_BYTES, { error: (i) => `expected at least ${MIN_BLOCK_BYTES} bytes (16 MiB; smaller blocks flood the bucket with tiny objects), got ${JSON.stringify(i.input)}` })
+          .max(MAX_BLOCK_BYTES, { error: (i) => `expected at most ${MAX_BLOCK_BYTES} bytes (1 GiB; a block is built in memory), got ${JSON.stringify(i.input)}` })
+          .optional()
+          .describe("cut a block at this size, 16 MiB to 1 GiB; unset keeps the release's default (3.x live_store 50 MiB, 2.x ingester 500 MiB)"),
         maxBlockDuration: duration.default('5m').describe('cut a block at this age'),
       })
       .prefault({}),

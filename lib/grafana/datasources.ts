@@ -4,7 +4,7 @@
  * and from `prometheus.url`. Grafana expands `$VAR` and `${VAR}` from its environment in provisioning files,
  * so Grafana's own link variables are written `$${...}` to reach the datasource unexpanded.
  */
-import { STREAM_LABELS, TRACE_ID_REGEX } from '../log-format';
+import { STREAM_LABELS, TRACE_ID_LABEL, TRACE_ID_REGEX } from '../log-format';
 
 /** The datasource UIDs dashboards and cross-links refer to, defined once. */
 export const DATASOURCE_UID = { prometheus: 'prometheus', tempo: 'tempo', loki: 'loki' } as const;
@@ -22,6 +22,37 @@ export interface DatasourceInputs {
   readonly spanMetrics: boolean;
   /** CA file that signs Tempo's and Loki's certificates, when they serve TLS. */
   readonly caFile?: string;
+  /** Loki keeps `trace_id` as structured metadata (lib/loki/config.ts structuredMetadataAllowed). */
+  readonly structuredMetadata: boolean;
+  /**
+   * Tempo hands out trace ids with all 32 hex digits (Tempo 3 with `overrides.defaults.read.left_pad_trace_ids`).
+   * Tempo 2.10 drops leading zeros (about 1 id in 16), while the logs carry all 32 digits.
+   */
+  readonly paddedTraceIds: boolean;
+}
+
+/**
+ * The Loki query behind a span's "Logs for this span" link (Tempo datasource `tracesToLogsV2.query`): the span's
+ * service stream (`$__tags` is built from `tags`), then its trace id. With structured metadata the id is matched
+ * as the label the agent stores; when Tempo may have dropped leading zeros the match allows them back (label
+ * regex matchers are anchored in LogQL, so `0*` only pads). Without structured metadata, a substring line filter
+ * finds the id in the JSON line whether or not zeros were dropped.
+ */
+export function traceToLogsQuery(inputs: Pick<DatasourceInputs, 'structuredMetadata' | 'paddedTraceIds'>): string {
+  const stream = `{${grafanaVar('__tags')}}`;
+  const id = grafanaVar('__span.traceId');
+  if (!inputs.structuredMetadata) return `${stream} |= "${id}"`;
+  return inputs.paddedTraceIds ? `${stream} | ${TRACE_ID_LABEL}="${id}"` : `${stream} | ${TRACE_ID_LABEL}=~"0*${id}"`;
+}
+
+/**
+ * Log line → trace. With structured metadata, the `trace_id` label the agent stored, whatever the line's JSON
+ * spacing (Grafana matches label keys with this regex: public/app/plugins/datasource/loki/getDerivedFields.ts,
+ * hence the anchors); otherwise a regex on the line.
+ */
+function traceIdDerivedField(structuredMetadata: boolean) {
+  const matcher = structuredMetadata ? { matcherType: 'label', matcherRegex: `^${TRACE_ID_LABEL}$` } : { matcherType: 'regex', matcherRegex: TRACE_ID_REGEX };
+  return { name: 'TraceID', ...matcher, datasourceUid: DATASOURCE_UID.tempo, url: grafanaVar('__value.raw'), urlDisplayLabel: 'View trace' };
 }
 
 export function datasources(inputs: DatasourceInputs): Record<string, unknown> {
@@ -49,8 +80,8 @@ export function datasources(inputs: DatasourceInputs): Record<string, unknown> {
         editable: false,
         jsonData: {
           httpMethod: 'POST',
-          // Exemplars carrying a trace_id open the trace in Tempo.
-          exemplarTraceIdDestinations: [{ name: 'trace_id', datasourceUid: DATASOURCE_UID.tempo }],
+          // Exemplars carrying the trace id label Tempo's metrics-generator writes open the trace in Tempo.
+          exemplarTraceIdDestinations: [{ name: TRACE_ID_LABEL, datasourceUid: DATASOURCE_UID.tempo }],
         },
       },
       {
@@ -68,8 +99,8 @@ export function datasources(inputs: DatasourceInputs): Record<string, unknown> {
           tracesToLogsV2: {
             datasourceUid: DATASOURCE_UID.loki,
             tags: [{ key: 'service.name', value: STREAM_LABELS.app }],
-            filterByTraceID: true,
-            filterBySpanID: false,
+            customQuery: true,
+            query: traceToLogsQuery(inputs),
             spanStartTimeShift: '-5m',
             spanEndTimeShift: '5m',
           },
@@ -103,9 +134,7 @@ export function datasources(inputs: DatasourceInputs): Record<string, unknown> {
         jsonData: {
           maxLines: 1000,
           // Log line → trace: the regex reads the trace id the trace-aware logger writes (lib/log-format.ts).
-          derivedFields: [
-            { name: 'TraceID', matcherType: 'regex', matcherRegex: TRACE_ID_REGEX, datasourceUid: DATASOURCE_UID.tempo, url: grafanaVar('__value.raw'), urlDisplayLabel: 'View trace' },
-          ],
+          derivedFields: [traceIdDerivedField(inputs.structuredMetadata)],
           ...tenant.jsonData,
           ...verify.jsonData,
         },

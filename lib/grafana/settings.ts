@@ -81,6 +81,9 @@ export function grafanaEnv(grafana: GrafanaConfig, paths: GrafanaPaths): k8s.Env
     value('GF_ANALYTICS_REPORTING_ENABLED', false),
     value('GF_ANALYTICS_CHECK_FOR_UPDATES', false),
     value('GF_ANALYTICS_CHECK_FOR_PLUGIN_UPDATES', false),
+    // Grafana 12+ downloads its "preinstalled" plugins from grafana.com at start ([plugins] preinstall); the
+    // egress NetworkPolicy blocks that, so each start would log failures and retry. Plugins belong in the image.
+    value('GF_PLUGINS_PREINSTALL_DISABLED', true),
     // Audit: who queried which data source (data proxy) and every request to Grafana (router).
     value('GF_DATAPROXY_LOGGING', grafana.audit.dataProxyLogging),
     value('GF_SERVER_ROUTER_LOGGING', grafana.audit.routerLogging),

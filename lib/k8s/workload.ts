@@ -35,9 +35,24 @@ export interface HardenedContainerProps {
   readonly liveness: HttpProbe;
   readonly startup?: HttpProbe;
   readonly resources: Resources;
+  /** A Go program: GOMEMLIMIT is set below the memory limit (see goMemLimit). */
+  readonly goRuntime?: boolean;
   readonly volumeMounts?: k8s.VolumeMount[];
   /** Overrides on top of the hardened defaults; use only for a documented exception. */
   readonly securityContext?: Partial<k8s.SecurityContext>;
+}
+
+/**
+ * How long a Loki or Tempo pod may take to start after a crash: both replay their WAL before /ready answers 200
+ * (Loki ingester wal replay; Tempo live-store / ingester WAL and, on Kafka, partition catch-up), which takes minutes
+ * on a busy node. The startup probe holds liveness off for this long, so replay is not killed and restarted.
+ */
+export const WAL_REPLAY_SECONDS = 900;
+
+/** A startup probe on `path` that allows `WAL_REPLAY_SECONDS` before the kubelet gives up. */
+export function walReplayStartupProbe(path: string, port: string, scheme?: 'HTTP' | 'HTTPS'): HttpProbe {
+  const periodSeconds = 10;
+  return { path, port, scheme, initialDelaySeconds: 10, periodSeconds, failureThreshold: Math.ceil(WAL_REPLAY_SECONDS / periodSeconds) };
 }
 
 function probe(p: HttpProbe): k8s.Probe {
@@ -50,7 +65,30 @@ function probe(p: HttpProbe): k8s.Probe {
   };
 }
 
+/** Bytes of a Kubernetes quantity already validated by the schema's `quantity` (no exponent forms). */
+export function quantityBytes(q: string): number {
+  const m = /^(\d+(?:\.\d+)?)(m|k|Ki|Mi|Gi|Ti|M|G|T)?$/.exec(q);
+  if (!m) throw new Error(`not a memory quantity: ${q}`);
+  const unit: Record<string, number> = { '': 1, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40 };
+  return Number(m[1]) * unit[m[2] ?? ''];
+}
+
+/**
+ * Share of the container's memory limit given to the Go runtime as its soft limit. With GOMEMLIMIT equal to the
+ * limit, the heap may grow to the limit before the GC works harder, and the kernel OOM-kills the container first
+ * (stacks, cgo and page cache are outside the heap). Loki's Helm chart uses the same 0.85
+ * (production/helm/loki/values.yaml `goMemLimitFactor`).
+ */
+export const GO_MEMLIMIT_FACTOR = 0.85;
+
+/** GOMEMLIMIT for a container with this memory limit, in MiB (Go reads the `MiB` suffix: runtime/debug SetMemoryLimit). */
+export function goMemLimit(resources: Resources): k8s.EnvVar {
+  const mib = Math.floor((quantityBytes(resources.memoryLimit) * GO_MEMLIMIT_FACTOR) / 2 ** 20);
+  return { name: 'GOMEMLIMIT', value: `${mib}MiB` };
+}
+
 export function hardenedContainer(props: HardenedContainerProps): k8s.Container {
+  const env = [...(props.goRuntime ? [goMemLimit(props.resources)] : []), ...(props.env ?? [])];
   for (const pr of [props.readiness, props.liveness, props.startup]) {
     if (pr && !props.ports.some((p) => p.name === pr.port)) throw new Error(`container ${props.name}: probe port ${pr.port} is not one of its ports`);
   }
@@ -59,7 +97,7 @@ export function hardenedContainer(props: HardenedContainerProps): k8s.Container 
     image: props.image,
     imagePullPolicy: 'IfNotPresent',
     ...(props.args ? { args: props.args } : {}),
-    ...(props.env?.length ? { env: props.env } : {}),
+    ...(env.length ? { env } : {}),
     ...(props.envFrom?.length ? { envFrom: props.envFrom } : {}),
     ports: containerPorts(props.ports),
     readinessProbe: probe(props.readiness),

@@ -12,6 +12,16 @@ import { LokiStorage, lokiStorage } from './object-store';
 /** The PVC mount: WAL, TSDB index (active and query cache), compactor work files and, in dev, the chunks. */
 export const LOKI_DATA_DIR = '/var/loki';
 
+/**
+ * Where the ruler reads rule files (ruler.storage local): one folder per tenant, each a mounted ConfigMap
+ * (pkg/ruler/rulestore/local/local.go lists `<directory>/<tenant>/<file>`; a missing directory is an error on every
+ * rule sync). Outside the PVC: rules come from git, not from the API.
+ */
+export const LOKI_RULES_DIR = '/etc/loki-rules';
+
+/** The tenant Loki files everything under when auth_enabled is false (the fake-auth tenant, docs: operations/multi-tenancy.md). */
+export const LOKI_SINGLE_TENANT = 'fake';
+
 /** Index period: compactor retention only works on 24h index tables (operations/storage/retention.md). */
 const INDEX_PERIOD = '24h';
 
@@ -41,6 +51,11 @@ export interface LokiYaml {
     configs: { from: string; store: string; object_store: string; schema: string; index: { prefix: string; period: string } }[];
   };
   storage_config: { tsdb_shipper: ShipperDirs; boltdb_shipper?: ShipperDirs };
+  ruler: {
+    storage: { type: 'local'; local: { directory: string } };
+    rule_path: string;
+    wal: { dir: string };
+  };
   compactor: {
     working_directory: string;
     compaction_interval: string;
@@ -110,6 +125,13 @@ export function lokiConfig(loki: LokiConfig, tiers: LokiTiers, tls: TlsConfig): 
       ...(hasBoltdb
         ? { boltdb_shipper: { active_index_directory: `${LOKI_DATA_DIR}/boltdb-index`, cache_location: `${LOKI_DATA_DIR}/boltdb-cache`, cache_ttl: tiers.indexCacheTtl } }
         : {}),
+    },
+    // The single binary runs the ruler (target all). Rules are read from mounted files; its scratch and WAL
+    // paths default to relative folders ("ruler-wal"), which would land on the read-only root filesystem.
+    ruler: {
+      storage: { type: 'local', local: { directory: LOKI_RULES_DIR } },
+      rule_path: `${LOKI_DATA_DIR}/rules-temp`,
+      wal: { dir: `${LOKI_DATA_DIR}/ruler-wal` },
     },
     compactor: {
       working_directory: `${LOKI_DATA_DIR}/compactor`,

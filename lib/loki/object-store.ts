@@ -28,7 +28,6 @@ export interface LokiAzure {
 }
 export interface LokiFilesystem {
   chunks_directory: string;
-  rules_directory: string;
 }
 export type LokiStorage = { s3: LokiS3 } | { gcs: LokiGcs } | { azure: LokiAzure } | { filesystem: LokiFilesystem };
 
@@ -67,6 +66,6 @@ export function lokiStorage(loki: LokiConfig, dataDir: string): LokiStorage {
         },
       };
     case 'filesystem':
-      return { filesystem: { chunks_directory: `${dataDir}/chunks`, rules_directory: `${dataDir}/rules` } };
+      return { filesystem: { chunks_directory: `${dataDir}/chunks` } };
   }
 }

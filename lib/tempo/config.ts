@@ -14,11 +14,18 @@
  */
 import { TempoConfig } from '../config/tempo';
 import { TlsConfig } from '../config/tls';
-import { serverTls, TLS_FILES } from '../k8s/tls';
+import { otlpServerTls, serverTls } from '../k8s/tls';
+import { TRACE_ID_LABEL } from '../log-format';
 import { tempoStorage } from './object-store';
 
 /** Root of everything Tempo writes locally; the StatefulSet mounts its PVC here. */
 export const TEMPO_DATA_DIR = '/var/tempo';
+
+/**
+ * Whether this release line can pad trace ids in its answers to 32 hex digits
+ * (modules/overrides/config.go ReadOverrides.LeftPadTraceIDs exists in 3.x; 2.10 has no such setting).
+ */
+export const padsTraceIds = (major: 2 | 3): boolean => major === 3;
 
 export interface TempoConfigInputs {
   readonly tempo: TempoConfig;
@@ -31,8 +38,10 @@ export interface TempoConfigInputs {
 export function tempoConfig({ tempo, major, remoteWriteUrl, tls }: TempoConfigInputs): Record<string, unknown> {
   const dir = (sub: string) => `${TEMPO_DATA_DIR}/${sub}`;
   const { ingestion, retention } = tempo;
-  // OpenTelemetry receiver TLS settings (configtls.ServerConfig).
-  const receiverTls = tls.enabled ? { tls: { cert_file: TLS_FILES.cert, key_file: TLS_FILES.key } } : {};
+  // OpenTelemetry receiver TLS settings (configtls.ServerConfig), re-read as cert-manager renews them.
+  const receiverTls = otlpServerTls(tls);
+  // Unset: the release's own default (3.x live_store 50 MiB, livestore/config.go; 2.x ingester 500 MiB, ingester/config.go).
+  const maxBlockBytes = ingestion.maxBlockBytes !== undefined ? { max_block_bytes: ingestion.maxBlockBytes } : {};
 
   const storage = {
     trace: {
@@ -49,7 +58,7 @@ export function tempoConfig({ tempo, major, remoteWriteUrl, tls }: TempoConfigIn
           live_store: {
             max_trace_idle: ingestion.traceIdlePeriod,
             max_trace_live: ingestion.traceLivePeriod,
-            max_block_bytes: ingestion.maxBlockBytes,
+            ...maxBlockBytes,
             max_block_duration: ingestion.maxBlockDuration,
             wal: { path: dir('live-store/traces') },
             shutdown_marker_dir: dir('live-store/shutdown-marker'),
@@ -61,7 +70,7 @@ export function tempoConfig({ tempo, major, remoteWriteUrl, tls }: TempoConfigIn
           ingester: {
             trace_idle_period: ingestion.traceIdlePeriod,
             trace_live_period: ingestion.traceLivePeriod,
-            max_block_bytes: ingestion.maxBlockBytes,
+            ...maxBlockBytes,
             max_block_duration: ingestion.maxBlockDuration,
           },
           compactor: { compaction: { block_retention: retention.warm } },
@@ -92,7 +101,12 @@ export function tempoConfig({ tempo, major, remoteWriteUrl, tls }: TempoConfigIn
         ingestion: { max_traces_per_user: tempo.limits.maxTracesPerUser },
         global: { max_bytes_per_trace: tempo.limits.maxBytesPerTrace },
         compaction: { block_retention: retention.warm },
-        ...(tempo.metricsGenerator.enabled ? { metrics_generator: { processors: ['service-graphs', 'span-metrics'] } } : {}),
+        // Trace ids in search and query results keep their leading zeros, so they match the 32 hex digits the logs carry.
+        ...(padsTraceIds(major) ? { read: { left_pad_trace_ids: true } } : {}),
+        ...(tempo.metricsGenerator.enabled
+          ? // Exemplars are labelled with the name Grafana's Prometheus datasource links by (default "traceID").
+            { metrics_generator: { processors: ['service-graphs', 'span-metrics'], trace_id_label_name: TRACE_ID_LABEL } }
+          : {}),
       },
     },
     usage_report: { reporting_enabled: false },

@@ -5,6 +5,7 @@ import { imageVersion } from '../lib/config/primitives';
 import { Environment } from '../lib/config/schema';
 import { dashboardJson, logCorrelationDashboard, tracingDashboard } from '../lib/grafana/dashboards';
 import { datasources } from '../lib/grafana/datasources';
+import { tenantDatasources } from '../lib/grafana/tenant-datasources';
 import { grafanaEnv } from '../lib/grafana/settings';
 import { databaseEndpoint, gossipPorts, sharedStateEnv } from '../lib/grafana/shared-state';
 import { StackChart } from '../lib/k8s/chart';
@@ -62,18 +63,29 @@ export class GrafanaChart extends StackChart {
     }
     this.database = grafana.database && databaseEndpoint(grafana.database);
 
-    const datasourcesText = toYaml(
-      datasources({
-        prometheusUrl: prometheus.url,
-        tempoUrl: props.tempo.queryUrl,
+    const provisioned = datasources({
+      prometheusUrl: prometheus.url,
+      tempoUrl: props.tempo.queryUrl,
+      lokiUrl: props.loki.queryUrl,
+      lokiTenantId: props.loki.tenantId,
+      tempoTenantId: props.tempo.tenantId,
+      spanMetrics: props.tempo.metricsGeneratorEnabled,
+      caFile: props.env.config.tls.enabled ? TLS_FILES.ca : undefined,
+      structuredMetadata: props.loki.structuredMetadata,
+      paddedTraceIds: props.tempo.paddedTraceIds,
+    }) as { datasources: Record<string, unknown>[] };
+    const { loki: lokiConfig, tempo: tempoConfig } = props.env.config;
+    const wanted = (tenants: Record<string, { datasource: boolean }>) => Object.entries(tenants).filter(([, t]) => t.datasource).map(([id]) => id);
+    provisioned.datasources.push(
+      ...tenantDatasources({
         lokiUrl: props.loki.queryUrl,
-        lokiTenantId: props.loki.tenantId,
-        spanMetrics: props.tempo.metricsGeneratorEnabled,
+        tempoUrl: props.tempo.queryUrl,
         caFile: props.env.config.tls.enabled ? TLS_FILES.ca : undefined,
-        structuredMetadata: props.loki.structuredMetadata,
-        paddedTraceIds: props.tempo.paddedTraceIds,
+        loki: { tenants: wanted(lokiConfig.tenants), own: props.loki.tenantId },
+        tempo: { tenants: wanted(tempoConfig.tenants), own: props.tempo.tenantId },
       }),
     );
+    const datasourcesText = toYaml(provisioned);
     const providersText = toYaml({
       apiVersion: 1,
       providers: [

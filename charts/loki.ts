@@ -7,6 +7,8 @@ import { StackChart } from '../lib/k8s/chart';
 import { bucketLifecycle } from '../lib/k8s/bucket-lifecycle';
 import { objectStorageAccess } from '../lib/k8s/object-storage';
 import { lokiConfigReadsEnv } from '../lib/loki/object-store';
+import { LOKI_RUNTIME_DIR, LOKI_RUNTIME_FILE, lokiRuntimeFile } from '../lib/loki/overrides';
+import { runtimeOverrides } from '../lib/k8s/runtime-overrides';
 import { NamedPort, StackService } from '../lib/k8s/service';
 import { hardenedContainer, hardenedPodSpec, podTemplate, scratchVolume, serviceAccount, walReplayStartupProbe } from '../lib/k8s/workload';
 import { LOKI_DATA_DIR, LOKI_RULES_DIR, LOKI_SINGLE_TENANT, lokiConfig, LokiYaml, structuredMetadataAllowed } from '../lib/loki/config';
@@ -56,6 +58,9 @@ export class LokiChart extends StackChart {
     const rules = new k8s.KubeConfigMap(this, 'rules', { metadata: this.meta('loki-rules'), data: {} });
     const ruleTenant = this.tenantId ?? LOKI_SINGLE_TENANT;
 
+    const runtimeFile = lokiRuntimeFile(loki);
+    const overrides = runtimeFile && runtimeOverrides(this, { name: 'loki-runtime', dir: LOKI_RUNTIME_DIR, file: LOKI_RUNTIME_FILE, content: runtimeFile });
+
     const s3 = loki.backend === 's3';
     const store = objectStorageAccess(loki);
     const account = serviceAccount(this, 'loki', store.serviceAccountAnnotations);
@@ -83,13 +88,14 @@ export class LokiChart extends StackChart {
         { name: 'tmp', mountPath: '/tmp' },
         ...tlsMount.mounts,
         ...store.mounts,
+        ...(overrides ? [overrides.mount] : []),
       ],
     });
 
     const spec = hardenedPodSpec({
       containers: [container],
       serviceAccountName: account.name,
-      volumes: [{ name: 'config', configMap: { name: configMap.name } }, { name: 'rules', configMap: { name: rules.name } }, scratchVolume('tmp'), ...tlsMount.volumes, ...store.volumes],
+      volumes: [{ name: 'config', configMap: { name: configMap.name } }, { name: 'rules', configMap: { name: rules.name } }, scratchVolume('tmp'), ...tlsMount.volumes, ...store.volumes, ...(overrides ? [overrides.volume] : [])],
     });
 
     this.statefulSet = new k8s.KubeStatefulSet(this, 'statefulset', {

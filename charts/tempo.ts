@@ -11,6 +11,8 @@ import { hardenedContainer, hardenedPodSpec, podTemplate, scratchVolume, service
 import { checksum, toYaml } from '../lib/serialize';
 import { probeScheme, scheme, tlsVolumes } from '../lib/k8s/tls';
 import { padsTraceIds, TEMPO_DATA_DIR, tempoConfig } from '../lib/tempo/config';
+import { TEMPO_OVERRIDES_DIR, TEMPO_OVERRIDES_FILE, tempoOverridesFile } from '../lib/tempo/overrides';
+import { runtimeOverrides } from '../lib/k8s/runtime-overrides';
 
 export interface TempoChartProps {
   readonly env: Environment;
@@ -42,7 +44,11 @@ export class TempoChart extends StackChart {
     this.service = new StackService(this, { name: 'tempo', ports: this.ports });
 
     const remoteWriteUrl = `${prometheus.url.replace(/\/$/, '')}/api/v1/write`;
-    this.configText = toYaml(tempoConfig({ tempo, major: tempoMajor(tempo.image)!, remoteWriteUrl, tls }));
+    const major = tempoMajor(tempo.image)!;
+    const tempoYaml = tempoConfig({ tempo, major, remoteWriteUrl, tls }) as { overrides: { defaults: Record<string, unknown> } };
+    this.configText = toYaml(tempoYaml);
+    const tenantFile = tempoOverridesFile(tempo, major, tempoYaml.overrides.defaults);
+    const overrides = tenantFile && runtimeOverrides(this, { name: 'tempo-overrides', dir: TEMPO_OVERRIDES_DIR, file: TEMPO_OVERRIDES_FILE, content: tenantFile });
     const tlsMount = tlsVolumes(tls);
     new k8s.KubeConfigMap(this, 'config', { metadata: this.meta('tempo'), data: { [CONFIG_KEY]: this.configText } });
 
@@ -69,6 +75,7 @@ export class TempoChart extends StackChart {
         { name: 'tmp', mountPath: '/tmp' },
         ...tlsMount.mounts,
         ...store.mounts,
+        ...(overrides ? [overrides.mount] : []),
       ],
     });
     new k8s.KubeStatefulSet(this, 'statefulset', {
@@ -83,7 +90,7 @@ export class TempoChart extends StackChart {
           hardenedPodSpec({
             serviceAccountName: 'tempo',
             containers: [container],
-            volumes: [{ name: 'config', configMap: { name: 'tempo' } }, scratchVolume('tmp'), ...tlsMount.volumes, ...store.volumes],
+            volumes: [{ name: 'config', configMap: { name: 'tempo' } }, scratchVolume('tmp'), ...tlsMount.volumes, ...store.volumes, ...(overrides ? [overrides.volume] : [])],
             // Lets the live-store flush its WAL on shutdown.
             terminationGracePeriodSeconds: 60,
           }),
@@ -129,6 +136,11 @@ export class TempoChart extends StackChart {
   /** Trace ids keep their leading zeros in Tempo's answers (3.x `read.left_pad_trace_ids`, set in lib/tempo/config.ts). */
   get paddedTraceIds(): boolean {
     return padsTraceIds(tempoMajor(this.config.tempo.image)!);
+  }
+
+  /** Tenant the collector writes to and Grafana reads from, sent as X-Scope-OrgID; undefined when single-tenant. */
+  get tenantId(): string | undefined {
+    return this.config.tempo.authEnabled ? this.config.tempo.tenantId : undefined;
   }
 
   /** Whether span metrics and service graphs are written to Prometheus (Grafana's service map needs them). */

@@ -78,6 +78,11 @@ function describeIssue(file: string, issue: z.core.$ZodIssue): string[] {
       return `${file}: ${keyPath}: unknown key${closest(key, known)}${hint}`;
     });
   }
+  if (issue.code === 'invalid_key') {
+    // A map key (a tenant id) failed its own schema: report that schema's message at the key.
+    const inner = (issue as { issues?: { message: string }[] }).issues?.[0]?.message;
+    return [`${file}: ${at(issue.path)}: ${inner ?? issue.message}`];
+  }
   const last = String(issue.path[issue.path.length - 1] ?? '');
   if (issue.code === 'invalid_type' && typeof issue.input === 'string' && SECRET_LIKE.test(last)) {
     return [`${file}: ${at(issue.path)}: plaintext secrets are not accepted (they would be committed to git and rendered into dist/); reference a Secret instead: { name: <Secret>, key: <key> }`];
@@ -113,8 +118,8 @@ function knownKeys(keyPath: PropertyKey[]): string[] {
   };
   for (const segment of keyPath) {
     if (!node) return [];
-    const def = unwrap(node)._zod.def as { type: string; shape?: Record<string, z.core.$ZodType>; element?: z.core.$ZodType };
-    node = def.type === 'object' ? def.shape?.[String(segment)] : def.type === 'array' ? def.element : undefined;
+    const def = unwrap(node)._zod.def as { type: string; shape?: Record<string, z.core.$ZodType>; element?: z.core.$ZodType; valueType?: z.core.$ZodType };
+    node = def.type === 'object' ? def.shape?.[String(segment)] : def.type === 'array' ? def.element : def.type === 'record' ? def.valueType : undefined;
   }
   if (!node) return [];
   const def = unwrap(node)._zod.def as { type: string; shape?: Record<string, unknown> };

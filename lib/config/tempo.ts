@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { azureSettings, backend, gcsSettings, s3Settings } from './object-storage';
 import { duration, durationMs, image, imageVersion, port, resources } from './primitives';
 import { IMAGES } from '../images';
+import { tenantId } from './loki';
+import { tempoTenantSchema } from './tenants';
 
 /** Tempo release lines this project renders a config for (the key lists it was checked against: 3.0.3, 2.10.8). */
 export function tempoMajor(imageRef: string): 2 | 3 | undefined {
@@ -70,6 +72,15 @@ export const tempoSchema = z
         maxTracesPerUser: z.number().int().positive().default(10_000).describe('overrides.defaults.ingestion.max_traces_per_user (live traces per tenant)'),
       })
       .prefault({}),
+    authEnabled: z
+      .boolean()
+      .default(false)
+      .describe('multi-tenant mode (multitenancy_enabled): every request must carry X-Scope-OrgID; the collector and Grafana send tenantId'),
+    tenantId: tenantId.optional().describe('tenant the collector writes traces to and Grafana reads from; required when authEnabled is true'),
+    tenants: z
+      .record(tenantId, tempoTenantSchema)
+      .default({})
+      .describe('per-tenant limits (runtime overrides file, reloaded without a restart); each entry carries every default too, since Tempo replaces rather than merges; needs authEnabled'),
     metricsGenerator: z
       .strictObject({
         enabled: z.boolean().default(true).describe("service graphs and span metrics remote-written to prometheus.url (Grafana's service map needs them)"),
@@ -79,6 +90,16 @@ export const tempoSchema = z
     resources: resources({ cpu: '500m', memory: '2Gi', memoryLimit: '4Gi' }),
   })
   .superRefine((t, ctx) => {
+    if (t.authEnabled && !t.tenantId) {
+      ctx.addIssue({ code: 'custom', path: ['tenantId'], message: 'missing, expected a tenant id when authEnabled is true (the collector and Grafana send it as X-Scope-OrgID)' });
+    }
+    if (!t.authEnabled && t.tenantId) {
+      ctx.addIssue({ code: 'custom', path: ['tenantId'], message: `expected no tenantId when authEnabled is false (single-tenant Tempo ignores it), got ${JSON.stringify(t.tenantId)}` });
+    }
+    const tenants = Object.keys(t.tenants);
+    if (tenants.length && !t.authEnabled) {
+      ctx.addIssue({ code: 'custom', path: ['tenants'], message: `expected authEnabled: true with tenants (single-tenant Tempo files everything under "single-tenant", so ${JSON.stringify(tenants[0])} would never match), got authEnabled false` });
+    }
     if (durationMs(t.ingestion.traceIdlePeriod) > durationMs(t.ingestion.traceLivePeriod)) {
       ctx.addIssue({ code: 'custom', path: ['ingestion', 'traceIdlePeriod'], message: `expected at most traceLivePeriod (${t.ingestion.traceLivePeriod}), got ${JSON.stringify(t.ingestion.traceIdlePeriod)} (Tempo refuses to start otherwise)` });
     }

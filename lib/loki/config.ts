@@ -8,6 +8,7 @@ import { serverTls } from '../k8s/tls';
 import { LokiConfig, LokiSchemaPeriod } from '../config/loki';
 import { LokiTiers } from './tiers';
 import { LokiStorage, lokiStorage } from './object-store';
+import { LOKI_RUNTIME_DIR, LOKI_RUNTIME_FILE } from './overrides';
 
 /** The PVC mount: WAL, TSDB index (active and query cache), compactor work files and, in dev, the chunks. */
 export const LOKI_DATA_DIR = '/var/loki';
@@ -70,6 +71,7 @@ export interface LokiYaml {
     reject_old_samples_max_age: string;
     allow_structured_metadata: boolean;
   };
+  runtime_config?: { file: string };
   analytics: { reporting_enabled: boolean };
 }
 
@@ -149,6 +151,8 @@ export function lokiConfig(loki: LokiConfig, tiers: LokiTiers, tls: TlsConfig): 
       reject_old_samples_max_age: loki.rejectOldSamplesMaxAge,
       allow_structured_metadata: structuredMetadataAllowed(loki.schemaPeriods),
     },
+    // Per-tenant limits (lib/loki/overrides.ts), reloaded without a restart.
+    ...(Object.keys(loki.tenants).length ? { runtime_config: { file: `${LOKI_RUNTIME_DIR}/${LOKI_RUNTIME_FILE}` } } : {}),
     // No usage reports to stats.grafana.org from inside the cluster.
     analytics: { reporting_enabled: false },
   };

@@ -17,6 +17,7 @@ import { TlsConfig } from '../config/tls';
 import { otlpServerTls, serverTls } from '../k8s/tls';
 import { TRACE_ID_LABEL } from '../log-format';
 import { tempoStorage } from './object-store';
+import { TEMPO_OVERRIDES_DIR, TEMPO_OVERRIDES_FILE } from './overrides';
 
 /** Root of everything Tempo writes locally; the StatefulSet mounts its PVC here. */
 export const TEMPO_DATA_DIR = '/var/tempo';
@@ -77,6 +78,8 @@ export function tempoConfig({ tempo, major, remoteWriteUrl, tls }: TempoConfigIn
         };
 
   return {
+    // Every request carries X-Scope-OrgID; without it everything is filed under "single-tenant".
+    ...(tempo.authEnabled ? { multitenancy_enabled: true } : {}),
     stream_over_http_enabled: true,
     server: { http_listen_port: tempo.ports.http, grpc_listen_port: tempo.ports.grpc, ...serverTls(tls) },
     distributor: {
@@ -97,6 +100,7 @@ export function tempoConfig({ tempo, major, remoteWriteUrl, tls }: TempoConfigIn
       : {}),
     storage,
     overrides: {
+      ...(Object.keys(tempo.tenants).length ? { per_tenant_override_config: `${TEMPO_OVERRIDES_DIR}/${TEMPO_OVERRIDES_FILE}` } : {}),
       defaults: {
         ingestion: { max_traces_per_user: tempo.limits.maxTracesPerUser },
         global: { max_bytes_per_trace: tempo.limits.maxBytesPerTrace },

@@ -3,7 +3,7 @@
  * unified alerting gossip between them.
  */
 import { ENVIRONMENTS, env, findObject, K8sObject, objects, problems } from './helpers';
-import { allowed, podOf, productionWith, schemaProblems } from './support/variants';
+import { allowed, DONE_WHEN, podOf, productionWith, schemaProblems } from './support/variants';
 
 const container = (m: K8sObject[]) => findObject(m, 'Deployment', 'grafana').spec.template.spec.containers[0];
 const envVar = (m: K8sObject[], name: string) => container(m).env.find((v: any) => v.name === name);
@@ -13,15 +13,8 @@ test.each(ENVIRONMENTS)('%s: secret_key comes from the grafana-secret-key Secret
   expect(envVar(m, 'GF_SECURITY_SECRET_KEY')).toEqual({ name: 'GF_SECURITY_SECRET_KEY', valueFrom: { secretKeyRef: { name: 'grafana-secret-key', key: 'secret-key' } } });
 });
 
-const PG = {
-  grafana: {
-    replicas: 2,
-    database: { type: 'postgres', host: 'grafana-pg.databases.svc.cluster.local', passwordSecret: { name: 'grafana-db', key: 'password' }, sslMode: 'verify-full' },
-  },
-};
-
 describe('production with grafana.replicas 2 on PostgreSQL', () => {
-  const e = productionWith(PG);
+  const e = productionWith(DONE_WHEN['Grafana HA on PostgreSQL']);
   const m = objects(e);
   const deployment = findObject(m, 'Deployment', 'grafana');
   const pod = deployment.spec.template.spec;

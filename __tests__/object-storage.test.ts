@@ -4,11 +4,7 @@
  * NetworkPolicy egress, and passes the Kubernetes schemas.
  */
 import { configMapYaml, envFrom, findObject, K8sObject, objects, problems } from './helpers';
-import { allowed, podOf, productionWith, schemaProblems } from './support/variants';
-
-const MINIO_ENDPOINT = 'minio.storage.svc.cluster.local:9000';
-const minio = (bucket: string) => ({ bucket, s3: { endpoint: MINIO_ENDPOINT, forcePathStyle: true, insecure: true, insecureEndpoint: MINIO_ENDPOINT } });
-const CLIENT_ID = '11111111-2222-3333-4444-555555555555';
+import { allowed, AZURE_CLIENT_ID as CLIENT_ID, DONE_WHEN, MINIO_ENDPOINT, podOf, productionWith, schemaProblems } from './support/variants';
 
 const lokiYaml = (m: K8sObject[]) => configMapYaml(m, 'loki', 'loki.yaml');
 const tempoYaml = (m: K8sObject[]) => configMapYaml(m, 'tempo', 'tempo.yaml');
@@ -18,7 +14,7 @@ const sa = (m: K8sObject[], name: string) => findObject(m, 'ServiceAccount', nam
 const credentialEnv = (m: K8sObject[], name: string) => (pod(m, name).spec.containers[0].env ?? []).filter((v: any) => /^(AWS_|AZURE_|GOOGLE_)/.test(v.name));
 
 describe('production on MinIO (S3-compatible, plain HTTP, path-style)', () => {
-  const m = objects(productionWith({ tempo: minio('traces'), loki: minio('logs') }));
+  const m = objects(productionWith(DONE_WHEN['MinIO']));
 
   test('Loki: common.storage.s3 with the endpoint, path-style, plain HTTP and no AWS dual-stack; schema and compactor on s3', () => {
     const loki = lokiYaml(m);
@@ -56,12 +52,7 @@ describe('production on MinIO (S3-compatible, plain HTTP, path-style)', () => {
 });
 
 describe('production on GCS with GKE workload identity', () => {
-  const m = objects(
-    productionWith({
-      tempo: { backend: 'gcs', bucket: 'ybuilt-traces', gcs: { serviceAccount: 'tempo@ybuilt.iam.gserviceaccount.com' } },
-      loki: { backend: 'gcs', bucket: 'ybuilt-logs', gcs: { serviceAccount: 'loki@ybuilt.iam.gserviceaccount.com' } },
-    }),
-  );
+  const m = objects(productionWith(DONE_WHEN['GCS workload identity']));
 
   test('engines: Loki common.storage.gcs and gcs periods, Tempo backend gcs, no key in either', () => {
     const loki = lokiYaml(m);
@@ -91,12 +82,7 @@ describe('production on GCS with GKE workload identity', () => {
 });
 
 describe('production on Azure with workload identity', () => {
-  const m = objects(
-    productionWith({
-      tempo: { backend: 'azure', bucket: 'traces', azure: { accountName: 'ybuiltobs', clientId: CLIENT_ID } },
-      loki: { backend: 'azure', bucket: 'logs', azure: { accountName: 'ybuiltobs', clientId: CLIENT_ID } },
-    }),
-  );
+  const m = objects(productionWith(DONE_WHEN['Azure workload identity']));
 
   test('engines: federated token, the container from bucket, no key', () => {
     expect(lokiYaml(m).common.storage).toEqual({ azure: { account_name: 'ybuiltobs', container_name: 'logs', use_federated_token: true } });

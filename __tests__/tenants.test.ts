@@ -8,12 +8,9 @@ import { buildCharts } from '../lib/stack';
 import { tenantUid } from '../lib/grafana/tenant-datasources';
 import { ENGINE_DEFAULTS } from '../lib/tempo/overrides';
 import { configMapYaml, findObject, K8sObject, objects, problems } from './helpers';
-import { productionWith, schemaProblems } from './support/variants';
+import { DONE_WHEN, productionWith, schemaProblems } from './support/variants';
 
-const EXAMPLE = {
-  loki: { authEnabled: true, tenantId: 'team-a', tenants: { 'team-a': { retention: '720h', ingestionRateMB: 20 }, 'team-b': { retention: '168h' } } },
-  tempo: { authEnabled: true, tenantId: 'team-a', tenants: { 'team-a': { retention: '336h' } } },
-};
+const EXAMPLE = DONE_WHEN.tenants as { loki: Record<string, any>; tempo: Record<string, any> };
 
 const container = (m: K8sObject[], kind: string, name: string) => findObject(m, kind, name).spec.template.spec.containers[0];
 

@@ -86,3 +86,31 @@ export function allowed(objs: K8sObject[], from: Endpoint, to: Endpoint, port: n
 export function podOf(w: K8sObject): Endpoint {
   return { namespace: w.metadata.namespace!, labels: w.spec.template.metadata.labels };
 }
+
+const MINIO_ENDPOINT = 'minio.storage.svc.cluster.local:9000';
+const minio = (bucket: string) => ({ bucket, s3: { endpoint: MINIO_ENDPOINT, forcePathStyle: true, insecure: true, insecureEndpoint: MINIO_ENDPOINT } });
+const AZURE_CLIENT_ID = '11111111-2222-3333-4444-555555555555';
+
+/** The "done when" configurations, each applied on top of production. */
+export const DONE_WHEN: Record<string, Tree> = {
+  'MinIO': { tempo: minio('traces'), loki: minio('logs') },
+  'GCS workload identity': {
+    tempo: { backend: 'gcs', bucket: 'ybuilt-traces', gcs: { serviceAccount: 'tempo@ybuilt.iam.gserviceaccount.com' } },
+    loki: { backend: 'gcs', bucket: 'ybuilt-logs', gcs: { serviceAccount: 'loki@ybuilt.iam.gserviceaccount.com' } },
+  },
+  'Azure workload identity': {
+    tempo: { backend: 'azure', bucket: 'traces', azure: { accountName: 'ybuiltobs', clientId: AZURE_CLIENT_ID } },
+    loki: { backend: 'azure', bucket: 'logs', azure: { accountName: 'ybuiltobs', clientId: AZURE_CLIENT_ID } },
+  },
+  'Grafana HA on PostgreSQL': {
+    grafana: {
+      replicas: 2,
+      database: { type: 'postgres', host: 'grafana-pg.databases.svc.cluster.local', passwordSecret: { name: 'grafana-db', key: 'password' }, sslMode: 'verify-full' },
+    },
+  },
+  'tenants': {
+    loki: { authEnabled: true, tenantId: 'team-a', tenants: { 'team-a': { retention: '720h', ingestionRateMB: 20 }, 'team-b': { retention: '168h' } } },
+    tempo: { authEnabled: true, tenantId: 'team-a', tenants: { 'team-a': { retention: '336h' } } },
+  },
+};
+export { MINIO_ENDPOINT, AZURE_CLIENT_ID };

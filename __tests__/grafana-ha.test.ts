@@ -3,7 +3,7 @@
  * unified alerting gossip between them.
  */
 import { ENVIRONMENTS, env, findObject, K8sObject, objects, problems } from './helpers';
-import { allowed, DONE_WHEN, podOf, productionWith, schemaProblems } from './support/variants';
+import { allowed, DONE_WHEN, podOf, productionWith } from './support/variants';
 
 const container = (m: K8sObject[]) => findObject(m, 'Deployment', 'grafana').spec.template.spec.containers[0];
 const envVar = (m: K8sObject[], name: string) => container(m).env.find((v: any) => v.name === name);
@@ -80,9 +80,6 @@ describe('production with grafana.replicas 2 on PostgreSQL', () => {
     expect(allowed(m, grafana, { namespace: 'other', labels: {} }, 5432)).toBe(false);
   });
 
-  test('every object passes the Kubernetes 1.27 and 1.34 schemas', () => {
-    expect(schemaProblems(m)).toEqual([]);
-  });
 });
 
 describe('Grafana shared state, other cases', () => {

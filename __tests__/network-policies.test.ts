@@ -3,7 +3,7 @@
  * policy selecting the destination allows it as ingress and some policy selecting the source allows it as
  * egress; policies only add) and checks the flows the stack needs, and a few it must not allow.
  */
-import { ENVIRONMENTS, env, findObject, K8sObject, objects } from './helpers';
+import { ENVIRONMENTS, env, envFrom, findObject, K8sObject, objects } from './helpers';
 
 interface Endpoint {
   namespace: string;
@@ -84,5 +84,28 @@ describe.each(ENVIRONMENTS)('%s network policies', (name) => {
     expect(allowed(gateway, tempo, port('tempo', 'otlp-grpc'))).toBe(false);
     expect(allowed(unlabelled, grafana, port('grafana', 'http'))).toBe(false);
     expect(allowed(sampler, s3, 443)).toBe(false);
+  });
+});
+
+describe('applications.namespaces', () => {
+  const all = objects(envFrom({ tempo: { backend: 'filesystem' }, loki: { backend: 'filesystem' }, applications: { namespaces: ['shop', { name: 'payments', serviceName: 'payments-api' }] } }));
+  const policies = all.filter((o) => o.kind === 'NetworkPolicy');
+  const gw = findObject(all, 'Deployment', 'otel-gateway');
+  const gateway: Endpoint = { namespace: gw.metadata.namespace!, labels: gw.spec.template.metadata.labels };
+  const port = (p: string) => findObject(all, 'Service', 'otel-gateway').spec.ports.find((x: any) => x.name === p).port;
+  const allowed = (from: Endpoint, to: Endpoint, p: number) => side(policies, from, to, p, 'Egress') && side(policies, to, from, p, 'Ingress');
+  const podIn = (namespace: string): Endpoint => ({ namespace, labels: { 'app.kubernetes.io/name': 'some-app' } });
+
+  test('pods in the listed namespaces reach the gateway without the namespace label', () => {
+    for (const ns of ['shop', 'payments']) {
+      expect(allowed(podIn(ns), gateway, port('otlp-grpc'))).toBe(true);
+      expect(allowed(podIn(ns), gateway, port('otlp-http'))).toBe(true);
+    }
+  });
+
+  test('the label selector still admits, other namespaces still do not', () => {
+    expect(allowed(podIn('apps'), gateway, port('otlp-grpc'))).toBe(true);
+    expect(allowed(podIn('other'), gateway, port('otlp-grpc'))).toBe(false);
+    expect(allowed(podIn('shop'), gateway, port('metrics'))).toBe(false);
   });
 });

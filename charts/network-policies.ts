@@ -97,7 +97,10 @@ export class NetworkPoliciesChart extends StackChart {
     });
     this.policy('otel-gateway', stackNs, collector.gateway.selector, {
       ingress: [
-        { from: [{ namespaceSelector: { matchLabels: config.security.applicationNamespaceSelector } }], ports: ports(collector.gateway, 'otlp-grpc', 'otlp-http') },
+        {
+          from: [{ namespaceSelector: { matchLabels: config.security.applicationNamespaceSelector } }, ...config.applications.namespaces.map((ns) => inNamespace(ns.name))],
+          ports: ports(collector.gateway, 'otlp-grpc', 'otlp-http'),
+        },
         { from: [prometheus], ports: ports(collector.gateway, 'metrics') },
       ],
       egress: [{ to: [peer(collector.sampler)], ports: ports(collector.sampler, 'otlp-grpc') }],

@@ -7,6 +7,7 @@ import { StackChart } from '../lib/k8s/chart';
 import { NamedPort, StackService } from '../lib/k8s/service';
 import { hardenedContainer, hardenedPodSpec, podTemplate, serviceAccount } from '../lib/k8s/workload';
 import { gatewayConfig, samplerConfig } from '../lib/otelcol/config';
+import type { OtelcolConfig } from '../lib/otelcol/types';
 import { checksum, toYaml } from '../lib/serialize';
 import { TempoChart } from './tempo';
 
@@ -55,22 +56,22 @@ export class OtelCollectorChart extends StackChart {
 
     new k8s.KubeConfigMap(this, 'sdk-env', {
       metadata: this.meta(this.sdkConfigMapName),
-      data: this.sdkEnvironment(),
+      data: this.sdkEnvironment(collector.serviceName),
     });
   }
 
   /**
    * OpenTelemetry SDK settings for applications (https://opentelemetry.io/docs/specs/otel/configuration/sdk-environment-variables/).
    * The head keeps every trace (parent-based always-on): the gateway decides after seeing the whole trace, so a
-   * head sampler would only drop errors and slow requests before anyone knew they were.
+   * head sampler would only drop errors and slow requests before anyone knew they were. The endpoint is the
+   * gateway's cluster-wide name, so the same settings work from any namespace.
    */
-  sdkEnvironment(): Record<string, string> {
-    const name = this.config.collector.serviceName;
+  sdkEnvironment(serviceName: string | undefined): Record<string, string> {
     return {
       OTEL_EXPORTER_OTLP_ENDPOINT: this.gateway.url('otlp-grpc'),
       OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc',
       OTEL_TRACES_SAMPLER: 'parentbased_always_on',
-      ...(name ? { OTEL_SERVICE_NAME: name } : {}),
+      ...(serviceName ? { OTEL_SERVICE_NAME: serviceName } : {}),
     };
   }
 
@@ -79,7 +80,7 @@ export class OtelCollectorChart extends StackChart {
     labels: { selector: Record<string, string>; labels: Record<string, string> },
     settings: { replicas: number; resources: { cpu: string; memory: string; memoryLimit: string } },
     ports: NamedPort[],
-    config: Record<string, unknown>,
+    config: OtelcolConfig,
     tls: ReturnType<typeof tlsVolumes>,
   ): void {
     const text = toYaml(config);

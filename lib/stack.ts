@@ -10,6 +10,7 @@ import { LokiChart } from '../charts/loki';
 import { NamespaceChart } from '../charts/namespace';
 import { NetworkPoliciesChart } from '../charts/network-policies';
 import { OtelCollectorChart } from '../charts/otel-collector';
+import { OtelSdkChart } from '../charts/otel-sdk';
 import { PromtailChart } from '../charts/promtail';
 import { TempoChart } from '../charts/tempo';
 import { Environment } from './config/schema';
@@ -25,13 +26,14 @@ export function buildCharts(env: Environment): StackChart[] {
   const namespace = new NamespaceChart(app, 'namespace', { env });
   const tempo = new TempoChart(app, 'tempo', { env });
   const collector = new OtelCollectorChart(app, 'otel-collector', { env, tempo });
+  const otelSdk = new OtelSdkChart(app, 'otel-sdk', { env, collector });
   const loki = new LokiChart(app, 'loki', { env });
   const promtail = new PromtailChart(app, 'promtail', { env, loki });
   const grafana = new GrafanaChart(app, 'grafana', { env, tempo, loki });
   const networkPolicies = new NetworkPoliciesChart(app, 'network-policies', { env, tempo, loki, promtail, grafana, collector });
   const access = new AccessChart(app, 'access', { env });
   const certificates = new CertificatesChart(app, 'certificates', { env, servers: [tempo.service, loki.service], clientNamespaces: [promtail.targetNamespace] });
-  return [namespace, access, certificates, tempo, collector, loki, promtail, grafana, networkPolicies];
+  return [namespace, access, certificates, tempo, collector, otelSdk, loki, promtail, grafana, networkPolicies];
 }
 
 export function renderChart(chart: Chart): string {

@@ -37,7 +37,7 @@ export const collectorSchema = z
       .string()
       .min(1)
       .optional()
-      .describe('OTEL_SERVICE_NAME put in the applications ConfigMap (leave unset when several services share it)'),
+      .describe("OTEL_SERVICE_NAME in the stack namespace's otel-sdk ConfigMap (leave unset when several services share it; per application namespace see applications.namespaces)"),
   })
   .prefault({});
 export type CollectorConfig = z.infer<typeof collectorSchema>;

@@ -79,9 +79,8 @@ function describeIssue(file: string, issue: z.core.$ZodIssue): string[] {
     });
   }
   if (issue.code === 'invalid_key') {
-    // A map key (a tenant id) failed its own schema: report that schema's message at the key.
-    const inner = (issue as { issues?: { message: string }[] }).issues?.[0]?.message;
-    return [`${file}: ${at(issue.path)}: ${inner ?? issue.message}`];
+    // A record key failed its own schema: say which key, with that schema's message.
+    return [`${file}: ${at(issue.path.slice(0, -1))}: key ${JSON.stringify(issue.path[issue.path.length - 1])}: ${issue.issues.map((i) => i.message).join('; ')}`];
   }
   const last = String(issue.path[issue.path.length - 1] ?? '');
   if (issue.code === 'invalid_type' && typeof issue.input === 'string' && SECRET_LIKE.test(last)) {

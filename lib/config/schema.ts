@@ -11,6 +11,7 @@ import { promtailSchema } from './promtail';
 import { grafanaSchema } from './grafana';
 import { samplingSchema } from './sampling';
 import { collectorSchema } from './collector';
+import { applicationsSchema } from './applications';
 import { gitopsSchema } from './gitops';
 import { tlsSchema } from './tls';
 import { namespaceOfServiceUrl, securitySchema } from './security';
@@ -42,6 +43,7 @@ export const configSchema = z
     grafana: grafanaSchema,
     sampling: samplingSchema,
     collector: collectorSchema,
+    applications: applicationsSchema,
     security: securitySchema,
     tls: tlsSchema,
     gitops: gitopsSchema,
@@ -75,6 +77,17 @@ export const configSchema = z
     if (c.promtail.namespace === c.namespace) {
       ctx.addIssue({ code: 'custom', path: ['promtail', 'namespace'], message: `expected a namespace other than the stack's ${JSON.stringify(c.namespace)} (Promtail's needs Pod Security "privileged"), got ${JSON.stringify(c.promtail.namespace)}` });
     }
+
+    const seen = new Set<string>();
+    c.applications.namespaces.forEach(({ name }, i) => {
+      const path = ['applications', 'namespaces', i];
+      if (name === c.namespace) {
+        ctx.addIssue({ code: 'custom', path, message: `expected a namespace other than the stack's ${JSON.stringify(c.namespace)} (it has its own otel-sdk ConfigMap), got ${JSON.stringify(name)}` });
+      } else if (seen.has(name)) {
+        ctx.addIssue({ code: 'custom', path, message: `namespace ${JSON.stringify(name)} is listed twice, expected each once` });
+      }
+      seen.add(name);
+    });
 
     if (!c.security.prometheusNamespace && !namespaceOfServiceUrl(c.prometheus.url)) {
       ctx.addIssue({ code: 'custom', path: ['security', 'prometheusNamespace'], message: `missing, expected the namespace of Prometheus (it cannot be derived from prometheus.url ${JSON.stringify(c.prometheus.url)})` });

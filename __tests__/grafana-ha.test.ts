@@ -2,8 +2,8 @@
  * Grafana's shared state: secret_key from a Secret everywhere, and several replicas on one PostgreSQL with
  * unified alerting gossip between them.
  */
-import { ENVIRONMENTS, env, findObject, K8sObject, objects, problems } from './helpers';
-import { allowed, DONE_WHEN, podOf, productionWith } from './support/variants';
+import { anyEnv, ENVIRONMENTS, env, findObject, K8sObject, objects, problems, productionWith } from './helpers';
+import { allowed, podOf } from './support/netpol';
 
 const container = (m: K8sObject[]) => findObject(m, 'Deployment', 'grafana').spec.template.spec.containers[0];
 const envVar = (m: K8sObject[], name: string) => container(m).env.find((v: any) => v.name === name);
@@ -14,7 +14,7 @@ test.each(ENVIRONMENTS)('%s: secret_key comes from the grafana-secret-key Secret
 });
 
 describe('production with grafana.replicas 2 on PostgreSQL', () => {
-  const e = productionWith(DONE_WHEN['Grafana HA on PostgreSQL']);
+  const e = anyEnv('production-grafana-ha');
   const m = objects(e);
   const deployment = findObject(m, 'Deployment', 'grafana');
   const pod = deployment.spec.template.spec;

@@ -3,8 +3,8 @@
  * from a Secret. Each asserts the engine settings both engines read, the pod's credentials wiring and the
  * NetworkPolicy egress (the Kubernetes schemas are checked in done-when.test.ts).
  */
-import { configMapYaml, envFrom, findObject, K8sObject, objects, problems } from './helpers';
-import { allowed, AZURE_CLIENT_ID as CLIENT_ID, DONE_WHEN, MINIO_ENDPOINT, podOf, productionWith } from './support/variants';
+import { anyEnv, AZURE_CLIENT_ID as CLIENT_ID, configMapYaml, envFrom, findObject, K8sObject, MINIO_ENDPOINT, objects, problems, productionWith } from './helpers';
+import { allowed, podOf } from './support/netpol';
 
 const lokiYaml = (m: K8sObject[]) => configMapYaml(m, 'loki', 'loki.yaml');
 const tempoYaml = (m: K8sObject[]) => configMapYaml(m, 'tempo', 'tempo.yaml');
@@ -14,7 +14,7 @@ const sa = (m: K8sObject[], name: string) => findObject(m, 'ServiceAccount', nam
 const credentialEnv = (m: K8sObject[], name: string) => (pod(m, name).spec.containers[0].env ?? []).filter((v: any) => /^(AWS_|AZURE_|GOOGLE_)/.test(v.name));
 
 describe('production on MinIO (S3-compatible, plain HTTP, path-style)', () => {
-  const m = objects(productionWith(DONE_WHEN['MinIO']));
+  const m = objects(anyEnv('production-minio'));
 
   test('Loki: common.storage.s3 with the endpoint, path-style, plain HTTP and no AWS dual-stack; schema and compactor on s3', () => {
     const loki = lokiYaml(m);
@@ -49,7 +49,7 @@ describe('production on MinIO (S3-compatible, plain HTTP, path-style)', () => {
 });
 
 describe('production on GCS with GKE workload identity', () => {
-  const m = objects(productionWith(DONE_WHEN['GCS workload identity']));
+  const m = objects(anyEnv('production-gcs-wi'));
 
   test('engines: Loki common.storage.gcs and gcs periods, Tempo backend gcs, no key in either', () => {
     const loki = lokiYaml(m);
@@ -76,7 +76,7 @@ describe('production on GCS with GKE workload identity', () => {
 });
 
 describe('production on Azure with workload identity', () => {
-  const m = objects(productionWith(DONE_WHEN['Azure workload identity']));
+  const m = objects(anyEnv('production-azure-wi'));
 
   test('engines: federated token, the container from bucket, no key', () => {
     expect(lokiYaml(m).common.storage).toEqual({ azure: { account_name: 'ybuiltobs', container_name: 'logs', use_federated_token: true } });

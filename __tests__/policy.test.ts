@@ -3,9 +3,7 @@
  * cross-references between objects that a typo in one chart would break.
  */
 import { load } from 'js-yaml';
-import { Environment } from '../lib/config/schema';
-import { ENVIRONMENTS, env, K8sObject, objects } from './helpers';
-import { DONE_WHEN, productionWith } from './support/variants';
+import { anyEnv, ENVIRONMENTS, K8sObject, objects, VARIANTS } from './helpers';
 
 const WORKLOADS = ['Deployment', 'StatefulSet', 'DaemonSet'];
 /** The one documented exception: Promtail reads the node's log files (README, "Security"). */
@@ -14,15 +12,9 @@ const HOST_LOG_READERS = new Set(['promtail']);
 const podSpec = (o: K8sObject) => o.spec.template.spec;
 const id = (o: K8sObject) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;
 
-// The shipped environments, and production with each of the stores, Grafana HA and tenants switched on.
-const SUBJECTS: [string, () => Environment][] = [
-  ...ENVIRONMENTS.map((n): [string, () => Environment] => [n, () => env(n)]),
-  ...Object.entries(DONE_WHEN).map(([n, overlay]): [string, () => Environment] => [`production with ${n}`, () => productionWith(overlay)]),
-];
-
-describe.each(SUBJECTS)('%s policy', (_name, render) => {
-  const e = render();
-  const all = objects(e);
+// The shipped environments, and production scaled out or on other stores, Grafana HA and tenants.
+describe.each([...ENVIRONMENTS, ...VARIANTS])('%s policy', (name) => {
+  const all = objects(anyEnv(name));
   const workloads = all.filter((o) => WORKLOADS.includes(o.kind));
   const find = (kind: string, ns: string | undefined, n: string) => all.find((o) => o.kind === kind && o.metadata.name === n && (ns === undefined || o.metadata.namespace === ns));
 
@@ -125,8 +117,11 @@ describe.each(SUBJECTS)('%s policy', (_name, render) => {
   });
 
   test('workloads with more than one replica have a PodDisruptionBudget', () => {
-    for (const w of workloads.filter((x) => (x.spec.replicas ?? 1) > 1)) {
-      const pdb = all.find((o) => o.kind === 'PodDisruptionBudget' && o.metadata.namespace === w.metadata.namespace && JSON.stringify(o.spec.selector.matchLabels) === JSON.stringify(w.spec.selector.matchLabels));
+    // An autoscaled Deployment leaves replicas to its autoscaler (min >= 2).
+    const autoscaled = new Set(all.filter((o) => o.kind === 'HorizontalPodAutoscaler').map((h) => `${h.metadata.namespace}/${h.spec.scaleTargetRef.name}`));
+    for (const w of workloads.filter((x) => (x.spec.replicas ?? 1) > 1 || autoscaled.has(`${x.metadata.namespace}/${x.metadata.name}`))) {
+      // Selects this workload's pods (live-store zones share one budget).
+      const pdb = all.find((o) => o.kind === 'PodDisruptionBudget' && o.metadata.namespace === w.metadata.namespace && Object.entries(o.spec.selector.matchLabels).every(([k, v]) => w.spec.template.metadata.labels[k] === v));
       expect(`${id(w)} pdb=${Boolean(pdb)}`).toBe(`${id(w)} pdb=true`);
     }
   });
@@ -134,11 +129,15 @@ describe.each(SUBJECTS)('%s policy', (_name, render) => {
   test('every Service selects the pods of a workload and targets a declared container port', () => {
     for (const svc of all.filter((o) => o.kind === 'Service')) {
       const pods = workloads.filter((w) => w.metadata.namespace === svc.metadata.namespace && Object.entries(svc.spec.selector).every(([k, v]) => w.spec.template.metadata.labels[k] === v));
-      expect(`${id(svc)} selects ${pods.length}`).toBe(`${id(svc)} selects 1`);
-      const declared = pods[0].spec.template.spec.containers.flatMap((c: any) => c.ports ?? []);
-      for (const p of svc.spec.ports) {
-        const target = declared.find((d: any) => d.name === p.targetPort);
-        expect(`${id(svc)}:${p.name} → ${target?.containerPort}`).toBe(`${id(svc)}:${p.name} → ${p.port}`);
+      // A memberlist (gossip) Service selects every ring member; any other Service exactly one workload.
+      const gossip = svc.spec.clusterIP === 'None' && svc.spec.ports.every((p: any) => p.name === 'gossip');
+      expect(`${id(svc)} selects ${gossip ? pods.length > 0 : pods.length}`).toBe(`${id(svc)} selects ${gossip ? true : 1}`);
+      for (const w of pods) {
+        const declared = w.spec.template.spec.containers.flatMap((c: any) => c.ports ?? []);
+        for (const p of svc.spec.ports) {
+          const target = declared.find((d: any) => d.name === p.targetPort);
+          expect(`${id(svc)}:${p.name} → ${target?.containerPort}`).toBe(`${id(svc)}:${p.name} → ${p.port}`);
+        }
       }
     }
   });
@@ -160,8 +159,10 @@ describe.each(SUBJECTS)('%s policy', (_name, render) => {
 
   test('every in-cluster URL in a rendered config names a Service port of this environment', () => {
     const servicePorts = new Set(all.filter((o) => o.kind === 'Service').flatMap((s) => s.spec.ports.map((p: any) => `${s.metadata.name}.${s.metadata.namespace}.svc.cluster.local:${p.port}`)));
-    // Servers the stack uses but does not run: Prometheus and an in-cluster S3-compatible store.
-    const external = new Set([new URL(e.config.prometheus.url).host, ...(['tempo', 'loki'] as const).filter((c) => e.config[c].backend === 's3').map((c) => e.config[c].s3.endpoint)]);
+    const { config } = anyEnv(name);
+    // Outside the stack: Prometheus, the team's Kafka, an in-cluster S3-compatible store.
+    const s3Endpoints = (['tempo', 'loki'] as const).filter((c) => config[c].backend === 's3').map((c) => config[c].s3.endpoint);
+    const external = new Set([new URL(config.prometheus.url).host, ...(config.tempo.kafka ? [config.tempo.kafka.address] : []), ...s3Endpoints]);
     let seen = 0;
     for (const cm of all.filter((o) => o.kind === 'ConfigMap')) {
       for (const text of Object.values(cm.data ?? {}) as string[]) {

@@ -8,10 +8,9 @@ import { buildCharts } from '../lib/stack';
 import { tenantUid } from '../lib/grafana/tenant-datasources';
 import { ENGINE_DEFAULTS } from '../lib/tempo/overrides';
 import { checkedOtelcolConfig } from '../lib/otelcol/types';
-import { configMapYaml, findObject, K8sObject, objects, problems } from './helpers';
-import { DONE_WHEN, productionWith } from './support/variants';
+import { configMapYaml, FEATURE_VARIANTS, findObject, K8sObject, objects, problems, productionWith } from './helpers';
 
-const EXAMPLE = DONE_WHEN.tenants as { loki: Record<string, any>; tempo: Record<string, any> };
+const EXAMPLE = FEATURE_VARIANTS['production-tenants'] as { loki: Record<string, any>; tempo: Record<string, any> };
 
 const container = (m: K8sObject[], kind: string, name: string) => findObject(m, kind, name).spec.template.spec.containers[0];
 

@@ -32,7 +32,7 @@ export function buildCharts(env: Environment): StackChart[] {
   const grafana = new GrafanaChart(app, 'grafana', { env, tempo, loki });
   const networkPolicies = new NetworkPoliciesChart(app, 'network-policies', { env, tempo, loki, promtail, grafana, collector });
   const access = new AccessChart(app, 'access', { env });
-  const certificates = new CertificatesChart(app, 'certificates', { env, servers: [tempo.service, loki.service], clientNamespaces: [promtail.targetNamespace] });
+  const certificates = new CertificatesChart(app, 'certificates', { env, servers: [...tempo.servingServices, ...loki.servingServices], clientNamespaces: [promtail.targetNamespace] });
   return [namespace, access, certificates, tempo, collector, otelSdk, loki, promtail, grafana, networkPolicies];
 }
 

@@ -3,6 +3,7 @@ import { azureSettings, backend, gcsSettings, s3Settings } from './object-storag
 import { duration, durationMs, image, port, resources } from './primitives';
 import { IMAGES } from '../images';
 import { lokiTenantSchema } from './tenants';
+import { lokiDeploymentSchema } from './deployment';
 
 const show = (v: unknown): string => JSON.stringify(v) ?? String(v);
 
@@ -97,6 +98,7 @@ export const lokiSchema = z
       .prefault({}),
     storageGiB: z.number().int().positive().default(50).describe('PVC size for the WAL, index cache and compactor'),
     resources: resources({ cpu: '500m', memory: '1Gi', memoryLimit: '2Gi' }),
+    deployment: lokiDeploymentSchema.describe('single binary (1 replica, or 3+ for HA) or distributed (one workload per target); see README "Scaling"'),
   })
   .superRefine((loki, ctx) => {
     if (loki.authEnabled && !loki.tenantId) {

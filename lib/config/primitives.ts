@@ -62,7 +62,7 @@ export function imageVersion(ref: string): string {
 }
 
 const QUANTITY = /^\d+(\.\d+)?(m|k|Ki|Mi|Gi|Ti|M|G|T)?$/;
-const quantity = (what: string) =>
+export const quantity = (what: string) =>
   z.string({ error: (i) => `expected a Kubernetes ${what} quantity, got ${show(i.input)}` }).regex(QUANTITY, {
     error: (i) => `expected a Kubernetes ${what} quantity like ${what === 'CPU' ? '"500m"' : '"512Mi"'}, got ${show(i.input)}`,
   });

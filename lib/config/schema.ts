@@ -16,6 +16,7 @@ import { gitopsSchema } from './gitops';
 import { tlsSchema } from './tls';
 import { namespaceOfServiceUrl, securitySchema } from './security';
 import { objectStorageRules } from './object-storage';
+import { deploymentProblems } from '../topology/invariants';
 
 export const configSchema = z
   .strictObject({
@@ -92,6 +93,8 @@ export const configSchema = z
     if (!c.security.prometheusNamespace && !namespaceOfServiceUrl(c.prometheus.url)) {
       ctx.addIssue({ code: 'custom', path: ['security', 'prometheusNamespace'], message: `missing, expected the namespace of Prometheus (it cannot be derived from prometheus.url ${JSON.stringify(c.prometheus.url)})` });
     }
+
+    for (const p of deploymentProblems(c)) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
 
     for (const name of ['tempo', 'loki'] as const) {
       for (const issue of objectStorageRules(c[name])) ctx.addIssue({ code: 'custom', path: [name, ...issue.path], message: issue.message });

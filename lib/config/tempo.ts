@@ -4,6 +4,7 @@ import { duration, durationMs, image, imageVersion, port, resources } from './pr
 import { IMAGES } from '../images';
 import { tenantId } from './loki';
 import { tempoTenantSchema } from './tenants';
+import { kafkaSchema, tempoDeploymentSchema } from './deployment';
 
 /** Tempo release lines this project renders a config for (the key lists it was checked against: 3.0.3, 2.10.8). */
 export function tempoMajor(imageRef: string): 2 | 3 | undefined {
@@ -88,6 +89,8 @@ export const tempoSchema = z
       .prefault({}),
     storageGiB: z.number().int().positive().default(10).describe('PVC size for the WAL and local blocks'),
     resources: resources({ cpu: '500m', memory: '2Gi', memoryLimit: '4Gi' }),
+    deployment: tempoDeploymentSchema.describe('single binary (one replica) or distributed on Kafka (Tempo 3); see README "Scaling"'),
+    kafka: kafkaSchema.optional().describe('the Kafka topic distributed Tempo ingests through (required in distributed mode)'),
   })
   .superRefine((t, ctx) => {
     if (t.authEnabled && !t.tenantId) {

@@ -134,6 +134,10 @@ export interface HardenedPodProps {
   readonly terminationGracePeriodSeconds?: number;
   readonly tolerations?: k8s.Toleration[];
   readonly priorityClassName?: string;
+  /** Spread replicas over nodes and zones (multi-replica workloads). */
+  readonly topologySpreadConstraints?: k8s.TopologySpreadConstraint[];
+  /** Node affinity (a zone-pinned StatefulSet). */
+  readonly affinity?: k8s.Affinity;
 }
 
 export function hardenedPodSpec(props: HardenedPodProps): k8s.PodSpec {
@@ -156,6 +160,8 @@ export function hardenedPodSpec(props: HardenedPodProps): k8s.PodSpec {
     ...(props.terminationGracePeriodSeconds !== undefined ? { terminationGracePeriodSeconds: props.terminationGracePeriodSeconds } : {}),
     ...(props.tolerations?.length ? { tolerations: props.tolerations } : {}),
     ...(props.priorityClassName ? { priorityClassName: props.priorityClassName } : {}),
+    ...(props.topologySpreadConstraints?.length ? { topologySpreadConstraints: props.topologySpreadConstraints } : {}),
+    ...(props.affinity ? { affinity: props.affinity } : {}),
   };
 }
 

@@ -18,6 +18,13 @@ export type { TailSamplingPolicy } from './types';
 const ALL_INTERFACES = '0.0.0.0';
 
 /**
+ * memory_limiter, relative to the container's memory limit: data is refused above the soft limit
+ * (limit − spike = 60 %) and collected forcibly above the hard limit (80 %). The sampler's capacity check
+ * (lib/topology/invariants.ts) reads the same numbers.
+ */
+export const MEMORY_LIMITER = { limitPercentage: 80, spikeLimitPercentage: 20 } as const;
+
+/**
  * One salt for every probabilistic policy. The evaluator keeps a trace when FNV-1a(salt + trace id) is at most
  * rate × 2^64 (contrib internal/sampling/probabilistic.go), so with one salt the kept sets of two rates are
  * nested: a trace kept at 1% is also kept at 10%, and rates compose predictably instead of adding up.
@@ -87,7 +94,7 @@ function common(collector: CollectorConfig): { extensions: OtelcolConfig['extens
   return {
     extensions: { health_check: { endpoint: `${ALL_INTERFACES}:${collector.ports.health}` } },
     // Refuse data before the container is OOM-killed; limits are relative to the container's memory limit.
-    memoryLimiter: { check_interval: '1s', limit_percentage: 80, spike_limit_percentage: 20 },
+    memoryLimiter: { check_interval: '1s', limit_percentage: MEMORY_LIMITER.limitPercentage, spike_limit_percentage: MEMORY_LIMITER.spikeLimitPercentage },
     telemetry: {
       metrics: { level: 'normal', readers: [{ pull: { exporter: { prometheus: { host: ALL_INTERFACES, port: collector.ports.metrics } } } }] },
     },

@@ -3,7 +3,7 @@
  * from a Secret. Each asserts the engine settings both engines read, the pod's credentials wiring and the
  * NetworkPolicy egress (the Kubernetes schemas are checked in done-when.test.ts).
  */
-import { anyEnv, AZURE_CLIENT_ID as CLIENT_ID, configMapYaml, envFrom, findObject, K8sObject, MINIO_ENDPOINT, objects, problems, productionWith } from './helpers';
+import { anyEnv, AZURE_CLIENT_ID as CLIENT_ID, configMapYaml, envFrom, FEATURE_VARIANTS, findObject, K8sObject, MINIO_ENDPOINT, objects, problems, productionWith, SCALE_OUT_VARIANTS } from './helpers';
 import { allowed, podOf } from './support/netpol';
 
 const lokiYaml = (m: K8sObject[]) => configMapYaml(m, 'loki', 'loki.yaml');
@@ -190,5 +190,33 @@ describe('object storage validation', () => {
     expect(problems('bucketLifecycle: {controller: crossplane}\nloki: {backend: filesystem}\ntempo: {backend: gcs, bucket: traces, gcs: {serviceAccount: t@p.iam.gserviceaccount.com}}')).toEqual([
       'bucketLifecycle.controller: expected "none" when tempo.backend is gcs (crossplane manages S3 buckets only; set the rule in README "Retention tiers" on the bucket), got "crossplane"',
     ]);
+  });
+});
+
+describe('distributed engines: every engine workload gets the store wiring and the tenants file', () => {
+  const d = SCALE_OUT_VARIANTS['production-distributed'] as any;
+  const az = FEATURE_VARIANTS['production-azure-wi'] as any;
+  const tenants = FEATURE_VARIANTS['production-tenants'] as any;
+  const m = objects(productionWith({ loki: { ...d.loki, ...az.loki, ...tenants.loki }, tempo: { ...d.tempo, ...az.tempo, ...tenants.tempo } }));
+  // Engine workloads, not their memcached caches (which never touch the bucket).
+  const engines = m.filter((o) => ['StatefulSet', 'Deployment'].includes(o.kind) && /^(loki|tempo)-/.test(o.metadata.name) && !/cache|memcached/.test(o.metadata.name));
+
+  test('each has the workload identity label and a ServiceAccount naming the client id', () => {
+    expect(engines.length).toBeGreaterThan(10);
+    for (const w of engines) {
+      const where = `${w.kind}/${w.metadata.name}`;
+      expect(`${where} ${w.spec.template.metadata.labels['azure.workload.identity/use']}`).toBe(`${where} true`);
+      const account = findObject(m, 'ServiceAccount', w.spec.template.spec.serviceAccountName);
+      expect(`${where} ${account.metadata.annotations?.['azure.workload.identity/client-id']}`).toBe(`${where} ${CLIENT_ID}`);
+    }
+  });
+
+  test('each mounts its engine\'s runtime overrides file where the shared config points', () => {
+    const files = { loki: configMapYaml(m, 'loki', 'loki.yaml').runtime_config.file, tempo: configMapYaml(m, 'tempo', 'tempo.yaml').overrides.per_tenant_override_config };
+    for (const w of engines) {
+      const file = files[w.metadata.name.startsWith('loki') ? 'loki' : 'tempo'];
+      const mounts = w.spec.template.spec.containers[0].volumeMounts.map((v: any) => v.mountPath);
+      expect(`${w.metadata.name}: ${mounts.includes(file.slice(0, file.lastIndexOf('/')))}`).toBe(`${w.metadata.name}: true`);
+    }
   });
 });

@@ -166,3 +166,8 @@ export function hostPortOf(endpoint: string, defaultPort: number): { host: strin
   const [host, port] = endpoint.split(':');
   return { host, port: port ? Number(port) : defaultPort };
 }
+
+/** Whether an S3 endpoint (host[:port]) is AWS itself rather than an S3-compatible store. */
+export function isAwsEndpoint(endpoint: string): boolean {
+  return /(^|\.)amazonaws\.com(:\d+)?$/.test(endpoint);
+}

@@ -7,7 +7,7 @@
  *   port only. Its IPs are not known at synth time and change under a load balancer.
  */
 import * as k8s from '../../imports/k8s';
-import { hostPortOf, ObjectStorage } from '../config/object-storage';
+import { hostPortOf, isAwsEndpoint, ObjectStorage } from '../config/object-storage';
 
 /** Outside the cluster's private ranges: public object storage, OAuth providers, cloud token endpoints. */
 export const INTERNET: k8s.NetworkPolicyPeer = { ipBlock: { cidr: '0.0.0.0/0', except: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'] } };
@@ -29,7 +29,6 @@ export function egressToHost(host: string, port: number, protocol: 'TCP' | 'UDP'
 }
 
 const tcp = (port: number) => ({ protocol: 'TCP', port: k8s.IntOrString.fromNumber(port) });
-const AWS_HOST = /(^|\.)amazonaws\.com$/;
 
 /**
  * Egress a component needs for its object store:
@@ -44,7 +43,7 @@ export function objectStoreEgress(store: ObjectStorage): k8s.NetworkPolicyEgress
   switch (store.backend) {
     case 's3': {
       const { host, port } = hostPortOf(store.s3.endpoint, store.s3.insecure ? 80 : 443);
-      return [AWS_HOST.test(host) ? { to: [INTERNET], ports: [tcp(port)] } : egressToHost(host, port)];
+      return [isAwsEndpoint(host) ? { to: [INTERNET], ports: [tcp(port)] } : egressToHost(host, port)];
     }
     case 'gcs':
       return [

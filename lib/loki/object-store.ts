@@ -4,6 +4,7 @@
  * compactor's delete requests use. Keys from Loki 3.7.6 pkg/storage/chunk/client/{aws,gcp,azure}.
  */
 import { LokiConfig } from '../config/loki';
+import { isAwsEndpoint } from '../config/object-storage';
 import { AZURE_KEY_ENV } from '../k8s/object-storage';
 
 export interface LokiS3 {
@@ -31,8 +32,6 @@ export interface LokiFilesystem {
 }
 export type LokiStorage = { s3: LokiS3 } | { gcs: LokiGcs } | { azure: LokiAzure } | { filesystem: LokiFilesystem };
 
-const AWS_ENDPOINT = /(^|\.)amazonaws\.com(:\d+)?$/;
-
 /** Whether loki.yaml refers to an environment variable, so Loki must run with -config.expand-env=true. */
 export function lokiConfigReadsEnv(loki: LokiConfig): boolean {
   return loki.backend === 'azure' && !loki.azure.clientId && Boolean(loki.azure.accountKeySecret);
@@ -50,7 +49,7 @@ export function lokiStorage(loki: LokiConfig, dataDir: string): LokiStorage {
           endpoint: s3.endpoint,
           ...(s3.forcePathStyle ? { s3forcepathstyle: true } : {}),
           ...(s3.insecure ? { insecure: true } : {}),
-          ...(AWS_ENDPOINT.test(s3.endpoint) ? {} : { disable_dualstack: true }),
+          ...(isAwsEndpoint(s3.endpoint) ? {} : { disable_dualstack: true }),
         },
       };
     }

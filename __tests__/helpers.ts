@@ -61,8 +61,10 @@ export function configMapYaml(manifests: K8sObject[], name: string, key: string)
 }
 
 /** Runs the real synth command (as a user would) and returns its exit code and output. */
-export function synth(args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'synth.js'), ...args], { cwd: ROOT, encoding: 'utf8' });
+export function synth(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): { code: number; stdout: string; stderr: string } {
+  // Not inherited from `npm test`: a test states the npm context it means (see bin/synth.js).
+  const { INIT_CWD, npm_lifecycle_event, ...inherited } = process.env;
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'synth.js'), ...args], { cwd: opts.cwd ?? ROOT, encoding: 'utf8', env: { ...inherited, ...opts.env } });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -93,6 +95,25 @@ export function problems(yaml: string, name = 'production'): string[] {
     rmSync(dir, { recursive: true, force: true });
   }
   return [];
+}
+
+/**
+ * Runs synth's main() in this process (fast: no Node start, no cdk8s load) with its output captured.
+ * For behaviour of the process itself (kills, the launcher's cwd handling) use synth().
+ */
+export async function runMain(args: string[], cwd = ROOT): Promise<{ code: number; stdout: string; stderr: string }> {
+  const { main } = await import('../main');
+  const out: string[] = [];
+  const err: string[] = [];
+  const o = jest.spyOn(process.stdout, 'write').mockImplementation((s) => (out.push(String(s)), true));
+  const e = jest.spyOn(process.stderr, 'write').mockImplementation((s) => (err.push(String(s)), true));
+  try {
+    const code = await main(args, cwd);
+    return { code, stdout: out.join(''), stderr: err.join('') };
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
 }
 
 /**

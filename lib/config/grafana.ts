@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { dnsLabel, image, port, resources, secretKeyRef } from './primitives';
+import { dnsLabel, image, isLabelValue, port, resources, secretKeyRef, withoutCredentials } from './primitives';
 import { IMAGES } from '../images';
 
 /** The value a discriminated union was given for its tag, for the error message. */
@@ -36,6 +36,12 @@ const exposure = z.discriminatedUnion(
   { error: (i) => `expected one of "none", "ingress", "httproute", got ${JSON.stringify(discriminator(i.input, 'type'))}` },
 );
 
+/** OAuth endpoints: the client secret already comes from oauth.clientSecret; nothing secret belongs in a URL. */
+const oauthUrl = withoutCredentials(
+  z.url({ protocol: /^https?$/, error: (i) => `expected an http(s) URL, got ${JSON.stringify(i.input)}` }),
+  'the client secret comes from grafana.oauth.clientSecret (a Secret key)',
+);
+
 const oauthCommon = {
   clientId: z.string().min(1).describe('OAuth client id (not a secret)'),
   clientSecret: secretKeyRef.describe('Secret key holding the OAuth client secret'),
@@ -53,9 +59,9 @@ const oauth = z.discriminatedUnion(
       provider: z.literal('generic'),
       ...oauthCommon,
       name: z.string().min(1).default('SSO').describe('label of the login button'),
-      authUrl: z.url().describe('authorization endpoint'),
-      tokenUrl: z.url().describe('token endpoint'),
-      apiUrl: z.url().describe('user info endpoint'),
+      authUrl: oauthUrl.describe('authorization endpoint'),
+      tokenUrl: oauthUrl.describe('token endpoint'),
+      apiUrl: oauthUrl.describe('user info endpoint'),
       scopes: z.array(z.string().min(1)).default(['openid', 'email', 'profile']).describe('requested scopes'),
       roleAttributePath: z.string().min(1).optional().describe('JMESPath that maps the user info to a Grafana role'),
     }),
@@ -127,7 +133,13 @@ export const grafanaSchema = z
     dashboards: z
       .strictObject({
         folder: z.string().min(1).default('YBUILT').describe('folder the provisioned dashboards go to'),
-        job: z.string().min(1).default('ybuilt-api').describe('Loki `job` label of the application the dashboards show (Promtail sets it from app.kubernetes.io/name)'),
+        job: z
+          .string()
+          .refine(isLabelValue, {
+            error: (i) => `expected a Kubernetes label value (1-63 of A-Z a-z 0-9 - _ . starting and ending alphanumeric: Promtail copies it from app.kubernetes.io/name), got ${JSON.stringify(i.input)}`,
+          })
+          .refine((v) => v !== '', { error: 'expected a non-empty job name' })
+          .default('ybuilt-api').describe('Loki `job` label of the application the dashboards show (Promtail sets it from app.kubernetes.io/name)'),
       })
       .prefault({}),
     storageGiB: z.number().int().positive().default(10).describe('PVC size for the SQLite database and plugins (no PVC with grafana.database)'),

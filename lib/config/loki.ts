@@ -89,6 +89,11 @@ export const lokiSchema = z
         cold: duration.default('2160h').describe('deleted logs kept in Glacier as noncurrent bucket versions until this age (bucket lifecycle rule; needs bucketLifecycle.controller)'),
       })
       .prefault({})
+      .superRefine((r, ctx) => {
+        for (const [tier, value] of Object.entries(r)) {
+          if (durationMs(value) === 0) ctx.addIssue({ code: 'custom', path: [tier], message: `expected a retention longer than 0s, got ${JSON.stringify(value)} (0 would mean "keep nothing" or "no limit" depending on the setting)` });
+        }
+      })
       .describe('retention tiers, hot <= warm <= cold'),
     ports: z
       .strictObject({

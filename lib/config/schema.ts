@@ -4,7 +4,7 @@
  * Cross-field rules live here too, each reporting the key path it is about.
  */
 import { z } from 'zod';
-import { dnsLabel, durationMs } from './primitives';
+import { dnsLabel, durationMs, systemNamespace, withoutCredentials } from './primitives';
 import { tempoSchema } from './tempo';
 import { lokiSchema } from './loki';
 import { promtailSchema } from './promtail';
@@ -21,7 +21,12 @@ import { deploymentProblems } from '../topology/invariants';
 export const configSchema = z
   .strictObject({
     $schema: z.string().optional().describe('JSON Schema reference for editors; ignored by synth'),
-    namespace: dnsLabel.default('observability').describe('namespace the stack runs in'),
+    namespace: dnsLabel
+      .refine((ns) => !systemNamespace(ns), {
+        error: (i) => `expected a namespace of the stack's own, got ${JSON.stringify(i.input)} (a Kubernetes system namespace: the stack's NetworkPolicies, Pod Security labels and RBAC would apply to everything in it)`,
+      })
+      .default('observability')
+      .describe('namespace the stack runs in (not default or kube-*)'),
     bucketLifecycle: z
       .strictObject({
         controller: z
@@ -32,8 +37,10 @@ export const configSchema = z
       .prefault({}),
     prometheus: z
       .strictObject({
-        url: z
-          .url({ protocol: /^https?$/, error: (i) => `expected an http(s) URL like "http://prometheus.monitoring.svc.cluster.local:9090", got ${JSON.stringify(i.input)}` })
+        url: withoutCredentials(
+          z.url({ protocol: /^https?$/, error: (i) => `expected an http(s) URL like "http://prometheus.monitoring.svc.cluster.local:9090", got ${JSON.stringify(i.input)}` }),
+          'point it at an in-cluster Prometheus the NetworkPolicies allow (security.prometheusNamespace), or an authenticating proxy whose credentials live in a Secret',
+        )
           .default('http://prometheus.monitoring.svc.cluster.local:9090')
           .describe('the Prometheus the stack reads metrics from (Grafana datasource) and remote-writes span metrics to (Tempo metrics-generator)'),
       })
@@ -75,7 +82,9 @@ export const configSchema = z
     distinctPorts(c.collector.ports, ['collector', 'ports']);
 
     // Promtail's namespace enforces Pod Security "privileged" (hostPath log volumes); the stack's must stay "restricted".
-    if (c.promtail.namespace === c.namespace) {
+    if (systemNamespace(c.promtail.namespace)) {
+      ctx.addIssue({ code: 'custom', path: ['promtail', 'namespace'], message: `expected a namespace of Promtail's own, got ${JSON.stringify(c.promtail.namespace)} (it gets Pod Security "privileged", which must not extend to Kubernetes' system pods)` });
+    } else if (c.promtail.namespace === c.namespace) {
       ctx.addIssue({ code: 'custom', path: ['promtail', 'namespace'], message: `expected a namespace other than the stack's ${JSON.stringify(c.namespace)} (Promtail's needs Pod Security "privileged"), got ${JSON.stringify(c.promtail.namespace)}` });
     }
 

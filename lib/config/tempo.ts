@@ -38,6 +38,11 @@ export const tempoSchema = z
         archive: duration.default('720h').describe('archive tier: deleted blocks kept as noncurrent bucket versions until then (bucket lifecycle rule)'),
       })
       .prefault({})
+      .superRefine((r, ctx) => {
+        for (const [tier, value] of Object.entries(r)) {
+          if (durationMs(value) === 0) ctx.addIssue({ code: 'custom', path: [tier], message: `expected a retention longer than 0s, got ${JSON.stringify(value)} (0 would mean "keep nothing" or "no limit" depending on the setting)` });
+        }
+      })
       .describe('retention tiers, hot <= warm <= archive'),
     ports: z
       .strictObject({

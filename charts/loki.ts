@@ -10,7 +10,7 @@ import { lokiConfigReadsEnv } from '../lib/loki/object-store';
 import { LOKI_RUNTIME_DIR, LOKI_RUNTIME_FILE, lokiRuntimeFile } from '../lib/loki/overrides';
 import { runtimeOverrides } from '../lib/k8s/runtime-overrides';
 import { NamedPort, StackService } from '../lib/k8s/service';
-import { hardenedContainer, scratchVolume, walReplayStartupProbe } from '../lib/k8s/workload';
+import { hardenedContainer, scratchVolume, engineProbes } from '../lib/k8s/workload';
 import { memcachedAddress, renderWorkloads, TopologyServices } from '../lib/k8s/topology';
 import { LOKI_RULES_DIR, LOKI_SINGLE_TENANT, lokiConfig, LokiWiring, LokiYaml, POD_IP_ENV, structuredMetadataAllowed } from '../lib/loki/config';
 import { LOKI_REPLICATION_FACTOR, lokiTopology } from '../lib/topology/loki';
@@ -94,13 +94,7 @@ export class LokiChart extends StackChart {
           // No keys in loki.yaml: the object store client reads them from the environment or workload identity.
           env: [...store.env, ...(t.gossip ? [{ name: POD_IP_ENV, valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }] : [])],
           ports: w.ports.map((p) => portByName[p]),
-          // /ready answers 503 until the ingester has replayed the WAL and joined its ring: the startup probe waits
-          // for it, then readiness follows it.
-          startup: walReplayStartupProbe('/ready', 'http', probeScheme(tls)),
-          readiness: { path: '/ready', port: 'http', initialDelaySeconds: 0, scheme: probeScheme(tls) },
-          // Liveness must not depend on readiness: /metrics is served as soon as the HTTP server runs, without a
-          // tenant header.
-          liveness: { path: '/metrics', port: 'http', initialDelaySeconds: 0, periodSeconds: 30, scheme: probeScheme(tls) },
+          ...engineProbes(probeScheme(tls)),
           resources: w.resources,
           goRuntime: true,
           volumeMounts: [

@@ -7,7 +7,7 @@ import { bucketLifecycle, daysCovering } from '../lib/k8s/bucket-lifecycle';
 import { StackChart } from '../lib/k8s/chart';
 import { objectStorageAccess } from '../lib/k8s/object-storage';
 import { NamedPort, StackService } from '../lib/k8s/service';
-import { hardenedContainer, scratchVolume, walReplayStartupProbe } from '../lib/k8s/workload';
+import { hardenedContainer, scratchVolume, engineProbes } from '../lib/k8s/workload';
 import { memcachedAddress, renderWorkloads, TopologyServices } from '../lib/k8s/topology';
 import { liveStoresPerZone, tempoTopology } from '../lib/topology/tempo';
 import { Topology, workloadFor } from '../lib/topology/types';
@@ -81,13 +81,7 @@ export class TempoChart extends StackChart {
           args: [`-target=${w.target}`, `-config.file=${CONFIG_DIR}/${CONFIG_KEY}`, ...w.args],
           env: store.env,
           ports: w.ports.map((p) => portByName[p]),
-          // /ready answers 503 until every module runs (after the WAL replay) and a querier is connected to the
-          // query-frontend: the startup probe waits for it, then readiness follows it.
-          startup: walReplayStartupProbe('/ready', 'http', probeScheme(tls)),
-          readiness: { path: '/ready', port: 'http', initialDelaySeconds: 0, scheme: probeScheme(tls) },
-          // Liveness only asks whether the HTTP server answers (dskit serves /metrics from the start), so a slow
-          // module or a lost query-frontend connection does not restart the pod.
-          liveness: { path: '/metrics', port: 'http', initialDelaySeconds: 0, periodSeconds: 30, scheme: probeScheme(tls) },
+          ...engineProbes(probeScheme(tls)),
           resources: w.resources,
           goRuntime: true,
           volumeMounts: [

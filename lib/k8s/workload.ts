@@ -55,6 +55,21 @@ export function walReplayStartupProbe(path: string, port: string, scheme?: 'HTTP
   return { path, port, scheme, initialDelaySeconds: 10, periodSeconds, failureThreshold: Math.ceil(WAL_REPLAY_SECONDS / periodSeconds) };
 }
 
+/**
+ * The probes of a Loki or Tempo process (a dskit server on its `http` port). /ready answers 503 until every module
+ * runs, which is after the WAL replay (and, for an ingester, after joining its ring): the startup probe waits
+ * for it, then readiness follows it. Liveness only asks whether the HTTP server answers: dskit serves /metrics
+ * from the start and without a tenant header, so a slow module, a long replay or a lost query-frontend
+ * connection does not restart the pod.
+ */
+export function engineProbes(scheme?: 'HTTP' | 'HTTPS'): Pick<HardenedContainerProps, 'startup' | 'readiness' | 'liveness'> {
+  return {
+    startup: walReplayStartupProbe('/ready', 'http', scheme),
+    readiness: { path: '/ready', port: 'http', initialDelaySeconds: 0, scheme },
+    liveness: { path: '/metrics', port: 'http', initialDelaySeconds: 0, periodSeconds: 30, scheme },
+  };
+}
+
 function probe(p: HttpProbe): k8s.Probe {
   return {
     httpGet: { path: p.path, port: k8s.IntOrString.fromString(p.port), ...(p.scheme === 'HTTPS' ? { scheme: 'HTTPS' } : {}) },

@@ -9,7 +9,7 @@
 import { loadAll } from 'js-yaml';
 import { bootstrapFiles } from '../lib/gitops';
 import { Environment } from '../lib/config/schema';
-import { anyEnv, ENVIRONMENTS, env, envFrom, findObject, K8sObject, objects, SCALE_OUT } from './helpers';
+import { anyEnv, ENVIRONMENTS, env, envFrom, findObject, K8sObject, objects, VARIANTS } from './helpers';
 import { isBuiltIn, modelPackage, unregistered, WITHOUT_MODEL } from './support/crd-models';
 import { validateEach } from './support/validate-models';
 
@@ -25,7 +25,7 @@ function rendered(e: Environment): K8sObject[] {
 const SCENARIOS: Record<string, () => Environment> = {
   ...Object.fromEntries(ENVIRONMENTS.map((name) => [name, () => env(name)])),
   // Scale-out variants (issue 15): HA Loki, both engines distributed; their certificates name every serving Service.
-  ...Object.fromEntries(SCALE_OUT.map((name) => [name, () => anyEnv(name)])),
+  ...Object.fromEntries(VARIANTS.map((name) => [name, () => anyEnv(name)])),
   'gitops with Argo CD': () => envFrom(`${FS}gitops: {repoURL: "https://github.com/ybuilt/observability.git", branch: release, argocd: {project: observability}}`, 'staging'),
   'gitops with Flux': () => envFrom(`${FS}gitops: {repoURL: "https://github.com/ybuilt/observability.git", tool: flux, flux: {secretRef: git-deploy-key, interval: 10m}}`, 'production'),
   // The scp-like form people paste from GitHub: Argo CD takes it as is, Flux's CRD only after conversion to ssh://.

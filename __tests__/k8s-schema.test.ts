@@ -3,7 +3,7 @@
  * cdk8s-plus-27 targets: kubernetes-models 4.4.2) and a current one (kubernetes-models 5.1.0: 1.34 APIs),
  * with unknown fields as errors. Custom resources are not in these schemas: crd-schema.test.ts validates them.
  */
-import { anyEnv, ENVIRONMENTS, env, envFrom, K8sObject, objects, SCALE_OUT } from './helpers';
+import { anyEnv, ENVIRONMENTS, env, envFrom, K8sObject, objects, VARIANTS } from './helpers';
 import { isBuiltIn, unregistered } from './support/crd-models';
 import { validateWith as validate } from './support/validate-models';
 
@@ -13,7 +13,7 @@ const builtIn = (objs: K8sObject[]) => objs.filter(isBuiltIn);
 describe.each(Object.entries(RELEASES))('Kubernetes %s schemas', (_release, pkg) => {
   // One validator process for every environment and scale-out variant (each process loads the models once);
   // object names carry the environment so a problem says where it is.
-  const names = [...ENVIRONMENTS, ...SCALE_OUT];
+  const names = [...ENVIRONMENTS, ...VARIANTS];
   let results: { object: string; problems: string[] }[] = [];
   beforeAll(() => {
     const objs = names.flatMap((n) => builtIn(objects(anyEnv(n))).map((o) => ({ ...o, metadata: { ...o.metadata, name: `${n}.${o.metadata.name}` } })));

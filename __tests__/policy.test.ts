@@ -3,7 +3,7 @@
  * cross-references between objects that a typo in one chart would break.
  */
 import { load } from 'js-yaml';
-import { anyEnv, ENVIRONMENTS, K8sObject, objects, SCALE_OUT } from './helpers';
+import { anyEnv, ENVIRONMENTS, K8sObject, objects, VARIANTS } from './helpers';
 
 const WORKLOADS = ['Deployment', 'StatefulSet', 'DaemonSet'];
 /** The one documented exception: Promtail reads the node's log files (README, "Security"). */
@@ -12,7 +12,8 @@ const HOST_LOG_READERS = new Set(['promtail']);
 const podSpec = (o: K8sObject) => o.spec.template.spec;
 const id = (o: K8sObject) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;
 
-describe.each([...ENVIRONMENTS, ...SCALE_OUT])('%s policy', (name) => {
+// The shipped environments, and production scaled out or on other stores, Grafana HA and tenants.
+describe.each([...ENVIRONMENTS, ...VARIANTS])('%s policy', (name) => {
   const all = objects(anyEnv(name));
   const workloads = all.filter((o) => WORKLOADS.includes(o.kind));
   const find = (kind: string, ns: string | undefined, n: string) => all.find((o) => o.kind === kind && o.metadata.name === n && (ns === undefined || o.metadata.namespace === ns));
@@ -159,8 +160,9 @@ describe.each([...ENVIRONMENTS, ...SCALE_OUT])('%s policy', (name) => {
   test('every in-cluster URL in a rendered config names a Service port of this environment', () => {
     const servicePorts = new Set(all.filter((o) => o.kind === 'Service').flatMap((s) => s.spec.ports.map((p: any) => `${s.metadata.name}.${s.metadata.namespace}.svc.cluster.local:${p.port}`)));
     const { config } = anyEnv(name);
-    // Outside the stack: Prometheus, and the team's Kafka.
-    const external = new Set([new URL(config.prometheus.url).host, ...(config.tempo.kafka ? [config.tempo.kafka.address] : [])]);
+    // Outside the stack: Prometheus, the team's Kafka, an in-cluster S3-compatible store.
+    const s3Endpoints = (['tempo', 'loki'] as const).filter((c) => config[c].backend === 's3').map((c) => config[c].s3.endpoint);
+    const external = new Set([new URL(config.prometheus.url).host, ...(config.tempo.kafka ? [config.tempo.kafka.address] : []), ...s3Endpoints]);
     let seen = 0;
     for (const cm of all.filter((o) => o.kind === 'ConfigMap')) {
       for (const text of Object.values(cm.data ?? {}) as string[]) {

@@ -372,7 +372,7 @@ describe('refused topologies, with the reason', () => {
   });
 
   test('fails when replicated Loki has no shared object store', () => {
-    expect(problems('loki: {backend: filesystem, deployment: {replicas: 3}}')).toContain('loki.backend: expected s3 with 3 replicas (every replica must read the chunks the others flushed), got filesystem');
+    expect(problems('loki: {backend: filesystem, deployment: {replicas: 3}}')).toContain('loki.backend: expected an object store (s3, gcs or azure) with 3 replicas (every replica must read the chunks the others flushed), got filesystem');
   });
 
   test('fails when Tempo single binary has more than one replica', () => {

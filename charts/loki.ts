@@ -5,9 +5,12 @@ import { imageVersion } from '../lib/config/primitives';
 import { Environment } from '../lib/config/schema';
 import { StackChart } from '../lib/k8s/chart';
 import { bucketLifecycle } from '../lib/k8s/bucket-lifecycle';
-import { s3CredentialEnv, s3ServiceAccountAnnotations } from '../lib/k8s/object-storage';
+import { objectStorageAccess } from '../lib/k8s/object-storage';
+import { lokiConfigReadsEnv } from '../lib/loki/object-store';
+import { LOKI_RUNTIME_DIR, LOKI_RUNTIME_FILE, lokiRuntimeFile } from '../lib/loki/overrides';
+import { runtimeOverrides } from '../lib/k8s/runtime-overrides';
 import { METRICS_PATH, NamedPort, StackService } from '../lib/k8s/service';
-import { hardenedContainer, scratchVolume, walReplayStartupProbe } from '../lib/k8s/workload';
+import { hardenedContainer, scratchVolume, engineProbes } from '../lib/k8s/workload';
 import { memcachedAddress, renderWorkloads, TopologyServices } from '../lib/k8s/topology';
 import { LOKI_RULES_DIR, LOKI_SINGLE_TENANT, lokiConfig, LokiWiring, LokiYaml, POD_IP_ENV, structuredMetadataAllowed } from '../lib/loki/config';
 import { LOKI_REPLICATION_FACTOR, lokiTopology } from '../lib/topology/loki';
@@ -73,7 +76,11 @@ export class LokiChart extends StackChart {
     const rules = new k8s.KubeConfigMap(this, 'rules', { metadata: this.meta('loki-rules'), data: {} });
     const ruleTenant = this.tenantId ?? LOKI_SINGLE_TENANT;
 
+    const runtimeFile = lokiRuntimeFile(loki);
+    const overrides = runtimeFile && runtimeOverrides(this, { name: 'loki-runtime', dir: LOKI_RUNTIME_DIR, file: LOKI_RUNTIME_FILE, content: runtimeFile });
+
     const s3 = loki.backend === 's3';
+    const store = objectStorageAccess(loki);
     renderWorkloads(this, this.services, (w) => {
       const data = w.volume ?? w.scratch;
       // The ruler runs inside the single binary (target all); distributed mode has no ruler workload yet.
@@ -82,17 +89,12 @@ export class LokiChart extends StackChart {
         container: hardenedContainer({
           name: 'loki',
           image: loki.image,
-          args: [`-config.file=${CONFIG_DIR}/${CONFIG_KEY}`, `-target=${w.target}`, ...(t.gossip ? ['-config.expand-env=true'] : []), ...w.args],
-          // No access_key_id in loki.yaml: Loki's S3 client then uses the AWS default chain (these env vars or IRSA).
-          env: [...(s3 ? s3CredentialEnv(loki.s3.credentials) : []), ...(t.gossip ? [{ name: POD_IP_ENV, valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }] : [])],
+          // loki.yaml refers to environment variables for the gossip address and an Azure account key.
+          args: [`-config.file=${CONFIG_DIR}/${CONFIG_KEY}`, `-target=${w.target}`, ...(t.gossip || lokiConfigReadsEnv(loki) ? ['-config.expand-env=true'] : []), ...w.args],
+          // No keys in loki.yaml: the object store client reads them from the environment or workload identity.
+          env: [...store.env, ...(t.gossip ? [{ name: POD_IP_ENV, valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }] : [])],
           ports: w.ports.map((p) => portByName[p]),
-          // /ready answers 503 until the ingester has replayed the WAL and joined its ring: the startup probe waits
-          // for it, then readiness follows it.
-          startup: walReplayStartupProbe('/ready', 'http', probeScheme(tls)),
-          readiness: { path: '/ready', port: 'http', initialDelaySeconds: 0, scheme: probeScheme(tls) },
-          // Liveness must not depend on readiness: /metrics is served as soon as the HTTP server runs, without a
-          // tenant header.
-          liveness: { path: METRICS_PATH, port: 'http', initialDelaySeconds: 0, periodSeconds: 30, scheme: probeScheme(tls) },
+          ...engineProbes(probeScheme(tls)),
           resources: w.resources,
           goRuntime: true,
           volumeMounts: [
@@ -101,6 +103,8 @@ export class LokiChart extends StackChart {
             ...(data ? [{ name: data.name, mountPath: data.mountPath }] : []),
             { name: 'tmp', mountPath: '/tmp' },
             ...tlsMount.mounts,
+            ...store.mounts,
+            ...(overrides ? [overrides.mount] : []),
           ],
         }),
         volumes: [
@@ -108,9 +112,12 @@ export class LokiChart extends StackChart {
           ...(ruler ? [{ name: 'rules', configMap: { name: rules.name } }] : []),
           scratchVolume('tmp'),
           ...tlsMount.volumes,
+          ...store.volumes,
+          ...(overrides ? [overrides.volume] : []),
         ],
         checksums: { config: checksum(text) },
-        serviceAccountAnnotations: s3 ? s3ServiceAccountAnnotations(loki.s3.credentials) : undefined,
+        serviceAccountAnnotations: store.serviceAccountAnnotations,
+        podLabels: store.podLabels,
       };
     });
 

@@ -3,6 +3,7 @@ import * as k8s from '../imports/k8s';
 import { namespaceOfServiceUrl } from '../lib/config/security';
 import { Environment } from '../lib/config/schema';
 import { StackChart } from '../lib/k8s/chart';
+import { egressToHost, INTERNET, objectStoreEgress } from '../lib/k8s/egress';
 import { StackService } from '../lib/k8s/service';
 import { MEMCACHED_METRICS_PORT, MEMCACHED_PORT, TopologyServices } from '../lib/k8s/topology';
 import { Workload } from '../lib/topology/types';
@@ -30,8 +31,6 @@ const inNamespace = (namespace: string, podLabels?: Record<string, string>): Pee
   namespaceSelector: { matchLabels: { [NAMESPACE_NAME]: namespace } },
   ...(podLabels ? { podSelector: { matchLabels: podLabels } } : {}),
 });
-/** Outside the cluster's private ranges: object storage, OAuth providers, the API server's public endpoint. */
-const INTERNET: Peer = { ipBlock: { cidr: '0.0.0.0/0', except: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16'] } };
 /** A Kafka bootstrap address that names no cluster namespace: any address on its port. */
 const INTERNET_AND_CLUSTER: Peer = { ipBlock: { cidr: '0.0.0.0/0' } };
 
@@ -58,7 +57,6 @@ export class NetworkPoliciesChart extends StackChart {
     };
     const peer = (svc: StackService, namespace = stackNs): Peer => inNamespace(namespace, svc.selector);
     const ports = (svc: StackService, ...names: string[]) => names.map((n) => tcp(svc.port(n)));
-    const s3 = (uses: boolean) => (uses ? [{ to: [INTERNET], ports: [tcp(443)] }] : []);
 
     for (const namespace of [stackNs, agentNs]) {
       this.policy(`default-deny`, namespace, {}, { ingress: [], egress: [dns] }, 'deny everything but DNS unless a policy below allows it');
@@ -79,7 +77,7 @@ export class NetworkPoliciesChart extends StackChart {
         ...(w.roles.includes('otlp') ? [{ from: [peer(collector.sampler)], ports: ports(tempo.services.service(w), 'otlp-grpc') }] : []),
       ],
       egress: (w) => [
-        ...s3(config.tempo.backend === 's3'),
+        ...objectStoreEgress(config.tempo),
         ...(tempo.metricsGeneratorEnabled && (w.target === 'all' || w.target === 'metrics-generator') ? [{ to: [prometheus], ports: [tcp(prometheusPort)] }] : []),
         ...(KAFKA_CLIENTS.has(w.target) ? kafkaEgress : []),
       ],
@@ -89,11 +87,14 @@ export class NetworkPoliciesChart extends StackChart {
         const clients = [...(w.roles.includes('query') ? [peer(grafana.service)] : []), ...(w.roles.includes('push') ? [inNamespace(agentNs, promtail.selectorLabels)] : [])];
         return clients.length ? [{ from: clients, ports: ports(loki.services.service(w), 'http') }] : [];
       },
-      egress: () => s3(config.loki.backend === 's3'),
+      egress: () => objectStoreEgress(config.loki),
     });
     const exposure = config.grafana.exposure;
+    // Unified alerting HA: replicas gossip with each other on one port over TCP and UDP.
+    const gossip = grafana.peers ? [{ ports: grafana.peers.namedPorts.map((p) => ({ protocol: p.protocol ?? 'TCP', port: k8s.IntOrString.fromNumber(p.port) })) }] : [];
     this.policy('grafana', stackNs, grafana.service.selector, {
       ingress: [
+        ...gossip.map((g) => ({ from: [peer(grafana.service)], ...g })),
         // Grafana serves its own /metrics on the HTTP port.
         { from: [prometheus], ports: ports(grafana.service, 'http') },
         ...(exposure.type === 'none'
@@ -106,6 +107,8 @@ export class NetworkPoliciesChart extends StackChart {
         { to: [prometheus], ports: [tcp(prometheusPort)] },
         // The OAuth provider's token and user-info endpoints.
         ...(config.grafana.oauth ? [{ to: [INTERNET], ports: [tcp(443)] }] : []),
+        ...gossip.map((g) => ({ to: [peer(grafana.service)], ...g })),
+        ...(grafana.database ? [egressToHost(grafana.database.host, grafana.database.port)] : []),
       ],
     });
     this.policy('otel-gateway', stackNs, collector.gateway.selector, {

@@ -5,15 +5,17 @@ import { Environment } from '../lib/config/schema';
 import { tempoMajor } from '../lib/config/tempo';
 import { bucketLifecycle, daysCovering } from '../lib/k8s/bucket-lifecycle';
 import { StackChart } from '../lib/k8s/chart';
-import { s3CredentialEnv, s3ServiceAccountAnnotations } from '../lib/k8s/object-storage';
+import { objectStorageAccess } from '../lib/k8s/object-storage';
 import { METRICS_PATH, NamedPort, StackService } from '../lib/k8s/service';
-import { hardenedContainer, scratchVolume, walReplayStartupProbe } from '../lib/k8s/workload';
+import { hardenedContainer, scratchVolume, engineProbes } from '../lib/k8s/workload';
 import { memcachedAddress, renderWorkloads, TopologyServices } from '../lib/k8s/topology';
 import { liveStoresPerZone, tempoTopology } from '../lib/topology/tempo';
 import { Topology, workloadFor } from '../lib/topology/types';
 import { checksum, toYaml } from '../lib/serialize';
 import { probeScheme, scheme, tlsVolumes } from '../lib/k8s/tls';
 import { padsTraceIds, tempoConfig, TempoDistributedWiring } from '../lib/tempo/config';
+import { TEMPO_OVERRIDES_DIR, TEMPO_OVERRIDES_FILE, tempoOverridesFile } from '../lib/tempo/overrides';
+import { runtimeOverrides } from '../lib/k8s/runtime-overrides';
 
 export interface TempoChartProps {
   readonly env: Environment;
@@ -60,7 +62,13 @@ export class TempoChart extends StackChart {
     this.servingServices = [...this.services.services.values()];
 
     const remoteWriteUrl = `${prometheus.url.replace(/\/$/, '')}/api/v1/write`;
-    this.configText = toYaml(tempoConfig({ tempo, major: tempoMajor(tempo.image)!, remoteWriteUrl, tls, distributed: this.wiring() }));
+    const major = tempoMajor(tempo.image)!;
+    const tempoYaml = tempoConfig({ tempo, major, remoteWriteUrl, tls, distributed: this.wiring() }) as { overrides: { defaults: Record<string, unknown> } };
+    this.configText = toYaml(tempoYaml);
+    // Per-tenant limits; every entry carries the defaults (lib/tempo/overrides.ts).
+    const tenantFile = tempoOverridesFile(tempo, major, tempoYaml.overrides.defaults);
+    const overrides = tenantFile && runtimeOverrides(this, { name: 'tempo-overrides', dir: TEMPO_OVERRIDES_DIR, file: TEMPO_OVERRIDES_FILE, content: tenantFile });
+    const store = objectStorageAccess(tempo);
     const tlsMount = tlsVolumes(tls);
     new k8s.KubeConfigMap(this, 'config', { metadata: this.meta('tempo'), data: { [CONFIG_KEY]: this.configText } });
 
@@ -71,15 +79,9 @@ export class TempoChart extends StackChart {
           name: 'tempo',
           image: tempo.image,
           args: [`-target=${w.target}`, `-config.file=${CONFIG_DIR}/${CONFIG_KEY}`, ...w.args],
-          env: tempo.backend === 's3' ? s3CredentialEnv(tempo.s3.credentials) : [],
+          env: store.env,
           ports: w.ports.map((p) => portByName[p]),
-          // /ready answers 503 until every module runs (after the WAL replay) and a querier is connected to the
-          // query-frontend: the startup probe waits for it, then readiness follows it.
-          startup: walReplayStartupProbe('/ready', 'http', probeScheme(tls)),
-          readiness: { path: '/ready', port: 'http', initialDelaySeconds: 0, scheme: probeScheme(tls) },
-          // Liveness only asks whether the HTTP server answers (dskit serves /metrics from the start), so a slow
-          // module or a lost query-frontend connection does not restart the pod.
-          liveness: { path: '/metrics', port: 'http', initialDelaySeconds: 0, periodSeconds: 30, scheme: probeScheme(tls) },
+          ...engineProbes(probeScheme(tls)),
           resources: w.resources,
           goRuntime: true,
           volumeMounts: [
@@ -87,11 +89,14 @@ export class TempoChart extends StackChart {
             ...(data ? [{ name: data.name, mountPath: data.mountPath }] : []),
             { name: 'tmp', mountPath: '/tmp' },
             ...tlsMount.mounts,
+            ...store.mounts,
+            ...(overrides ? [overrides.mount] : []),
           ],
         }),
-        volumes: [{ name: 'config', configMap: { name: 'tempo' } }, scratchVolume('tmp'), ...tlsMount.volumes],
+        volumes: [{ name: 'config', configMap: { name: 'tempo' } }, scratchVolume('tmp'), ...tlsMount.volumes, ...store.volumes, ...(overrides ? [overrides.volume] : [])],
         checksums: { config: checksum(this.configText) },
-        serviceAccountAnnotations: s3ServiceAccountAnnotations(tempo.backend === 's3' ? tempo.s3.credentials : undefined),
+        serviceAccountAnnotations: store.serviceAccountAnnotations,
+        podLabels: store.podLabels,
       };
     });
 
@@ -151,6 +156,11 @@ export class TempoChart extends StackChart {
   /** Trace ids keep their leading zeros in Tempo's answers (3.x `read.left_pad_trace_ids`, set in lib/tempo/config.ts). */
   get paddedTraceIds(): boolean {
     return padsTraceIds(tempoMajor(this.config.tempo.image)!);
+  }
+
+  /** Tenant the collector writes to and Grafana reads from, sent as X-Scope-OrgID; undefined when single-tenant. */
+  get tenantId(): string | undefined {
+    return this.config.tempo.authEnabled ? this.config.tempo.tenantId : undefined;
   }
 
   /** Whether span metrics and service graphs are written to Prometheus (Grafana's service map needs them). */

@@ -7,6 +7,7 @@ import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import * as path from 'node:path';
 import { load, YAMLException } from 'js-yaml';
 import { z } from 'zod';
+import { plainHttpRules } from './object-storage';
 import { configSchema, Environment } from './schema';
 import { nearest } from '../nearest';
 import { maskSecrets } from './primitives';
@@ -32,7 +33,7 @@ export class ConfigError extends Error {
 const PLAINTEXT_SECRETS: Record<string, string> = {
   'grafana.adminPassword': 'grafana.adminSecret (an existing Secret with the admin user and password)',
 };
-const SECRET_LIKE = /(password|passwd|secret|token|apikey|accesskey|privatekey|credential)s?$/i;
+const SECRET_LIKE = /(password|passwd|secret|token|apikey|accesskey|accountkey|privatekey|credential)s?$/i;
 
 export function environmentName(file: string): string {
   return path.basename(file).replace(/\.ya?ml$/, '');
@@ -82,6 +83,9 @@ export function loadConfig(file: string): Environment {
     }
     throw new ConfigError(problems, more);
   }
+  // Rules that depend on the environment's name, which the schema does not see.
+  const byName = (['tempo', 'loki'] as const).flatMap((c) => plainHttpRules(name, result.data[c]).map((i) => `${file}: ${keyPath([c, ...i.path])}: ${i.message}`));
+  if (byName.length) throw new ConfigError(byName);
   return { name, config: result.data };
 }
 
@@ -201,8 +205,8 @@ function knownKeys(keyPath: PropertyKey[]): string[] {
   };
   for (const segment of keyPath) {
     if (!node) return [];
-    const def = unwrap(node)._zod.def as { type: string; shape?: Record<string, z.core.$ZodType>; element?: z.core.$ZodType };
-    node = def.type === 'object' ? def.shape?.[String(segment)] : def.type === 'array' ? def.element : undefined;
+    const def = unwrap(node)._zod.def as { type: string; shape?: Record<string, z.core.$ZodType>; element?: z.core.$ZodType; valueType?: z.core.$ZodType };
+    node = def.type === 'object' ? def.shape?.[String(segment)] : def.type === 'array' ? def.element : def.type === 'record' ? def.valueType : undefined;
   }
   if (!node) return [];
   const def = unwrap(node)._zod.def as { type: string; shape?: Record<string, unknown> };

@@ -16,6 +16,7 @@ import { gitopsSchema } from './gitops';
 import { tlsSchema } from './tls';
 import { namespaceOfServiceUrl, securitySchema } from './security';
 import { monitoringSchema } from './monitoring';
+import { objectStorageRules } from './object-storage';
 import { deploymentProblems } from '../topology/invariants';
 
 export const configSchema = z
@@ -107,11 +108,15 @@ export const configSchema = z
     for (const p of deploymentProblems(c)) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
 
     for (const name of ['tempo', 'loki'] as const) {
-      const store = c[name];
-      if (store.backend !== 's3') continue;
-      if (!store.bucket) ctx.addIssue({ code: 'custom', path: [name, 'bucket'], message: 'missing, expected an S3 bucket name when backend is s3' });
-      if (!store.s3.credentials) {
-        ctx.addIssue({ code: 'custom', path: [name, 's3', 'credentials'], message: 'missing, expected { secret: <Secret name> } or { roleArn: <IAM role ARN> } when backend is s3' });
+      for (const issue of objectStorageRules(c[name])) ctx.addIssue({ code: 'custom', path: [name, ...issue.path], message: issue.message });
+      // ACK and the Crossplane AWS provider manage S3 buckets only; a GCS or Azure bucket would silently get no rule.
+      const store = c[name].backend;
+      if (c.bucketLifecycle.controller !== 'none' && (store === 'gcs' || store === 'azure')) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['bucketLifecycle', 'controller'],
+          message: `expected "none" when ${name}.backend is ${store} (${c.bucketLifecycle.controller} manages S3 buckets only; set the rule in README "Retention tiers" on the bucket), got ${JSON.stringify(c.bucketLifecycle.controller)}`,
+        });
       }
     }
   });

@@ -80,6 +80,11 @@ export class StackService {
     }
   }
 
+  /** The published ports, in order. */
+  get namedPorts(): NamedPort[] {
+    return [...this.ports.values()];
+  }
+
   /** Fully qualified DNS name, usable from any namespace. */
   get host(): string {
     return `${this.name}.${this.namespace}.svc.cluster.local`;

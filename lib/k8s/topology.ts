@@ -121,6 +121,8 @@ export interface WorkloadPod {
   readonly volumes: k8s.Volume[];
   readonly checksums: Record<string, string>;
   readonly serviceAccountAnnotations?: Record<string, string>;
+  /** Pod labels beyond the workload's own (Azure workload identity's webhook selects pods by one); never in selectors. */
+  readonly podLabels?: Record<string, string>;
 }
 
 /** Creates every workload of the topology with the pod the chart builds for it. */
@@ -142,7 +144,7 @@ export function renderWorkloads(chart: StackChart, s: TopologyServices, pod: (w:
         ? { affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: ZONE_KEY, operator: 'In', values: [w.nodeZone] }] }] } } } }
         : {}),
     });
-    const template = podTemplate(chart, spec, p.checksums, l.labels);
+    const template = podTemplate(chart, spec, p.checksums, { ...l.labels, ...p.podLabels });
     const metadata = topology.mode === 'single-binary' ? chart.meta(w.name) : chart.meta(w.name, { labels: l.labels });
     if (w.kind === 'StatefulSet') {
       new k8s.KubeStatefulSet(chart, `statefulset-${w.name}`, {

@@ -7,6 +7,8 @@ import { TlsConfig } from '../config/tls';
 import { serverTls, TLS_FILES } from '../k8s/tls';
 import { LokiConfig, LokiSchemaPeriod } from '../config/loki';
 import { LokiTiers } from './tiers';
+import { LokiStorage, lokiStorage } from './object-store';
+import { LOKI_RUNTIME_DIR, LOKI_RUNTIME_FILE } from './overrides';
 
 /** The PVC mount: WAL, TSDB index (active and query cache), compactor work files and, in dev, the chunks. */
 export const LOKI_DATA_DIR = '/var/loki';
@@ -23,16 +25,6 @@ export const LOKI_SINGLE_TENANT = 'fake';
 
 /** Index period: compactor retention only works on 24h index tables (operations/storage/retention.md). */
 const INDEX_PERIOD = '24h';
-
-interface S3Storage {
-  bucketnames: string;
-  region: string;
-  endpoint: string;
-}
-
-interface FilesystemStorage {
-  chunks_directory: string;
-}
 
 interface ShipperDirs {
   active_index_directory: string;
@@ -77,7 +69,7 @@ export interface LokiYaml {
     instance_addr?: string;
     ring: { instance_addr?: string; kvstore: { store: 'inmemory' | 'memberlist' } };
     compactor_grpc_address?: string;
-    storage: { s3: S3Storage } | { filesystem: FilesystemStorage };
+    storage: LokiStorage;
   };
   memberlist?: { join_members: string[]; bind_port: number; cluster_label: string };
   frontend?: { scheduler_address: string; tail_proxy_url: string; tail_tls_config?: { tls_ca_path: string } };
@@ -114,6 +106,7 @@ export interface LokiYaml {
     reject_old_samples_max_age: string;
     allow_structured_metadata: boolean;
   };
+  runtime_config?: { file: string };
   analytics: { reporting_enabled: boolean };
 }
 
@@ -159,10 +152,7 @@ export function lokiConfig(loki: LokiConfig, tiers: LokiTiers, tls: TlsConfig, w
             replication_factor: 1,
             ring: { instance_addr: '127.0.0.1', kvstore: { store: 'inmemory' as const } },
           }),
-      storage:
-        objectStore === 's3'
-          ? { s3: { bucketnames: loki.bucket!, region: loki.s3.region, endpoint: loki.s3.endpoint } }
-          : { filesystem: { chunks_directory: `${LOKI_DATA_DIR}/chunks` } },
+      storage: lokiStorage(loki, LOKI_DATA_DIR),
     },
     ...(gossip ? { memberlist: { join_members: [gossip.joinMember], bind_port: gossip.port, cluster_label: gossip.clusterLabel } } : {}),
     ...(distributed
@@ -234,6 +224,8 @@ export function lokiConfig(loki: LokiConfig, tiers: LokiTiers, tls: TlsConfig, w
       reject_old_samples_max_age: loki.rejectOldSamplesMaxAge,
       allow_structured_metadata: structuredMetadataAllowed(loki.schemaPeriods),
     },
+    // Per-tenant limits (lib/loki/overrides.ts), reloaded without a restart.
+    ...(Object.keys(loki.tenants).length ? { runtime_config: { file: `${LOKI_RUNTIME_DIR}/${LOKI_RUNTIME_FILE}` } } : {}),
     // No usage reports to stats.grafana.org from inside the cluster.
     analytics: { reporting_enabled: false },
   };

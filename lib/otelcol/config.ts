@@ -133,7 +133,7 @@ export function gatewayConfig(collector: CollectorConfig, samplerHost: string): 
 }
 
 /** Sampling tier: buffers each trace for `decisionWait`, applies the policies, exports kept traces to Tempo. */
-export function samplerConfig(collector: CollectorConfig, sampling: SamplingConfig, tempoOtlpGrpc: string, tempoCaFile?: string): OtelcolConfig {
+export function samplerConfig(collector: CollectorConfig, sampling: SamplingConfig, tempoOtlpGrpc: string, tempoCaFile?: string, tempoTenantId?: string): OtelcolConfig {
   const c = common(collector);
   return {
     extensions: c.extensions,
@@ -150,7 +150,14 @@ export function samplerConfig(collector: CollectorConfig, sampling: SamplingConf
     },
     // Verify Tempo's certificate when it serves TLS; plaintext (insecure) otherwise. The client presents no
     // certificate, so there is nothing for reload_interval to re-read (configtls reloads cert/key, not the CA).
-    exporters: { otlp_grpc: { endpoint: tempoOtlpGrpc, tls: tempoCaFile ? { ca_file: tempoCaFile } : { insecure: true } } },
+    // Multi-tenant Tempo files each request under its X-Scope-OrgID (gRPC metadata on every export).
+    exporters: {
+      otlp_grpc: {
+        endpoint: tempoOtlpGrpc,
+        tls: tempoCaFile ? { ca_file: tempoCaFile } : { insecure: true },
+        ...(tempoTenantId ? { headers: { 'X-Scope-OrgID': tempoTenantId } } : {}),
+      },
+    },
     service: {
       extensions: ['health_check'],
       pipelines: { traces: { receivers: ['otlp'], processors: ['memory_limiter', 'tail_sampling', 'batch'], exporters: ['otlp_grpc'] } },

@@ -107,8 +107,11 @@ export type LeafPolicy = z.infer<typeof leafPolicy>;
 /** Config: decision_wait Duration, num_traces uint64, policies []PolicyCfg. */
 const tailSampling = z.strictObject({ decision_wait: goDuration, num_traces: goUint64.min(1), policies: z.array(tailSamplingPolicy).min(1) });
 
-/** exporter/otlpexporter/config.go squashes configgrpc.ClientConfig: endpoint string, tls configtls.ClientConfig. */
-const otlpGrpcExporter = z.strictObject({ endpoint: endpoint.optional(), tls: tlsClient });
+/**
+ * exporter/otlpexporter/config.go squashes configgrpc.ClientConfig: endpoint string, tls configtls.ClientConfig,
+ * headers configopaque.MapList (map form accepted: name → value, sent as gRPC metadata).
+ */
+const otlpGrpcExporter = z.strictObject({ endpoint: endpoint.optional(), tls: tlsClient, headers: z.record(goString, goString).optional() });
 
 /**
  * contrib exporter/loadbalancingexporter/config.go: Protocol{OTLP otlpexporter.Config}, ResolverSettings{DNS

@@ -17,6 +17,8 @@ import { TempoConfig } from '../config/tempo';
 import { TlsConfig } from '../config/tls';
 import { otlpServerTls, serverTls } from '../k8s/tls';
 import { TRACE_ID_LABEL } from '../log-format';
+import { tempoStorage } from './object-store';
+import { TEMPO_OVERRIDES_DIR, TEMPO_OVERRIDES_FILE } from './overrides';
 
 /** Root of everything Tempo writes locally; the StatefulSet mounts its PVC here. */
 export const TEMPO_DATA_DIR = '/var/tempo';
@@ -59,10 +61,7 @@ export function tempoConfig({ tempo, major, remoteWriteUrl, tls, distributed }: 
 
   const storage = {
     trace: {
-      backend: tempo.backend === 's3' ? 's3' : 'local',
-      ...(tempo.backend === 's3'
-        ? { s3: { bucket: tempo.bucket, endpoint: tempo.s3.endpoint, region: tempo.s3.region } }
-        : { local: { path: dir('blocks') } }),
+      ...tempoStorage(tempo, dir('blocks')),
       wal: { path: dir('wal') },
       block: { version: 'vParquet4' },
       pool: { max_workers: tempo.pool.maxWorkers, queue_depth: tempo.pool.queueDepth },
@@ -124,6 +123,8 @@ export function tempoConfig({ tempo, major, remoteWriteUrl, tls, distributed }: 
   const liveStoreRing = d ? { partition_ring: { min_partition_owners_count: d.zones } } : {};
 
   return {
+    // Every request carries X-Scope-OrgID; without it everything is filed under "single-tenant".
+    ...(tempo.authEnabled ? { multitenancy_enabled: true } : {}),
     stream_over_http_enabled: true,
     server: { http_listen_port: tempo.ports.http, grpc_listen_port: tempo.ports.grpc, ...serverTls(tls) },
     distributor: {
@@ -145,6 +146,7 @@ export function tempoConfig({ tempo, major, remoteWriteUrl, tls, distributed }: 
       : {}),
     storage,
     overrides: {
+      ...(Object.keys(tempo.tenants).length ? { per_tenant_override_config: `${TEMPO_OVERRIDES_DIR}/${TEMPO_OVERRIDES_FILE}` } : {}),
       defaults: {
         ingestion: { max_traces_per_user: tempo.limits.maxTracesPerUser },
         global: { max_bytes_per_trace: tempo.limits.maxBytesPerTrace },

@@ -51,12 +51,12 @@ function lokiProblems(c: StackConfig): TopologyProblem[] {
         message: `expected 1, or 3 and more, got 2: with replication factor ${LOKI_REPLICATION_FACTOR} a write needs ${quorum(LOKI_REPLICATION_FACTOR)} of ${LOKI_REPLICATION_FACTOR} acknowledgements (floor(${LOKI_REPLICATION_FACTOR}/2)+1), so 2 replicas stop ingesting when either one is down`,
       });
     }
-    if (d.replicas > 1 && c.loki.backend !== 's3') out.push({ path: ['loki', 'backend'], message: `expected s3 with ${d.replicas} replicas (every replica must read the chunks the others flushed), got ${c.loki.backend}` });
+    if (d.replicas > 1 && c.loki.backend === 'filesystem') out.push({ path: ['loki', 'backend'], message: `expected an object store (s3, gcs or azure) with ${d.replicas} replicas (every replica must read the chunks the others flushed), got ${c.loki.backend}` });
     for (const key of ['size', 'components'] as const) {
       if (key === 'components' ? Object.values(d.components).some(Boolean) : d[key] !== undefined) out.push({ path: at(key), message: `expected no ${key} in single-binary mode (it sizes distributed components), got ${JSON.stringify(d[key])}` });
     }
   } else {
-    if (c.loki.backend !== 's3') out.push({ path: ['loki', 'backend'], message: `expected s3 in distributed mode (every component reads the same object store), got ${c.loki.backend}` });
+    if (c.loki.backend === 'filesystem') out.push({ path: ['loki', 'backend'], message: `expected an object store (s3, gcs or azure) in distributed mode (every component reads the same one), got ${c.loki.backend}` });
     if (d.replicas !== 1) out.push({ path: at('replicas'), message: `expected no replicas in distributed mode (set components.<name>.replicas), got ${d.replicas}` });
   }
   const t = lokiTopology(c.loki, c.namespace);
@@ -115,7 +115,7 @@ function tempoProblems(c: StackConfig): TopologyProblem[] {
       message: `expected a Tempo 3.x image in distributed mode, got ${JSON.stringify(tempo.image)}: 2.10's distributed layout (ingesters and compactors on a gRPC ring, no Kafka) is not rendered; run 2.10 as a single binary or move to 3.x`,
     });
   }
-  if (tempo.backend !== 's3') out.push({ path: ['tempo', 'backend'], message: `expected s3 in distributed mode (every component reads the same object store), got ${tempo.backend}` });
+  if (tempo.backend === 'filesystem') out.push({ path: ['tempo', 'backend'], message: `expected an object store (s3, gcs or azure) in distributed mode (every component reads the same one), got ${tempo.backend}` });
   if (d.replicas !== 1) out.push({ path: at('replicas'), message: `expected no replicas in distributed mode (set components.<name>.replicas), got ${d.replicas}` });
   if (!tempo.kafka) {
     out.push({ path: ['tempo', 'kafka'], message: 'missing, expected {address, topic, partitions} in distributed mode (distributors write to Kafka; live-stores and block-builders read it)' });

@@ -52,9 +52,11 @@ export function lokiRules(t: Targets): RuleSet {
           {
             alert: 'LokiDiscardingSamples',
             // lines_received counts every line parsed from a push, before validation (pkg/loghttp/push), so the
-            // ratio is the share of log lines Loki refused, per reason.
+            // ratio is the share of log lines Loki refused, per reason. Discards are counted by the distributors
+            // and the ingesters, receipts by the distributors only: the denominator is per namespace, so each
+            // job's discards are measured against everything the namespace's Loki received.
             expr: gt(
-              div(sum(by('reason'), rate(metric('loki_discarded_samples_total', ...sel).over('5m'))), sum(by(), rate(metric('loki_distributor_lines_received_total', ...sel).over('5m'))), { on: by(), groupLeft: [] }),
+              div(sum(by('reason'), rate(metric('loki_discarded_samples_total', ...sel).over('5m'))), sum(['namespace'], rate(metric('loki_distributor_lines_received_total', ...sel).over('5m'))), { on: ['namespace'], groupLeft: [] }),
               0.01,
             ),
             // 1 % for 15 minutes: a steady loss (limits too low, clients sending too old or too long lines), not

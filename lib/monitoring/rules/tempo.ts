@@ -12,7 +12,8 @@ export function tempoRules(t: Targets, major: 2 | 3): RuleSet {
   const { sel } = t;
   const requests = metric('tempo_request_duration_seconds_count', ...sel);
   const backend = metric('tempodb_backend_request_duration_seconds_count', ...sel);
-  const discarded = sum(by(), rate(metric('tempo_discarded_spans_total', ...sel).over('5m')));
+  // Per namespace: distributors receive, but distributors and live-stores both discard (distributed mode).
+  const discarded = sum(['namespace'], rate(metric('tempo_discarded_spans_total', ...sel).over('5m')));
   const writePath: [string, string, string][] =
     major === 3
       ? [
@@ -51,7 +52,7 @@ export function tempoRules(t: Targets, major: 2 | 3): RuleSet {
             alert: 'TempoDistributorRefusingSpans',
             // Refused over refused + received, whichever of the two counts the refused spans as received.
             expr: gt(
-              div(sum(by('reason'), rate(metric('tempo_discarded_spans_total', ...sel).over('5m'))), plus(sum(by(), rate(metric('tempo_distributor_spans_received_total', ...sel).over('5m'))), discarded), { on: by(), groupLeft: [] }),
+              div(sum(by('reason'), rate(metric('tempo_discarded_spans_total', ...sel).over('5m'))), plus(sum(['namespace'], rate(metric('tempo_distributor_spans_received_total', ...sel).over('5m'))), discarded), { on: ['namespace'], groupLeft: [] }),
               0.01,
             ),
             // 1 % for 15 minutes: a limit (rate, trace size, live traces) that steady traffic hits, not a burst.

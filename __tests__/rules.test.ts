@@ -287,6 +287,28 @@ describe('promtool', () => {
     expect(r.code).toBe(0);
   }, 30_000);
 
+  test('distributed Loki: discards counted by the ingesters are measured against the distributors\' receipts', async () => {
+    const objs = objects(anyEnv('production-distributed'));
+    const spec = objs.find((o) => o.kind === 'PrometheusRule' && o.metadata.name === 'loki-rules')!.spec;
+    const rendered = spec.groups.flatMap((g: any) => g.rules.filter((r: any) => r.alert));
+    const job = (w: string) => scrapeTargets(objs).find((t) => t.workload === w)!.labels;
+    const ingester = { namespace: job('StatefulSet/loki-ingester').namespace, job: job('StatefulSet/loki-ingester').job };
+    const distributor = { namespace: job('Deployment/loki-distributor').namespace, job: job('Deployment/loki-distributor').job };
+    writeFileSync(path.join(dir, 'loki-distributed.rules.json'), JSON.stringify(spec));
+    const c: AlertCase = {
+      alert: 'LokiDiscardingSamples',
+      target: '',
+      base: ingester,
+      firing: [s('loki_discarded_samples_total', { reason: 'per_stream_rate_limit', tenant: 'a' }, '0+60x60'), { ...s('loki_distributor_lines_received_total', { ...distributor, tenant: 'a' }, '0+600x60') }],
+      quiet: [s('loki_discarded_samples_total', { reason: 'per_stream_rate_limit', tenant: 'a' }, '0+1x60'), { ...s('loki_distributor_lines_received_total', { ...distributor, tenant: 'a' }, '0+600x60') }],
+      labels: { reason: 'per_stream_rate_limit' },
+    };
+    writeFileSync(path.join(dir, 'loki-distributed.test.yaml'), dump({ rule_files: ['loki-distributed.rules.json'], evaluation_interval: '1m', tests: testGroups(c, rendered) }, { lineWidth: -1 }));
+    const r = await promtoolAsync(['test', 'rules', 'loki-distributed.test.yaml'], dir);
+    expect(r.output).toContain('SUCCESS');
+    expect(r.code).toBe(0);
+  }, 30_000);
+
   test('the unit tests fail when a selector does not match what the monitors produce', () => {
     const broken = JSON.parse(JSON.stringify(ruleObjects.find((o) => o.metadata.name === 'loki-rules')!.spec));
     for (const g of broken.groups) for (const r of g.rules) r.expr = r.expr.replaceAll(scrapeLabels(LOKI).job, 'loki');

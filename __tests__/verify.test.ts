@@ -11,7 +11,9 @@ import * as path from 'node:path';
 import { parser as logql } from '@grafana/lezer-logql';
 import { env, ROOT } from './helpers';
 import { formatResult, HINTS, logQuery, StepResult, verify, VerifyTargets } from '../lib/verify/checks';
-import { parseArgs, parseForwardedPort, UsageError } from '../lib/verify/cli';
+import { main, parseArgs, parseForwardedPort, UsageError } from '../lib/verify/cli';
+import { chmodSync, rmSync, writeFileSync } from 'node:fs';
+import { tempDir } from './helpers';
 import { durationMs } from '../lib/config/primitives';
 
 type Handler = (req: IncomingMessage, body: string, res: ServerResponse) => void;
@@ -172,4 +174,69 @@ describe('verify command line', () => {
     expect(r.status).toBe(2);
     expect(r.stdout).toContain('verify: unknown option "--envv"');
   });
+});
+
+/**
+ * A stand-in `kubectl` on PATH: `get secret` answers base64 values, `port-forward svc/<name>` prints kubectl's
+ * "Forwarding from" line for the local fake server standing in for that Service and stays up until killed.
+ */
+function fakeKubectl(dir: string, services: Record<string, string>, secrets: Record<string, string>): void {
+  const script = `#!${process.execPath}
+const args = process.argv.slice(2).filter((a, i, all) => a !== '--context' && all[i - 1] !== '--context');
+const services = ${JSON.stringify(services)};
+const secrets = ${JSON.stringify(secrets)};
+if (args.includes('port-forward')) {
+  const svc = args.find((a) => a.startsWith('svc/')).slice(4);
+  if (!services[svc]) { console.error('error: services "' + svc + '" not found'); process.exit(1); }
+  console.log('Forwarding from 127.0.0.1:' + new URL(services[svc]).port + ' -> ' + args[args.length - 1].slice(1));
+  setInterval(() => undefined, 1000);
+} else if (args.includes('secret')) {
+  const key = /\{\.data\.(.*)\}/.exec(args.find((a) => a.startsWith('jsonpath=')))[1].replace(/\\\./g, '.');
+  const value = secrets[args[args.indexOf('secret') + 1] + '/' + key];
+  if (value === undefined) { console.error('Error from server (NotFound)'); process.exit(1); }
+  process.stdout.write(Buffer.from(value).toString('base64'));
+} else process.exit(2);
+`;
+  const file = path.join(dir, 'kubectl');
+  writeFileSync(file, script);
+  chmodSync(file, 0o755);
+}
+
+describe('verify end to end, with a stand-in kubectl', () => {
+  test('npm run verify -- --env dev: port-forwards the Services the charts name, reads the Grafana login, passes', async () => {
+    const dev = env('dev').config;
+    const s: Stack = { lokiReady: true, keepSlowMs: durationMs(dev.sampling.slowRequestThreshold), unhealthy: new Set(), lines: [], pushHeaders: [] };
+    const fake = await fakeStack(s);
+    const dir = tempDir('fake-kubectl-');
+    const admin = dev.grafana.adminSecret;
+    fakeKubectl(dir, { loki: fake.loki.url, tempo: fake.tempo.url, 'otel-gateway': fake.gateway.url, grafana: fake.grafana.url }, { [`${admin.name}/${admin.userKey}`]: 'admin', [`${admin.name}/${admin.passwordKey}`]: 's3cret' });
+    const savedPath = process.env.PATH;
+    process.env.PATH = `${dir}${path.delimiter}${savedPath}`;
+    const lines: string[] = [];
+    try {
+      const code = await main(['--env', 'dev', '--context', 'kind-dev', '--timeout', '5'], (l) => lines.push(l));
+      expect([code, lines.join('\n')]).toEqual([0, expect.stringContaining('all 9 checks passed')]);
+      expect(lines[0]).toBe('verifying dev (namespace observability, context kind-dev) through kubectl port-forward');
+      expect(lines.filter((l) => l.startsWith('PASS'))).toHaveLength(9);
+    } finally {
+      process.env.PATH = savedPath;
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
+
+  test('fails with exit code 1 and the kubectl error when a Secret cannot be read', async () => {
+    const dir = tempDir('fake-kubectl-');
+    const fake = await fakeStack({ lokiReady: true, keepSlowMs: 0, unhealthy: new Set(), lines: [], pushHeaders: [] });
+    fakeKubectl(dir, { loki: fake.loki.url, tempo: fake.tempo.url, 'otel-gateway': fake.gateway.url, grafana: fake.grafana.url }, {});
+    const savedPath = process.env.PATH;
+    process.env.PATH = `${dir}${path.delimiter}${savedPath}`;
+    const lines: string[] = [];
+    try {
+      expect(await main(['--env', 'dev'], (l) => lines.push(l))).toBe(1);
+      expect(lines.join('\n')).toMatch(/FAIL {2}setup: cannot read admin-user of Secret observability\/grafana-admin: Error from server \(NotFound\)/);
+    } finally {
+      process.env.PATH = savedPath;
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
 });

@@ -84,7 +84,7 @@ class Kubectl {
   }
 
   secretValue(namespace: string, name: string, key: string): string {
-    const r = spawnSync('kubectl', this.args(['-n', namespace, 'get', 'secret', name, '-o', `jsonpath={.data.${key.replace(/\./g, '\\.')}}`]), { encoding: 'utf8' });
+    const r = spawnSync('kubectl', this.args(['-n', namespace, 'get', 'secret', name, '-o', `jsonpath={.data.${key.replace(/\./g, '\\.')}}`]), { encoding: 'utf8', env: process.env });
     if (r.error) throw new Error(`kubectl not runnable: ${r.error.message}`);
     if (r.status !== 0 || !r.stdout) throw new Error(`cannot read ${key} of Secret ${namespace}/${name}: ${r.stderr.trim() || 'empty'}`);
     return Buffer.from(r.stdout, 'base64').toString('utf8');
@@ -92,7 +92,7 @@ class Kubectl {
 
   /** Forwards a random local port to the Service's port; resolves with the local port. */
   forward(service: StackService, portName: string): Promise<number> {
-    const child = spawn('kubectl', this.args(['-n', service.namespace, 'port-forward', `svc/${service.name}`, `:${service.port(portName)}`]), { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('kubectl', this.args(['-n', service.namespace, 'port-forward', `svc/${service.name}`, `:${service.port(portName)}`]), { stdio: ['ignore', 'pipe', 'pipe'], env: process.env });
     this.children.push(child);
     return new Promise((resolve, reject) => {
       let err = '';
@@ -139,11 +139,16 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
     throw e;
   }
   const charts = buildCharts(env);
-  const find = <T>(cls: new (...a: any[]) => T): T => charts.find((c) => c instanceof cls) as T;
-  const tempo = find(TempoChart);
-  const loki = find(LokiChart);
-  const collector = find(OtelCollectorChart);
-  const grafana = find(GrafanaChart);
+  // By app name: cdk8s makes `instanceof` true for any two charts (Chart's Symbol.hasInstance checks for a chart).
+  const find = <T>(appName: string): T => {
+    const chart = charts.find((c) => c.appName === appName);
+    if (!chart) throw new Error(`no ${appName} chart`);
+    return chart as unknown as T;
+  };
+  const tempo = find<TempoChart>('tempo');
+  const loki = find<LokiChart>('loki');
+  const collector = find<OtelCollectorChart>('otel-collector');
+  const grafana = find<GrafanaChart>('grafana');
   const { config } = env;
   const kubectl = new Kubectl(opts.context);
   try {

@@ -198,7 +198,7 @@ export interface OperationalDashboardsProps {
   readonly numTraces: number;
 }
 
-/** The operational dashboards of the components that declare metrics, file name → JSON. */
+/** The operational dashboards of the components that declare metrics. */
 export function operationalDashboards(p: OperationalDashboardsProps): Dashboard[] {
   const out: Dashboard[] = [];
   const loki = targetMatchers(p.loki);

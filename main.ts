@@ -7,12 +7,13 @@
  *
  * Exit 0 on success, 1 when a configuration is wrong (every problem on its own line), 2 on bad usage.
  */
-import { readdirSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError, environmentName, loadConfig } from './lib/config/load';
 import { Environment } from './lib/config/schema';
 import { renderEnvironment, RenderedEnvironment } from './lib/stack';
-import { removeEnvironment, writeEnvironment } from './lib/write';
+import { lockOutdir, ownershipProblem, OutputError, removeEnvironment, writeEnvironment } from './lib/write';
+import { nearest } from './lib/nearest';
 import { BOOTSTRAP_DIR, bootstrapFiles } from './lib/gitops';
 import { diffEnvironment } from './lib/diff';
 import { writeGeneratedDocs } from './lib/config/reference';
@@ -24,11 +25,16 @@ const USAGE = `usage: npm run synth [-- [--env NAME]... | [--config FILE]... [--
   (no flags)       synthesize every ${CONFIG_DIR}/*.yaml into ${DIST_DIR}/<env>/
   --env NAME       only ${CONFIG_DIR}/NAME.yaml (repeatable)
   --config FILE    a configuration file anywhere (repeatable); output goes to <outdir>/<file base name>/
-  --outdir DIR     output folder (default ${DIST_DIR})
+  --outdir DIR     output folder (default ${DIST_DIR}); synth only replaces <env>/ folders it wrote itself
+  (relative FILE and DIR are read from the folder you ran the command in)
   --diff           print what synth would change in <outdir> (objects added, removed, changed); writes nothing
   --write-schema   regenerate ${CONFIG_DIR}/schema.json and the README's configuration reference`;
 
 class UsageError extends Error {}
+
+const FLAGS = ['--env', '--config', '--outdir', '--diff', '--write-schema', '--help'] as const;
+/** More problems than this in one file are counted, not printed: the first ones are what the user fixes first. */
+export const MAX_PROBLEMS_PER_FILE = 50;
 
 interface Options {
   files: string[];
@@ -44,40 +50,76 @@ export function environmentFiles(dir = CONFIG_DIR): string[] {
     .map((f) => path.join(dir, f));
 }
 
-function parseArgs(argv: string[]): Options {
+/** A value for messages: bounded, so a hostile argument cannot flood the terminal. */
+const shown = (v: string) => JSON.stringify(v.length > 80 ? `${v.slice(0, 80)}…` : v);
+
+/**
+ * A path the user typed, resolved against the folder they ran the command in (`cwd`; under `npm run` that is
+ * INIT_CWD, see bin/synth.js), shown relative to the project when it lies inside it.
+ */
+function userPath(value: string, cwd: string): string {
+  const abs = path.resolve(cwd, value);
+  const rel = path.relative(process.cwd(), abs);
+  return rel === '' ? '.' : rel.startsWith('..') || path.isAbsolute(rel) ? abs : rel;
+}
+
+function parseArgs(argv: string[], cwd: string): Options {
   const envs: string[] = [];
   const configs: string[] = [];
-  let outdir = DIST_DIR;
+  let outdir: string | undefined;
   let writeSchema = false;
   let diff = false;
   for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i];
+    let flag = argv[i];
+    let inline: string | undefined;
+    const eq = flag.startsWith('--') ? flag.indexOf('=') : -1;
+    if (eq > 0) [flag, inline] = [flag.slice(0, eq), flag.slice(eq + 1)];
     const value = () => {
-      const v = argv[++i];
-      if (v === undefined || v.startsWith('--')) throw new UsageError(`${flag} needs a value`);
+      const v = inline ?? argv[++i];
+      if (v === undefined || v === '' || v.startsWith('--')) throw new UsageError(`${flag} needs a value`);
       return v;
     };
     if (flag === '--env') envs.push(value());
-    else if (flag === '--config') configs.push(value());
-    else if (flag === '--outdir') outdir = value();
-    else if (flag === '--write-schema') writeSchema = true;
+    else if (flag === '--config') configs.push(userPath(value(), cwd));
+    else if (flag === '--outdir') {
+      if (outdir !== undefined) throw new UsageError('--outdir given twice; give one output folder');
+      outdir = userPath(value(), cwd);
+    } else if (flag === '--write-schema') writeSchema = true;
     else if (flag === '--diff') diff = true;
     else if (flag === '--help' || flag === '-h') throw new UsageError('');
-    else throw new UsageError(`unknown argument ${JSON.stringify(flag)}`);
+    else {
+      const hint = flag.startsWith('-') ? nearest(flag.replace(/^-+/, '--'), FLAGS, 3) : undefined;
+      throw new UsageError(`unknown argument ${shown(flag)}${hint ? ` (did you mean ${hint}?)` : ''}`);
+    }
   }
+  outdir ??= DIST_DIR;
+  const kind = pathKind(outdir);
+  if (kind && kind !== 'folder') throw new UsageError(`--outdir ${outdir} is ${kind}, not a folder; ${diff ? 'diff compares against' : 'synth writes'} <outdir>/<env>/ folders, so give a folder (it is created when missing)`);
   const known = environmentFiles();
   for (const name of envs) {
     const file = known.find((f) => environmentName(f) === name);
-    if (!file) throw new UsageError(`unknown environment ${JSON.stringify(name)}; known: ${known.map(environmentName).join(', ')}`);
+    if (!file) throw new UsageError(`unknown environment ${shown(name)}; known: ${known.map(environmentName).join(', ')}`);
     configs.push(file);
   }
-  return { files: configs.length || writeSchema ? configs : known, outdir, writeSchema, diff };
+  // The same file named twice (--env dev --env dev) is synthesized once.
+  const unique = [...new Map(configs.map((f) => [path.resolve(f), f])).values()];
+  return { files: unique.length || writeSchema ? unique : known, outdir, writeSchema, diff };
 }
 
-export async function main(argv: string[]): Promise<number> {
+function pathKind(p: string): string | undefined {
+  try {
+    const st = statSync(p);
+    return st.isDirectory() ? 'folder' : st.isFile() ? 'a file' : 'a special file';
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ENOTDIR' ? 'under a file' : undefined;
+  }
+}
+
+/** `cwd`: where the user ran the command (relative --config and --outdir resolve there). */
+export async function main(argv: string[], cwd = process.cwd()): Promise<number> {
   let options: Options;
   try {
-    options = parseArgs(argv);
+    options = parseArgs(argv, cwd);
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
     if (e.message) process.stderr.write(`synth: ${e.message}\n`);
@@ -90,6 +132,7 @@ export async function main(argv: string[]): Promise<number> {
   }
 
   const problems: string[] = [];
+  let problemCount = 0;
   const failed: string[] = [];
   const rendered: [Environment, RenderedEnvironment][] = [];
   const names = new Map<string, string>();
@@ -103,28 +146,52 @@ export async function main(argv: string[]): Promise<number> {
       rendered.push([env, renderEnvironment(env)]);
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
-      problems.push(...e.problems);
+      // One problem once, and a bounded report (200,000 unknown keys must not flood the terminal).
+      const distinct = [...new Set(e.problems)];
+      const hidden = distinct.length - MAX_PROBLEMS_PER_FILE + e.more;
+      problems.push(...distinct.slice(0, MAX_PROBLEMS_PER_FILE));
+      if (hidden > 0) problems.push(`${file}: … and ${hidden} more problem${hidden > 1 ? 's' : ''} (the first ${MAX_PROBLEMS_PER_FILE} are shown)`);
+      problemCount += Math.min(distinct.length, MAX_PROBLEMS_PER_FILE) + Math.max(hidden, 0);
       failed.push(file);
     }
   }
-  for (const [env, files] of rendered) {
-    const bootstrap = bootstrapFiles(env, DIST_DIR);
+  try {
     if (options.diff) {
-      process.stdout.write(diffEnvironment(options.outdir, env.name, files));
-      process.stdout.write(diffEnvironment(path.join(options.outdir, BOOTSTRAP_DIR), env.name, bootstrap));
-      continue;
-    }
-    writeEnvironment(options.outdir, env.name, files);
-    process.stdout.write(`${path.join(options.outdir, env.name)}/: ${[...files.keys()].join(', ')}\n`);
-    if (bootstrap.size) {
-      writeEnvironment(path.join(options.outdir, BOOTSTRAP_DIR), env.name, bootstrap);
-      process.stdout.write(`${path.join(options.outdir, BOOTSTRAP_DIR, env.name)}/: ${[...bootstrap.keys()].join(', ')}\n`);
-    } else removeEnvironment(path.join(options.outdir, BOOTSTRAP_DIR), env.name);
+      for (const [env, files] of rendered) {
+        process.stdout.write(diffEnvironment(options.outdir, env.name, files));
+        process.stdout.write(diffEnvironment(path.join(options.outdir, BOOTSTRAP_DIR), env.name, bootstrapFiles(env, DIST_DIR)));
+      }
+    } else if (rendered.length) writeAll(options.outdir, rendered);
+  } catch (e) {
+    if (!(e instanceof OutputError)) throw e;
+    process.stderr.write(`synth: ${e.message}\n`);
+    return 1;
   }
   if (problems.length) {
     process.stderr.write(`${problems.join('\n')}\n`);
-    process.stderr.write(`synth: ${problems.length} problem${problems.length > 1 ? 's' : ''} in ${failed.join(', ')}; nothing was written for ${failed.length > 1 ? 'them' : 'it'}\n`);
+    process.stderr.write(`synth: ${problemCount} problem${problemCount > 1 ? 's' : ''} in ${failed.join(', ')}; nothing was written for ${failed.length > 1 ? 'them' : 'it'}\n`);
     return 1;
   }
   return 0;
+}
+
+/** Writes every rendered environment under one lock, after checking that every folder it would replace or delete is synth's. */
+function writeAll(outdir: string, rendered: [Environment, RenderedEnvironment][]): void {
+  const release = lockOutdir(outdir);
+  try {
+    const bootstrapDir = path.join(outdir, BOOTSTRAP_DIR);
+    const plans = rendered.map(([env, files]) => ({ env, files, bootstrap: bootstrapFiles(env, DIST_DIR) }));
+    const refused = plans.flatMap(({ env }) => [ownershipProblem(outdir, env.name), ownershipProblem(bootstrapDir, env.name)]).filter((p) => p !== undefined);
+    if (refused.length) throw new OutputError(`${[...new Set(refused)].join('\nsynth: ')}\nsynth: nothing was written`);
+    for (const { env, files, bootstrap } of plans) {
+      writeEnvironment(outdir, env.name, files);
+      process.stdout.write(`${path.join(outdir, env.name)}/: ${[...files.keys()].join(', ')}\n`);
+      if (bootstrap.size) {
+        writeEnvironment(bootstrapDir, env.name, bootstrap);
+        process.stdout.write(`${path.join(bootstrapDir, env.name)}/: ${[...bootstrap.keys()].join(', ')}\n`);
+      } else removeEnvironment(bootstrapDir, env.name);
+    }
+  } finally {
+    release();
+  }
 }

@@ -1,6 +1,6 @@
 /** Shared test helpers: load an environment, render it in memory, find objects by kind and name. */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { load, loadAll } from 'js-yaml';
@@ -27,9 +27,13 @@ export function env(name: string): Environment {
 /** An environment from a config object (YAML text is written to a temp file and loaded like a user's). */
 export function envFrom(config: unknown, name = 'test'): Environment {
   const dir = mkdtempSync(path.join(tmpdir(), 'stack-env-'));
-  const file = path.join(dir, `${name}.yaml`);
-  writeFileSync(file, typeof config === 'string' ? config : JSON.stringify(config));
-  return loadConfig(file);
+  try {
+    const file = path.join(dir, `${name}.yaml`);
+    writeFileSync(file, typeof config === 'string' ? config : JSON.stringify(config));
+    return loadConfig(file);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** Rendered files of an environment, parsed: file name → objects. */
@@ -57,25 +61,137 @@ export function configMapYaml(manifests: K8sObject[], name: string, key: string)
 }
 
 /** Runs the real synth command (as a user would) and returns its exit code and output. */
-export function synth(args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'synth.js'), ...args], { cwd: ROOT, encoding: 'utf8' });
+export function synth(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}): { code: number; stdout: string; stderr: string } {
+  // Not inherited from `npm test`: a test states the npm context it means (see bin/synth.js).
+  const { INIT_CWD, npm_lifecycle_event, ...inherited } = process.env;
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'synth.js'), ...args], { cwd: opts.cwd ?? ROOT, encoding: 'utf8', env: { ...inherited, ...opts.env } });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
 
+const tempDirs: string[] = [];
+/** A fresh temp directory, removed after the test file that asked for it has run. */
 export function tempDir(prefix = 'stack-'): string {
-  return mkdtempSync(path.join(tmpdir(), prefix));
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  tempDirs.push(dir);
+  return dir;
 }
+// helpers is loaded once per test file (Jest's module registry), so this runs after each file's tests.
+afterAll(() => {
+  for (const dir of tempDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
 
 
 /** The problem lines loadConfig reports for a config given as YAML text, without the file name prefix. */
 export function problems(yaml: string, name = 'production'): string[] {
-  const file = path.join(tempDir(), `${name}.yaml`);
+  const dir = tempDir();
+  const file = path.join(dir, `${name}.yaml`);
   writeFileSync(file, yaml);
   try {
     loadConfig(file);
   } catch (e) {
     if (e instanceof ConfigError) return e.problems.map((p) => p.replace(`${file}: `, ''));
     throw e;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
   return [];
+}
+
+/**
+ * Runs synth's main() in this process (fast: no Node start, no cdk8s load) with its output captured.
+ * For behaviour of the process itself (kills, the launcher's cwd handling) use synth().
+ */
+export async function runMain(args: string[], cwd = ROOT): Promise<{ code: number; stdout: string; stderr: string }> {
+  const { main } = await import('../main');
+  const out: string[] = [];
+  const err: string[] = [];
+  const o = jest.spyOn(process.stdout, 'write').mockImplementation((s) => (out.push(String(s)), true));
+  const e = jest.spyOn(process.stderr, 'write').mockImplementation((s) => (err.push(String(s)), true));
+  try {
+    const code = await main(args, cwd);
+    return { code, stdout: out.join(''), stderr: err.join('') };
+  } finally {
+    o.mockRestore();
+    e.mockRestore();
+  }
+}
+
+/**
+ * The scale-out variants of production (issue 15's done-when configs): HA single-binary Loki, and both
+ * engines distributed with Tempo on Kafka. Built from config/production.yaml so they track it.
+ */
+export const SCALE_OUT_VARIANTS = {
+  'production-loki-ha': { loki: { deployment: { mode: 'single-binary', replicas: 3 } } },
+  'production-distributed': {
+    loki: { deployment: { mode: 'distributed' } },
+    tempo: { deployment: { mode: 'distributed' }, kafka: { address: 'kafka-bootstrap.kafka.svc.cluster.local:9092', topic: 'tempo-ingest', partitions: 6 } },
+  },
+} as const;
+export type ScaleOutVariant = keyof typeof SCALE_OUT_VARIANTS;
+export const SCALE_OUT = Object.keys(SCALE_OUT_VARIANTS) as ScaleOutVariant[];
+
+/** production.yaml with `overrides` merged into its top-level sections. */
+export function productionWith(overrides: Record<string, unknown>, name = 'production'): Environment {
+  const base = load(readFileSync(path.join(ROOT, 'config', 'production.yaml'), 'utf8')) as Record<string, unknown>;
+  const merged = { ...base };
+  const isSection = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  // Sections are merged one level deep; top-level scalars (logAgent) are replaced.
+  for (const [section, value] of Object.entries(overrides)) merged[section] = isSection(value) ? { ...(base[section] as object), ...value } : value;
+  return envFrom(merged, name);
+}
+
+export const MINIO_ENDPOINT = 'minio.storage.svc.cluster.local:9000';
+export const AZURE_CLIENT_ID = '11111111-2222-3333-4444-555555555555';
+const minio = (bucket: string, secret: string) => ({
+  bucket,
+  s3: { endpoint: MINIO_ENDPOINT, forcePathStyle: true, insecure: true, insecureEndpoint: MINIO_ENDPOINT, credentials: { secret } },
+});
+const azureKey = { name: 'azure-storage', key: 'account-key' };
+
+/**
+ * Production on the stores, Grafana HA and tenants of issue 16's done-when list (and the key-from-Secret
+ * forms of GCS and Azure). Each is applied to config/production.yaml section by section.
+ */
+export const FEATURE_VARIANTS = {
+  'production-minio': { tempo: minio('traces', 'tempo-s3-credentials'), loki: minio('logs', 'loki-s3-credentials') },
+  'production-gcs-wi': {
+    tempo: { backend: 'gcs', bucket: 'ybuilt-traces', gcs: { serviceAccount: 'tempo@ybuilt.iam.gserviceaccount.com' } },
+    loki: { backend: 'gcs', bucket: 'ybuilt-logs', gcs: { serviceAccount: 'loki@ybuilt.iam.gserviceaccount.com' } },
+  },
+  'production-azure-wi': {
+    tempo: { backend: 'azure', bucket: 'traces', azure: { accountName: 'ybuiltobs', clientId: AZURE_CLIENT_ID } },
+    loki: { backend: 'azure', bucket: 'logs', azure: { accountName: 'ybuiltobs', clientId: AZURE_CLIENT_ID } },
+  },
+  'production-gcs-key': { loki: { backend: 'gcs', bucket: 'ybuilt-logs', gcs: { keySecret: { name: 'loki-gcs', key: 'key.json' } } } },
+  'production-azure-key': {
+    tempo: { backend: 'azure', bucket: 'traces', azure: { accountName: 'ybuiltobs', accountKeySecret: azureKey } },
+    loki: { backend: 'azure', bucket: 'logs', azure: { accountName: 'ybuiltobs', accountKeySecret: azureKey } },
+  },
+  'production-grafana-ha': {
+    grafana: {
+      replicas: 2,
+      database: { type: 'postgres', host: 'grafana-pg.databases.svc.cluster.local', passwordSecret: { name: 'grafana-db', key: 'password' }, sslMode: 'verify-full' },
+    },
+  },
+  'production-tenants': {
+    loki: { authEnabled: true, tenantId: 'team-a', tenants: { 'team-a': { retention: '720h', ingestionRateMB: 20 }, 'team-b': { retention: '168h' } } },
+    tempo: { authEnabled: true, tenantId: 'team-a', tenants: { 'team-a': { retention: '336h' } } },
+  },
+  // Grafana Alloy as the log agent, in both sources (README "Promtail or Alloy").
+  'production-alloy-files': { logAgent: 'alloy', alloy: { source: 'files' } },
+  'production-alloy-api': { logAgent: 'alloy', alloy: { source: 'api' } },
+} as const;
+export type FeatureVariant = keyof typeof FEATURE_VARIANTS;
+
+/** Every variant of production the schema, CRD and policy suites run over. */
+export const VARIANTS = [...SCALE_OUT, ...(Object.keys(FEATURE_VARIANTS) as FeatureVariant[])];
+
+/** A shipped environment or a variant, by name. */
+export function anyEnv(name: string): Environment {
+  const overlay = (SCALE_OUT_VARIANTS as Record<string, unknown>)[name] ?? (FEATURE_VARIANTS as Record<string, unknown>)[name];
+  if (overlay) {
+    if (!cache.has(name)) cache.set(name, productionWith(overlay as Record<string, unknown>, name));
+    return cache.get(name)!;
+  }
+  return env(name);
 }

@@ -1,42 +1,29 @@
 /**
  * Every rendered object against the Kubernetes API schemas of the oldest release we support (1.27, what
  * cdk8s-plus-27 targets: kubernetes-models 4.4.2) and a current one (kubernetes-models 5.1.0: 1.34 APIs),
- * with unknown fields as errors. Custom resources (Gateway API, bucket controllers, GitOps) are not in these
- * schemas and are left to their own tests.
+ * with unknown fields as errors. Custom resources are not in these schemas: crd-schema.test.ts validates them.
  */
-import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import * as path from 'node:path';
-import { ENVIRONMENTS, env, envFrom, K8sObject, objects, ROOT, tempDir } from './helpers';
-import { ALLOY_SOURCES, alloyEnv } from './support/agents';
+import { anyEnv, ENVIRONMENTS, env, envFrom, K8sObject, objects, VARIANTS } from './helpers';
+import { isBuiltIn, unregistered } from './support/crd-models';
+import { validateWith as validate } from './support/validate-models';
 
 const RELEASES = { '1.27': 'kubernetes-models-1-27', '1.34': 'kubernetes-models' } as const;
-const BUILT_IN = /^(v1|(apps|batch|policy|autoscaling|networking\.k8s\.io|rbac\.authorization\.k8s\.io|storage\.k8s\.io|scheduling\.k8s\.io|coordination\.k8s\.io|discovery\.k8s\.io)\/v\w+)$/;
-
-function validate(pkg: string, objs: K8sObject[]): { object: string; problems: string[] }[] {
-  const file = path.join(tempDir('k8s-validate-'), 'objects.json');
-  writeFileSync(file, JSON.stringify(objs));
-  const r = spawnSync(process.execPath, [path.join(__dirname, 'support', 'k8s-validate.mjs'), pkg, file], { cwd: ROOT, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(r.stderr);
-  return JSON.parse(r.stdout);
-}
-
-const CUSTOM_RESOURCES = /^(gateway\.networking\.k8s\.io|s3\.services\.k8s\.aws|s3\.aws\.upbound\.io|argoproj\.io|source\.toolkit\.fluxcd\.io|kustomize\.toolkit\.fluxcd\.io|cert-manager\.io|kustomize\.config\.k8s\.io)\//;
-const builtIn = (objs: K8sObject[]) => objs.filter((o) => BUILT_IN.test(o.apiVersion));
+const builtIn = (objs: K8sObject[]) => objs.filter(isBuiltIn);
 
 describe.each(Object.entries(RELEASES))('Kubernetes %s schemas', (_release, pkg) => {
-  test.each(ENVIRONMENTS)('every built-in object of %s is valid, with no unknown field', (name) => {
-    const objs = objects(env(name));
-    // Anything not checked here must be a known custom resource, not a built-in kind the pattern missed.
-    for (const o of objs.filter((x) => !BUILT_IN.test(x.apiVersion))) expect(o.apiVersion).toMatch(CUSTOM_RESOURCES);
-    expect(validate(pkg, builtIn(objs))).toEqual([]);
+  // One validator process for every environment and scale-out variant (each process loads the models once);
+  // object names carry the environment so a problem says where it is.
+  const names = [...ENVIRONMENTS, ...VARIANTS];
+  let results: { object: string; problems: string[] }[] = [];
+  beforeAll(() => {
+    const objs = names.flatMap((n) => builtIn(objects(anyEnv(n))).map((o) => ({ ...o, metadata: { ...o.metadata, name: `${n}.${o.metadata.name}` } })));
+    results = validate(pkg, objs);
   });
-
-  test('production with logAgent alloy is valid in both sources, with no unknown field', () => {
-    // One validator process for both variants: each spawn costs more than the validation.
-    const objs = ALLOY_SOURCES.flatMap((source) => objects(alloyEnv('production', source)));
-    expect(objs.filter((o) => o.kind === 'DaemonSet' && o.metadata.name === 'alloy')).toHaveLength(2);
-    expect(validate(pkg, builtIn(objs))).toEqual([]);
+  test.each(names)('every built-in object of %s is valid, with no unknown field', (name) => {
+    const objs = objects(anyEnv(name));
+    // Anything not checked here must be a registered custom resource, not a built-in kind the pattern missed.
+    expect(unregistered(objs)).toEqual([]);
+    expect(results.filter((r) => r.object.split('/')[1].startsWith(`${name}.`))).toEqual([]);
   });
 
   test('the optional objects are valid too (Ingress, multi-tenant Loki, IRSA)', () => {

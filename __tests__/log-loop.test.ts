@@ -10,7 +10,8 @@ import { createTraceAwareLogger } from '../tools/log-trace-correlation';
 import { ENVIRONMENTS, configMapYaml, env, findObject, objects } from './helpers';
 import { inSpan, installContextManager, SPAN_CONTEXT } from './support/otel-context';
 import { runPipeline } from './support/promtail-pipeline';
-import { derivedValue, interpolate, selects, unescapeProvisioning } from './support/grafana-links';
+import { derivedValue, interpolate, selects } from './support/grafana-links';
+import { provisioningExpand } from './support/grafana-vars';
 import { alloyEnv } from './support/agents';
 import { runAlloyPipeline } from './support/alloy-pipeline';
 
@@ -70,7 +71,7 @@ describe.each(ENVIRONMENTS.flatMap((n) => AGENTS.map((a) => [n, a] as const)))('
   test("Tempo's trace-to-logs query, with the span's service and trace id, selects the stored line", () => {
     const links = grafana.datasources.find((d: any) => d.type === 'tempo').jsonData.tracesToLogsV2;
     const tag = links.tags.find((t: any) => t.key === 'service.name');
-    const query = interpolate(unescapeProvisioning(links.query), { __tags: `${tag.value}="${SERVICE}"`, '__span.traceId': SPAN_CONTEXT.traceId });
+    const query = interpolate(provisioningExpand(links.query), { __tags: `${tag.value}="${SERVICE}"`, '__span.traceId': SPAN_CONTEXT.traceId });
     expect(selects(query, out)).toBe(true);
     expect(selects(query, { ...out, labels: { ...out.labels, [tag.value]: 'another-service' } })).toBe(false);
   });

@@ -1,9 +1,10 @@
 import { EventEmitter } from 'node:events';
+import { rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { context } from '@opentelemetry/api';
 import { LOG_FIELDS, TRACE_ID_REGEX } from '../lib/log-format';
-import { createTraceAwareLogger, getSamplingRules } from '../tools/log-trace-correlation';
-import { ENVIRONMENTS, env, ROOT } from './helpers';
+import { createTraceAwareLogger, getSamplingRules, keepTrace } from '../tools/log-trace-correlation';
+import { ENVIRONMENTS, env, ROOT, tempDir } from './helpers';
 import { inSpan, installContextManager, SPAN_CONTEXT } from './support/otel-context';
 
 beforeAll(installContextManager);
@@ -96,6 +97,31 @@ describe('middleware', () => {
   });
 });
 
+/** A config dir holding production.yaml = the minimal stack plus `extra` YAML. */
+function writeConfig(extra: string): string {
+  const dir = tempDir('rules-');
+  writeFileSync(path.join(dir, 'production.yaml'), `tempo: {backend: filesystem}\nloki: {backend: filesystem}\n${extra}\n`);
+  dirs.push(dir);
+  return dir;
+}
+const dirs: string[] = [];
+afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+describe('keepTrace', () => {
+  test('sets sample.priority = 1 (an integer) on the active span', () => {
+    const set = jest.fn();
+    const span = { setAttribute: set } as unknown as Parameters<typeof keepTrace>[0];
+    expect(keepTrace(span)).toBe(true);
+    expect(set).toHaveBeenCalledWith('sample.priority', 1);
+    expect(Number.isInteger(set.mock.calls[0][1])).toBe(true);
+  });
+
+  test('uses the active span, and says when there is none', () => {
+    expect(inSpan(() => keepTrace())).toBe(true);
+    expect(keepTrace()).toBe(false);
+  });
+});
+
 describe('getSamplingRules', () => {
   test.each(ENVIRONMENTS)('%s returns the values its manifests are rendered from', (name) => {
     const { sampling } = env(name).config;
@@ -107,6 +133,13 @@ describe('getSamplingRules', () => {
 
   test('per environment rates', () => {
     expect(ENVIRONMENTS.map((e) => getSamplingRules(e).defaultSampleRate)).toEqual([1, 0.5, 0.1]);
+  });
+
+  test('services and rateFor come from the same config as the gateway policies', () => {
+    const rules = getSamplingRules('production', { configDir: writeConfig('sampling: {defaultRate: 0.1, services: {checkout: 0.5, healthcheck: 0.01}}') });
+    expect(rules.services).toEqual({ checkout: 0.5, healthcheck: 0.01 });
+    expect([rules.rateFor('checkout'), rules.rateFor('healthcheck'), rules.rateFor('frontend'), rules.rateFor('constructor')]).toEqual([0.5, 0.01, 0.1, 0.1]);
+    expect(rules.honorPriority).toBe(true);
   });
 
   test('fails with the config error when the environment does not exist', () => {

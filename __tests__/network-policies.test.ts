@@ -3,8 +3,8 @@
  * policy selecting the destination allows it as ingress and some policy selecting the source allows it as
  * egress; policies only add) and checks the flows the stack needs, and a few it must not allow.
  */
-import { ENVIRONMENTS, env, findObject, K8sObject, objects } from './helpers';
-import { ALLOY_SOURCES, alloyEnv } from './support/agents';
+import { anyEnv, ENVIRONMENTS, env, envFrom, findObject, K8sObject, objects } from './helpers';
+import { scrapeTargets } from './support/prometheus-operator';
 
 interface Endpoint {
   namespace: string;
@@ -86,10 +86,51 @@ describe.each(ENVIRONMENTS)('%s network policies', (name) => {
     expect(allowed(unlabelled, grafana, port('grafana', 'http'))).toBe(false);
     expect(allowed(sampler, s3, 443)).toBe(false);
   });
+
+  // Dev renders no monitors (monitoring.enabled is off there); staging and production do.
+  const targets = scrapeTargets(all);
+  (targets.length ? test : test.skip)('Prometheus reaches every port a monitor scrapes, and nothing else reaches the metrics-only ports', () => {
+    for (const t of targets) {
+      const [kind, n] = t.workload.split('/');
+      expect([t.workload, allowed(prometheus, pod(kind, n), t.containerPort)]).toEqual([t.workload, true]);
+    }
+    // The collector's telemetry port and the agent's port serve nothing but metrics.
+    const metricsOnly = targets.filter((t) => t.portName === 'metrics' || t.monitor.startsWith('PodMonitor'));
+    expect(new Set(metricsOnly.map((t) => t.workload))).toEqual(new Set(['Deployment/otel-gateway', 'Deployment/otel-sampler', 'DaemonSet/promtail']));
+    for (const t of metricsOnly) {
+      const [kind, n] = t.workload.split('/');
+      for (const other of [app, unlabelled, grafana, gateway, sampler, tempo, loki, promtail]) {
+        expect([t.workload, other.labels, allowed(other, pod(kind, n), t.containerPort)]).toEqual([t.workload, other.labels, false]);
+      }
+    }
+  });
 });
 
-describe.each(ALLOY_SOURCES)('production network policies with Alloy reading %s', (source) => {
-  const all = objects(alloyEnv('production', source));
+describe('applications.namespaces', () => {
+  const all = objects(envFrom({ tempo: { backend: 'filesystem' }, loki: { backend: 'filesystem' }, applications: { namespaces: ['shop', { name: 'payments', serviceName: 'payments-api' }] } }));
+  const policies = all.filter((o) => o.kind === 'NetworkPolicy');
+  const gw = findObject(all, 'Deployment', 'otel-gateway');
+  const gateway: Endpoint = { namespace: gw.metadata.namespace!, labels: gw.spec.template.metadata.labels };
+  const port = (p: string) => findObject(all, 'Service', 'otel-gateway').spec.ports.find((x: any) => x.name === p).port;
+  const allowed = (from: Endpoint, to: Endpoint, p: number) => side(policies, from, to, p, 'Egress') && side(policies, to, from, p, 'Ingress');
+  const podIn = (namespace: string): Endpoint => ({ namespace, labels: { 'app.kubernetes.io/name': 'some-app' } });
+
+  test('pods in the listed namespaces reach the gateway without the namespace label', () => {
+    for (const ns of ['shop', 'payments']) {
+      expect(allowed(podIn(ns), gateway, port('otlp-grpc'))).toBe(true);
+      expect(allowed(podIn(ns), gateway, port('otlp-http'))).toBe(true);
+    }
+  });
+
+  test('the label selector still admits, other namespaces still do not', () => {
+    expect(allowed(podIn('apps'), gateway, port('otlp-grpc'))).toBe(true);
+    expect(allowed(podIn('other'), gateway, port('otlp-grpc'))).toBe(false);
+    expect(allowed(podIn('shop'), gateway, port('metrics'))).toBe(false);
+  });
+});
+
+describe.each(['production-alloy-files', 'production-alloy-api'])('%s network policies', (name) => {
+  const all = objects(anyEnv(name));
   const policies = all.filter((o) => o.kind === 'NetworkPolicy');
   const pod = (kind: string, n: string): Endpoint => {
     const w = findObject(all, kind, n);

@@ -1,4 +1,6 @@
 import { durationMs } from '../lib/config/primitives';
+import { gatewayConfig } from '../lib/otelcol/config';
+import { checkedOtelcolConfig } from '../lib/otelcol/types';
 import { getSamplingRules } from '../tools/log-trace-correlation';
 import { configMapYaml, ENVIRONMENTS, env, envFrom, findObject, K8sObject, objects } from './helpers';
 
@@ -34,7 +36,9 @@ describe.each(ENVIRONMENTS)('%s traces gateway', (name) => {
     const svc = findObject(m, 'Service', 'otel-sampler');
     expect(svc.spec.clusterIP).toBe('None');
     expect(lb.resolver.dns.hostname).toBe(`otel-sampler.${e.config.namespace}.svc.cluster.local`);
-    expect(lb.resolver.dns.port).toBe(svc.spec.ports.find((p: any) => p.name === 'otlp-grpc').port);
+    // contrib exporter/loadbalancingexporter/config.go: DNSResolver.Port is a Go string; the collector's strict
+    // decoding refuses a YAML number there and the gateway exits at start.
+    expect(lb.resolver.dns.port).toBe(String(svc.spec.ports.find((p: any) => p.name === 'otlp-grpc').port));
     expect(svc.spec.selector['app.kubernetes.io/name']).toBe('otel-sampler');
     expect(findObject(m, 'Deployment', 'otel-sampler').spec.template.metadata.labels['app.kubernetes.io/name']).toBe('otel-sampler');
   });
@@ -59,6 +63,10 @@ describe.each(ENVIRONMENTS)('%s traces gateway', (name) => {
     });
   });
 
+  test('both rendered configs have the v0.159.0 field kinds (lib/otelcol/types.ts), as the collector decodes them', () => {
+    for (const tier of ['otel-gateway', 'otel-sampler']) expect(() => checkedOtelcolConfig(configMapYaml(m, tier, 'config.yaml'))).not.toThrow();
+  });
+
   test('a config change rolls the collector pods', () => {
     for (const tier of ['otel-gateway', 'otel-sampler']) {
       expect(findObject(m, 'Deployment', tier).spec.template.metadata.annotations['checksum/config']).toMatch(/^[0-9a-f]{64}$/);
@@ -78,14 +86,20 @@ describe.each(ENVIRONMENTS)('%s traces gateway', (name) => {
 
 describe('sampling rules from config', () => {
   test('production keeps 10% and always keeps errors', () => {
-    expect(getSamplingRules('production')).toEqual({ environment: 'production', defaultSampleRate: 0.1, alwaysSampleErrors: true, slowRequestThreshold: durationMs(env('production').config.sampling.slowRequestThreshold) });
+    expect(getSamplingRules('production')).toMatchObject({ environment: 'production', defaultSampleRate: 0.1, alwaysSampleErrors: true, honorPriority: true, slowRequestThreshold: durationMs(env('production').config.sampling.slowRequestThreshold) });
   });
 
   test('the error policy is left out when alwaysSampleErrors is false', () => {
     const e = envFrom('tempo: {backend: filesystem}\nloki: {backend: filesystem}\nsampling: {alwaysSampleErrors: false, defaultRate: 0.25}');
     const cfg = sampler(objects(e));
-    expect(cfg.processors.tail_sampling.policies.map((p: any) => p.type)).toEqual(['latency', 'probabilistic']);
+    expect(cfg.processors.tail_sampling.policies.map((p: any) => p.type)).toEqual(['latency', 'numeric_attribute', 'probabilistic']);
     expect(policy(cfg, 'probabilistic').probabilistic.sampling_percentage).toBe(25);
+  });
+
+  test('sampling rules carry per-service rates and rateFor', () => {
+    const rules = getSamplingRules('production');
+    expect(rules.services).toEqual(env('production').config.sampling.services);
+    expect(rules.rateFor('any-unlisted-service')).toBe(0.1);
   });
 
   test('one replica per tier renders no PodDisruptionBudget, more do', () => {
@@ -102,5 +116,56 @@ describe('sampling rules from config', () => {
 
   test('fails when a tier has no replicas', () => {
     expect(() => envFrom('tempo: {backend: filesystem}\nloki: {backend: filesystem}\ncollector: {sampler: {replicas: 0}}')).toThrow('collector.sampler.replicas: expected at least 1 replica, got 0');
+  });
+});
+
+describe('collector config field types mirror the Go config structs', () => {
+  const collector = env('production').config.collector;
+
+  test('a config with per-service rates has the v0.159.0 field kinds too', () => {
+    const m = objects(envFrom('tempo: {backend: filesystem}\nloki: {backend: filesystem}\nsampling: {services: {checkout: 0.5, "web shop": 0.01, zero: 0}}'));
+    expect(() => checkedOtelcolConfig(sampler(m))).not.toThrow();
+  });
+
+  test('the rendered loadbalancing port is a YAML string, not a number', () => {
+    const text = findObject(objects(env('production')), 'ConfigMap', 'otel-gateway').data['config.yaml'];
+    expect(text).toMatch(/\n {8}port: '4317'\n/);
+  });
+
+  test('fails when a number reaches a Go string field (the old dns.port)', () => {
+    const cfg: any = structuredClone(gatewayConfig(collector, 'otel-sampler.observability.svc.cluster.local'));
+    cfg.exporters.loadbalancing.resolver.dns.port = 4317;
+    expect(() => checkedOtelcolConfig(cfg)).toThrow('exporters.loadbalancing.resolver.dns.port: Invalid input: expected string, received number');
+  });
+
+  test('fails when a string reaches a Go integer field, or a number a time.Duration', () => {
+    const cfg: any = structuredClone(gatewayConfig(collector, 'otel-sampler.observability.svc.cluster.local'));
+    cfg.service.telemetry.metrics.readers[0].pull.exporter.prometheus.port = '8888';
+    cfg.processors.memory_limiter.check_interval = 1;
+    expect(() => checkedOtelcolConfig(cfg)).toThrow(/service\.telemetry\.metrics\.readers\.0\.pull\.exporter\.prometheus\.port: .*expected number/);
+    expect(() => checkedOtelcolConfig(cfg)).toThrow(/processors\.memory_limiter\.check_interval: expected a duration/);
+  });
+
+  test('fails on a key the component does not have', () => {
+    const cfg: any = structuredClone(gatewayConfig(collector, 'h'));
+    cfg.exporters.loadbalancing.resolver.dns.ports = ['4317'];
+    expect(() => checkedOtelcolConfig(cfg)).toThrow('exporters.loadbalancing.resolver.dns: Unrecognized key: "ports"');
+  });
+
+  test('fails when a receiver serves a certificate without reload_interval', () => {
+    const cfg: any = structuredClone(gatewayConfig(collector, 'h'));
+    cfg.receivers.otlp.protocols.grpc.tls = { cert_file: '/tls/tls.crt', key_file: '/tls/tls.key' };
+    expect(() => checkedOtelcolConfig(cfg)).toThrow('receivers.otlp.protocols.grpc.tls.reload_interval: missing');
+    cfg.receivers.otlp.protocols.grpc.tls.reload_interval = '1h';
+    expect(() => checkedOtelcolConfig(cfg)).not.toThrow();
+  });
+
+  test('the builders refuse a number for dns.port at compile time', () => {
+    const cfg = gatewayConfig(collector, 'h');
+    // @ts-expect-error DNSResolver.Port is a Go string
+    cfg.exporters.loadbalancing!.resolver.dns.port = 4317;
+    // @ts-expect-error Prometheus reader port is a Go *int
+    cfg.service.telemetry.metrics.readers[0].pull.exporter.prometheus.port = '8888';
+    expect(cfg).toBeDefined();
   });
 });

@@ -7,7 +7,8 @@ import { spawnSync } from 'node:child_process';
 import { fluxGitUrl, bootstrapFiles } from '../lib/gitops';
 import { loadAll } from 'js-yaml';
 import { ENVIRONMENTS, K8sObject, ROOT, configMapYaml, env, envFrom, findObject, objects, problems } from './helpers';
-import { derivedValue, interpolate, parseLogql, selects, StoredEntry, unescapeProvisioning } from './support/grafana-links';
+import { derivedValue, interpolate, parseLogql, selects, StoredEntry } from './support/grafana-links';
+import { provisioningExpand } from './support/grafana-vars';
 import { runPipeline } from './support/promtail-pipeline';
 
 /** A small filesystem-backed config; `tempo` and `loki` are extra keys inside their sections. */
@@ -147,7 +148,7 @@ describe('trace ids with leading zeros (8)', () => {
   });
   const traceToLogs = (m: K8sObject[]) => configMapYaml(m, 'grafana-datasources', 'datasources.yaml').datasources.find((d: any) => d.type === 'tempo').jsonData.tracesToLogsV2;
   const query = (m: K8sObject[], spanTraceId: string) =>
-    interpolate(unescapeProvisioning(traceToLogs(m).query), { __tags: 'app="ybuilt-api"', '__span.traceId': spanTraceId });
+    interpolate(provisioningExpand(traceToLogs(m).query), { __tags: 'app="ybuilt-api"', '__span.traceId': spanTraceId });
 
   // Tempo 3: overrides.defaults.read.left_pad_trace_ids pads search answers to 32 digits (modules/overrides/config.go).
   test('Tempo 3 pads ids, and the logs query finds the 32-digit id', () => {

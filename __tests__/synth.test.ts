@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { load } from 'js-yaml';
+import { OWNER_MARKER } from '../lib/write';
 import { ENVIRONMENTS, ROOT, synth, tempDir } from './helpers';
 
 /** Every file under a folder, relative path → content. */
@@ -43,7 +44,7 @@ describe('npm run synth', () => {
 
   test('each environment has a kustomization listing exactly its component files', () => {
     for (const e of ENVIRONMENTS) {
-      const files = readdirSync(path.join(out, e)).sort();
+      const files = readdirSync(path.join(out, e)).filter((f) => f !== OWNER_MARKER).sort();
       const k = load(readFileSync(path.join(out, e, 'kustomization.yaml'), 'utf8')) as { kind: string; resources: string[] };
       expect(k.kind).toBe('Kustomization');
       expect([...k.resources, 'kustomization.yaml'].sort()).toEqual(files);
@@ -72,6 +73,7 @@ describe('npm run synth', () => {
     const flag = synth(['--frobnicate']);
     expect(flag.code).toBe(2);
     expect(flag.stderr).toContain('synth: unknown argument "--frobnicate"');
+    expect(synth(['--outidr', '/tmp/x']).stderr).toContain('synth: unknown argument "--outidr" (did you mean --outdir?)');
     expect(flag.stderr).toContain('usage: npm run synth');
     const name = synth(['--env', 'prod']);
     expect(name.code).toBe(2);
@@ -101,7 +103,7 @@ describe('npm run synth', () => {
     const dir = tempDir('synth-stale-');
     writeFileSync(path.join(dir, 'dev.yaml'), readFileSync(configs[0], 'utf8'));
     const outdir = path.join(dir, 'out');
-    mkdirSync(path.join(outdir, 'dev'), { recursive: true });
+    expect(synth(['--config', path.join(dir, 'dev.yaml'), '--outdir', outdir]).code).toBe(0);
     writeFileSync(path.join(outdir, 'dev', 'old-component.k8s.yaml'), 'stale');
     expect(synth(['--config', path.join(dir, 'dev.yaml'), '--outdir', outdir]).code).toBe(0);
     expect(existsSync(path.join(outdir, 'dev', 'old-component.k8s.yaml'))).toBe(false);

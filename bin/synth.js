@@ -39,9 +39,12 @@ if (!existsSync(outfile) || !existsSync(stampFile) || readFileSync(stampFile, 'u
   });
   writeFileSync(stampFile, current);
 }
+// The project's own paths (config/, dist/) are relative to its root; paths the user types are relative to where
+// they typed them: under `npm run` that is INIT_CWD (npm itself starts scripts in the project root).
+const userCwd = process.env.INIT_CWD && process.env.npm_lifecycle_event && path.resolve(process.cwd()) === root ? process.env.INIT_CWD : process.cwd();
 process.chdir(root);
 require(outfile)
-  .main(process.argv.slice(2))
+  .main(process.argv.slice(2), userCwd)
   .then((code) => {
     process.exitCode = code;
   });

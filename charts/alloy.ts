@@ -5,7 +5,7 @@ import { renderAlloy } from '../lib/alloy/serialize';
 import { imageVersion } from '../lib/config/primitives';
 import { Environment } from '../lib/config/schema';
 import { StackChart } from '../lib/k8s/chart';
-import { NamedPort } from '../lib/k8s/service';
+import { METRICS_PATH, NamedPort } from '../lib/k8s/service';
 import { TLS_FILES, tlsVolumes } from '../lib/k8s/tls';
 import { hardenedContainer, hardenedPodSpec, podTemplate, scratchVolume, serviceAccount } from '../lib/k8s/workload';
 import { POD_LOGS_DIR } from '../lib/promtail/config';
@@ -52,7 +52,9 @@ export class AlloyChart extends StackChart {
     this.targetNamespace = alloy.namespace;
     const files = alloy.source === 'files';
     // Named `metrics` so scrape configs and PodMonitors find Alloy's own metrics by name; it also serves /-/ready.
-    this.ports = [{ name: 'metrics', port: alloy.ports.http }];
+    this.ports = [{ name: 'metrics', port: alloy.ports.http, metricsPath: METRICS_PATH }];
+    // No Service fronts a DaemonSet agent: its pods are scraped through a PodMonitor (charts/monitoring.ts).
+    this.podMetrics('alloy', this.selectorLabels, this.ports);
 
     new k8s.KubeNamespace(this, 'namespace', { metadata: { name: alloy.namespace, labels: podSecurityLabels(files ? 'privileged' : 'restricted') } });
 
@@ -86,7 +88,7 @@ export class AlloyChart extends StackChart {
       env: [{ name: NODE_NAME_ENV, valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } }],
       ports: this.ports,
       readiness: { path: '/-/ready', port: 'metrics' },
-      liveness: { path: '/metrics', port: 'metrics', initialDelaySeconds: 30, periodSeconds: 30 },
+      liveness: { path: METRICS_PATH, port: 'metrics', initialDelaySeconds: 30, periodSeconds: 30 },
       resources: alloy.resources,
       // Alloy would derive a Go memory limit from the cgroup itself (automemlimit); set it like every Go component here.
       goRuntime: true,

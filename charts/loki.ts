@@ -5,10 +5,16 @@ import { imageVersion } from '../lib/config/primitives';
 import { Environment } from '../lib/config/schema';
 import { StackChart } from '../lib/k8s/chart';
 import { bucketLifecycle } from '../lib/k8s/bucket-lifecycle';
-import { s3CredentialEnv, s3ServiceAccountAnnotations } from '../lib/k8s/object-storage';
-import { NamedPort, StackService } from '../lib/k8s/service';
-import { hardenedContainer, hardenedPodSpec, podTemplate, scratchVolume, serviceAccount, walReplayStartupProbe } from '../lib/k8s/workload';
-import { LOKI_DATA_DIR, LOKI_RULES_DIR, LOKI_SINGLE_TENANT, lokiConfig, LokiYaml, structuredMetadataAllowed } from '../lib/loki/config';
+import { objectStorageAccess } from '../lib/k8s/object-storage';
+import { lokiConfigReadsEnv } from '../lib/loki/object-store';
+import { LOKI_RUNTIME_DIR, LOKI_RUNTIME_FILE, lokiRuntimeFile } from '../lib/loki/overrides';
+import { runtimeOverrides } from '../lib/k8s/runtime-overrides';
+import { METRICS_PATH, NamedPort, StackService } from '../lib/k8s/service';
+import { hardenedContainer, scratchVolume, engineProbes } from '../lib/k8s/workload';
+import { memcachedAddress, renderWorkloads, TopologyServices } from '../lib/k8s/topology';
+import { LOKI_RULES_DIR, LOKI_SINGLE_TENANT, lokiConfig, LokiWiring, LokiYaml, POD_IP_ENV, structuredMetadataAllowed } from '../lib/loki/config';
+import { LOKI_REPLICATION_FACTOR, lokiTopology } from '../lib/topology/loki';
+import { Topology, Workload, workloadFor } from '../lib/topology/types';
 import { LokiTiers, lokiTiers } from '../lib/loki/tiers';
 import { checksum, toYaml } from '../lib/serialize';
 
@@ -20,34 +26,49 @@ const CONFIG_DIR = '/etc/loki';
 const CONFIG_KEY = 'loki.yaml';
 
 /**
- * Loki (logs), monolithic (`-target=all`): one StatefulSet replica with an in-memory ring, its WAL, TSDB
- * index and compactor on a PVC, chunks and index in S3 (or on the PVC in dev). Queries stop and compactor
- * retention deletes at the warm tier; the cold tier keeps deleted objects in Glacier through a bucket
- * lifecycle rule (lib/loki/tiers.ts).
+ * Loki (logs) in the mode `loki.deployment` chooses, rendered from its topology (lib/topology/loki.ts):
+ * monolithic (`-target=all`, one replica with an in-memory ring, or 3+ on a memberlist ring), or one
+ * workload per target. WAL, TSDB index and compactor files live on PVCs, chunks and index in S3 (or on the
+ * PVC in dev). Queries stop and compactor retention deletes at the warm tier; the cold tier keeps deleted
+ * objects in Glacier through a bucket lifecycle rule (lib/loki/tiers.ts).
  */
 export class LokiChart extends StackChart {
   readonly ports: NamedPort[];
-  readonly service: StackService;
+  readonly topology: Topology;
+  readonly services: TopologyServices;
+  /** Where pushes go (the single binary, or the distributors). */
+  readonly pushService: StackService;
+  /** Where queries go (the single binary, or the query-frontends). */
+  readonly queryService: StackService;
+  /** Every Service a client reaches over HTTP(S): the serving certificate names them. */
+  readonly servingServices: StackService[];
   readonly lokiYaml: LokiYaml;
   readonly tiers: LokiTiers;
   /** Whether Loki accepts structured metadata; Promtail sends trace_id as structured metadata only then. */
   readonly structuredMetadata: boolean;
-  readonly statefulSet: k8s.KubeStatefulSet;
 
   constructor(scope: Construct, id: string, props: LokiChartProps) {
     const loki = props.env.config.loki;
     super(scope, id, { env: props.env, name: 'loki', component: 'logging', version: imageVersion(loki.image) });
-    this.ports = [
-      { name: 'http', port: loki.ports.http },
-      { name: 'grpc', port: loki.ports.grpc },
-    ];
-    this.service = new StackService(this, { name: 'loki', ports: this.ports });
+    this.topology = lokiTopology(loki, props.env.config.namespace);
+    const t = this.topology;
+    const portByName: Record<string, NamedPort> = {
+      http: { name: 'http', port: loki.ports.http, metricsPath: METRICS_PATH, tls: props.env.config.tls.enabled },
+      grpc: { name: 'grpc', port: loki.ports.grpc },
+      ...(t.gossip ? { gossip: { name: 'gossip', port: t.gossip.port } } : {}),
+    };
+    this.ports = Object.values(portByName);
+    this.services = new TopologyServices(this, { topology: t, ports: portByName });
+    const svc = (w: Workload) => this.services.service(w);
+    this.pushService = svc(workloadFor(t, 'push'));
+    this.queryService = svc(workloadFor(t, 'query'));
+    this.servingServices = [...this.services.services.values()];
 
     this.tiers = lokiTiers(loki.retention);
     this.structuredMetadata = structuredMetadataAllowed(loki.schemaPeriods);
     const tls = props.env.config.tls;
     const tlsMount = tlsVolumes(tls);
-    this.lokiYaml = lokiConfig(loki, this.tiers, tls);
+    this.lokiYaml = lokiConfig(loki, this.tiers, tls, this.wiring());
     const text = toYaml(this.lokiYaml);
     const configMap = new k8s.KubeConfigMap(this, 'config', { metadata: this.meta('loki'), data: { [CONFIG_KEY]: text } });
     // The ruler's tenant folder. No rule is shipped yet, so it is empty: the ruler finds no group instead of
@@ -55,55 +76,49 @@ export class LokiChart extends StackChart {
     const rules = new k8s.KubeConfigMap(this, 'rules', { metadata: this.meta('loki-rules'), data: {} });
     const ruleTenant = this.tenantId ?? LOKI_SINGLE_TENANT;
 
+    const runtimeFile = lokiRuntimeFile(loki);
+    const overrides = runtimeFile && runtimeOverrides(this, { name: 'loki-runtime', dir: LOKI_RUNTIME_DIR, file: LOKI_RUNTIME_FILE, content: runtimeFile });
+
     const s3 = loki.backend === 's3';
-    const account = serviceAccount(this, 'loki', s3 ? s3ServiceAccountAnnotations(loki.s3.credentials) : undefined);
-
-    const container = hardenedContainer({
-      name: 'loki',
-      image: loki.image,
-      args: [`-config.file=${CONFIG_DIR}/${CONFIG_KEY}`, '-target=all'],
-      // No access_key_id in loki.yaml: Loki's S3 client then uses the AWS default chain (these env vars or IRSA).
-      env: s3 ? s3CredentialEnv(loki.s3.credentials) : [],
-      ports: this.ports,
-      // /ready answers 503 until the ingester has replayed the WAL and joined its ring: the startup probe waits
-      // for it, then readiness follows it.
-      startup: walReplayStartupProbe('/ready', 'http', probeScheme(tls)),
-      readiness: { path: '/ready', port: 'http', initialDelaySeconds: 0, scheme: probeScheme(tls) },
-      // Liveness must not depend on readiness: /metrics is served as soon as the HTTP server runs, without a
-      // tenant header.
-      liveness: { path: '/metrics', port: 'http', initialDelaySeconds: 0, periodSeconds: 30, scheme: probeScheme(tls) },
-      resources: loki.resources,
-      goRuntime: true,
-      volumeMounts: [
-        { name: 'config', mountPath: CONFIG_DIR, readOnly: true },
-        { name: 'rules', mountPath: `${LOKI_RULES_DIR}/${ruleTenant}`, readOnly: true },
-        { name: 'storage', mountPath: LOKI_DATA_DIR },
-        { name: 'tmp', mountPath: '/tmp' },
-        ...tlsMount.mounts,
-      ],
-    });
-
-    const spec = hardenedPodSpec({
-      containers: [container],
-      serviceAccountName: account.name,
-      volumes: [{ name: 'config', configMap: { name: configMap.name } }, { name: 'rules', configMap: { name: rules.name } }, scratchVolume('tmp'), ...tlsMount.volumes],
-    });
-
-    this.statefulSet = new k8s.KubeStatefulSet(this, 'statefulset', {
-      metadata: this.meta('loki'),
-      spec: {
-        // The in-memory ring holds exactly one ingester: monolithic Loki does not scale by replicas.
-        replicas: 1,
-        serviceName: this.service.name,
-        selector: { matchLabels: this.selectorLabels },
-        template: podTemplate(this, spec, { config: checksum(text) }),
-        volumeClaimTemplates: [
-          {
-            metadata: { name: 'storage', labels: this.selectorLabels },
-            spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: k8s.Quantity.fromString(`${loki.storageGiB}Gi`) } } },
-          },
+    const store = objectStorageAccess(loki);
+    renderWorkloads(this, this.services, (w) => {
+      const data = w.volume ?? w.scratch;
+      // The ruler runs inside the single binary (target all); distributed mode has no ruler workload yet.
+      const ruler = w.target === 'all';
+      return {
+        container: hardenedContainer({
+          name: 'loki',
+          image: loki.image,
+          // loki.yaml refers to environment variables for the gossip address and an Azure account key.
+          args: [`-config.file=${CONFIG_DIR}/${CONFIG_KEY}`, `-target=${w.target}`, ...(t.gossip || lokiConfigReadsEnv(loki) ? ['-config.expand-env=true'] : []), ...w.args],
+          // No keys in loki.yaml: the object store client reads them from the environment or workload identity.
+          env: [...store.env, ...(t.gossip ? [{ name: POD_IP_ENV, valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }] : [])],
+          ports: w.ports.map((p) => portByName[p]),
+          ...engineProbes(probeScheme(tls)),
+          resources: w.resources,
+          goRuntime: true,
+          volumeMounts: [
+            { name: 'config', mountPath: CONFIG_DIR, readOnly: true },
+            ...(ruler ? [{ name: 'rules', mountPath: `${LOKI_RULES_DIR}/${ruleTenant}`, readOnly: true }] : []),
+            ...(data ? [{ name: data.name, mountPath: data.mountPath }] : []),
+            { name: 'tmp', mountPath: '/tmp' },
+            ...tlsMount.mounts,
+            ...store.mounts,
+            ...(overrides ? [overrides.mount] : []),
+          ],
+        }),
+        volumes: [
+          { name: 'config', configMap: { name: configMap.name } },
+          ...(ruler ? [{ name: 'rules', configMap: { name: rules.name } }] : []),
+          scratchVolume('tmp'),
+          ...tlsMount.volumes,
+          ...store.volumes,
+          ...(overrides ? [overrides.volume] : []),
         ],
-      },
+        checksums: { config: checksum(text) },
+        serviceAccountAnnotations: store.serviceAccountAnnotations,
+        podLabels: store.podLabels,
+      };
     });
 
     if (s3 && this.tiers.archive) {
@@ -117,14 +132,41 @@ export class LokiChart extends StackChart {
     }
   }
 
-  /** Loki's query API base URL (Grafana's datasource URL). */
-  get queryUrl(): string {
-    return this.service.url('http', { scheme: scheme(this.config.tls) });
+  /** Ring and addresses from the topology's Services. */
+  private wiring(): LokiWiring {
+    const t = this.topology;
+    const gossipSvc = this.services.gossip;
+    if (!t.gossip || !gossipSvc) return {};
+    const gossip = { joinMember: `dns+${gossipSvc.hostPort('gossip')}`, clusterLabel: t.gossip.clusterLabel, port: t.gossip.port, replicationFactor: LOKI_REPLICATION_FACTOR };
+    if (t.mode === 'single-binary') return { gossip };
+    const svc = (role: Parameters<typeof workloadFor>[1]) => this.services.service(workloadFor(t, role));
+    const cache = (name: string) => (this.services.caches.has(name) ? memcachedAddress(this.services.caches.get(name)!) : undefined);
+    return {
+      gossip,
+      distributed: {
+        compactorGrpc: svc('compactor').hostPort('grpc'),
+        schedulerAddress: svc('scheduler').hostPort('grpc'),
+        indexGatewayAddress: `dns+${svc('index-gateway').hostPort('grpc')}`,
+        tailProxyUrl: svc('tail').url('http', { scheme: scheme(this.config.tls) }),
+        chunksCache: cache('loki-chunks-cache'),
+        resultsCache: cache('loki-results-cache'),
+      },
+    };
   }
 
-  /** Promtail's push URL. */
+  /** The client-facing Service of the single binary (kept for callers that predate the topology). */
+  get service(): StackService {
+    return this.queryService;
+  }
+
+  /** Loki's query API base URL (Grafana's datasource URL): the single binary or the query-frontends. */
+  get queryUrl(): string {
+    return this.queryService.url('http', { scheme: scheme(this.config.tls) });
+  }
+
+  /** Promtail's push URL: the single binary or the distributors. */
   get pushUrl(): string {
-    return this.service.url('http', { scheme: scheme(this.config.tls), path: '/loki/api/v1/push' });
+    return this.pushService.url('http', { scheme: scheme(this.config.tls), path: '/loki/api/v1/push' });
   }
 
   /** Tenant id sent as X-Scope-OrgID when auth is enabled; undefined when Loki runs single-tenant. */

@@ -4,9 +4,10 @@ import * as k8s from '../imports/k8s';
 import { imageVersion } from '../lib/config/primitives';
 import { Environment } from '../lib/config/schema';
 import { StackChart } from '../lib/k8s/chart';
-import { NamedPort, StackService } from '../lib/k8s/service';
+import { METRICS_PATH, NamedPort, StackService } from '../lib/k8s/service';
 import { hardenedContainer, hardenedPodSpec, podTemplate, serviceAccount } from '../lib/k8s/workload';
 import { gatewayConfig, samplerConfig } from '../lib/otelcol/config';
+import type { OtelcolConfig } from '../lib/otelcol/types';
 import { checksum, toYaml } from '../lib/serialize';
 import { TempoChart } from './tempo';
 
@@ -40,7 +41,7 @@ export class OtelCollectorChart extends StackChart {
     super(scope, id, { env: props.env, name: 'otel-collector', component: 'trace-gateway', version: imageVersion(collector.image) });
 
     const health: NamedPort = { name: 'health', port: collector.ports.health, internal: true };
-    const metrics: NamedPort = { name: 'metrics', port: collector.ports.metrics };
+    const metrics: NamedPort = { name: 'metrics', port: collector.ports.metrics, metricsPath: METRICS_PATH };
     const otlpGrpc: NamedPort = { name: 'otlp-grpc', port: collector.ports.otlpGrpc };
     const otlpHttp: NamedPort = { name: 'otlp-http', port: collector.ports.otlpHttp };
 
@@ -50,27 +51,27 @@ export class OtelCollectorChart extends StackChart {
     this.gateway = new StackService(this, { name: 'otel-gateway', ports: [otlpGrpc, otlpHttp, metrics], selector: gatewayLabels.selector, labels: gatewayLabels.labels });
 
     const tls = props.env.config.tls;
-    this.tier('otel-sampler', samplerLabels, collector.sampler, [otlpGrpc, metrics, health], samplerConfig(collector, sampling, props.tempo.otlpGrpcEndpoint, tls.enabled ? TLS_FILES.ca : undefined), tlsVolumes(tls));
+    this.tier('otel-sampler', samplerLabels, collector.sampler, [otlpGrpc, metrics, health], samplerConfig(collector, sampling, props.tempo.otlpGrpcEndpoint, tls.enabled ? TLS_FILES.ca : undefined, props.tempo.tenantId), tlsVolumes(tls));
     this.tier('otel-gateway', gatewayLabels, collector.gateway, [otlpGrpc, otlpHttp, metrics, health], gatewayConfig(collector, this.sampler.host), { volumes: [], mounts: [] });
 
     new k8s.KubeConfigMap(this, 'sdk-env', {
       metadata: this.meta(this.sdkConfigMapName),
-      data: this.sdkEnvironment(),
+      data: this.sdkEnvironment(collector.serviceName),
     });
   }
 
   /**
    * OpenTelemetry SDK settings for applications (https://opentelemetry.io/docs/specs/otel/configuration/sdk-environment-variables/).
    * The head keeps every trace (parent-based always-on): the gateway decides after seeing the whole trace, so a
-   * head sampler would only drop errors and slow requests before anyone knew they were.
+   * head sampler would only drop errors and slow requests before anyone knew they were. The endpoint is the
+   * gateway's cluster-wide name, so the same settings work from any namespace.
    */
-  sdkEnvironment(): Record<string, string> {
-    const name = this.config.collector.serviceName;
+  sdkEnvironment(serviceName: string | undefined): Record<string, string> {
     return {
       OTEL_EXPORTER_OTLP_ENDPOINT: this.gateway.url('otlp-grpc'),
       OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc',
       OTEL_TRACES_SAMPLER: 'parentbased_always_on',
-      ...(name ? { OTEL_SERVICE_NAME: name } : {}),
+      ...(serviceName ? { OTEL_SERVICE_NAME: serviceName } : {}),
     };
   }
 
@@ -79,7 +80,7 @@ export class OtelCollectorChart extends StackChart {
     labels: { selector: Record<string, string>; labels: Record<string, string> },
     settings: { replicas: number; resources: { cpu: string; memory: string; memoryLimit: string } },
     ports: NamedPort[],
-    config: Record<string, unknown>,
+    config: OtelcolConfig,
     tls: ReturnType<typeof tlsVolumes>,
   ): void {
     const text = toYaml(config);

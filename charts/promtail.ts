@@ -4,7 +4,7 @@ import * as k8s from '../imports/k8s';
 import { imageVersion } from '../lib/config/primitives';
 import { Environment } from '../lib/config/schema';
 import { StackChart } from '../lib/k8s/chart';
-import { NamedPort } from '../lib/k8s/service';
+import { METRICS_PATH, NamedPort } from '../lib/k8s/service';
 import { hardenedContainer, hardenedPodSpec, podTemplate, serviceAccount } from '../lib/k8s/workload';
 import { POD_LOGS_DIR, POSITIONS_DIR, promtailConfig, PromtailYaml } from '../lib/promtail/config';
 import { checksum, toYaml } from '../lib/serialize';
@@ -40,7 +40,9 @@ export class PromtailChart extends StackChart {
     const promtail = props.env.config.promtail;
     super(scope, id, { env: props.env, name: 'promtail', component: 'log-shipping', version: imageVersion(promtail.image) });
     this.targetNamespace = promtail.namespace;
-    this.ports = [{ name: 'http', port: promtail.ports.http }];
+    this.ports = [{ name: 'http', port: promtail.ports.http, metricsPath: METRICS_PATH }];
+    // No Service fronts the agents: Prometheus scrapes each pod (a PodMonitor).
+    this.podMetrics('promtail', this.selectorLabels, this.ports);
 
     new k8s.KubeNamespace(this, 'namespace', { metadata: { name: promtail.namespace, labels: podSecurityLabels('privileged') } });
 
@@ -67,7 +69,7 @@ export class PromtailChart extends StackChart {
       env: [{ name: 'HOSTNAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } }],
       ports: this.ports,
       readiness: { path: '/ready', port: 'http' },
-      liveness: { path: '/metrics', port: 'http', initialDelaySeconds: 30, periodSeconds: 30 },
+      liveness: { path: METRICS_PATH, port: 'http', initialDelaySeconds: 30, periodSeconds: 30 },
       resources: promtail.resources,
       goRuntime: true,
       volumeMounts: [

@@ -5,12 +5,17 @@ import { Environment } from '../lib/config/schema';
 import { tempoMajor } from '../lib/config/tempo';
 import { bucketLifecycle, daysCovering } from '../lib/k8s/bucket-lifecycle';
 import { StackChart } from '../lib/k8s/chart';
-import { s3CredentialEnv, s3ServiceAccountAnnotations } from '../lib/k8s/object-storage';
-import { NamedPort, StackService } from '../lib/k8s/service';
-import { hardenedContainer, hardenedPodSpec, podTemplate, scratchVolume, serviceAccount, walReplayStartupProbe } from '../lib/k8s/workload';
+import { objectStorageAccess } from '../lib/k8s/object-storage';
+import { METRICS_PATH, NamedPort, StackService } from '../lib/k8s/service';
+import { hardenedContainer, scratchVolume, engineProbes } from '../lib/k8s/workload';
+import { memcachedAddress, renderWorkloads, TopologyServices } from '../lib/k8s/topology';
+import { liveStoresPerZone, tempoTopology } from '../lib/topology/tempo';
+import { Topology, workloadFor } from '../lib/topology/types';
 import { checksum, toYaml } from '../lib/serialize';
 import { probeScheme, scheme, tlsVolumes } from '../lib/k8s/tls';
-import { padsTraceIds, TEMPO_DATA_DIR, tempoConfig } from '../lib/tempo/config';
+import { padsTraceIds, tempoConfig, TempoDistributedWiring } from '../lib/tempo/config';
+import { TEMPO_OVERRIDES_DIR, TEMPO_OVERRIDES_FILE, tempoOverridesFile } from '../lib/tempo/overrides';
+import { runtimeOverrides } from '../lib/k8s/runtime-overrides';
 
 export interface TempoChartProps {
   readonly env: Environment;
@@ -20,80 +25,79 @@ const CONFIG_DIR = '/conf';
 const CONFIG_KEY = 'tempo.yaml';
 
 /**
- * Tempo (traces) in monolithic mode (`-target=all`, no Kafka): one StatefulSet whose PVC holds every local
- * path Tempo writes (WAL, live-store, scheduler work dir, generator WAL, and the blocks with the filesystem
- * backend), a Service with the query and OTLP ports, and the bucket lifecycle for the archive tier.
+ * Tempo (traces) in the mode `tempo.deployment` chooses, rendered from its topology (lib/topology/tempo.ts):
+ * monolithic (`-target=all`, no Kafka, one StatefulSet whose PVC holds every local path Tempo writes), or
+ * Tempo 3's microservices on Kafka. Services carry the query and OTLP ports; the bucket lifecycle keeps the
+ * archive tier.
  */
 export class TempoChart extends StackChart {
   readonly ports: NamedPort[];
-  readonly service: StackService;
+  readonly topology: Topology;
+  readonly services: TopologyServices;
+  /** Where Grafana queries (the single binary, or the query-frontends). */
+  readonly queryService: StackService;
+  /** Where OTLP is received (the single binary, or the distributors). */
+  readonly otlpService: StackService;
+  /** Every Service a client reaches over TLS: the serving certificate names them. */
+  readonly servingServices: StackService[];
   /** The rendered tempo.yaml, as mounted. */
   readonly configText: string;
 
   constructor(scope: Construct, id: string, props: TempoChartProps) {
     const { tempo, prometheus, tls, bucketLifecycle: lifecycle } = props.env.config;
     super(scope, id, { env: props.env, name: 'tempo', component: 'tracing', version: imageVersion(tempo.image) });
-    this.ports = [
-      { name: 'http', port: tempo.ports.http },
-      { name: 'grpc', port: tempo.ports.grpc },
-      { name: 'otlp-grpc', port: tempo.ports.otlpGrpc },
-      { name: 'otlp-http', port: tempo.ports.otlpHttp },
-    ];
-    this.service = new StackService(this, { name: 'tempo', ports: this.ports });
+    this.topology = tempoTopology(tempo, props.env.config.namespace);
+    const t = this.topology;
+    const portByName: Record<string, NamedPort> = {
+      http: { name: 'http', port: tempo.ports.http, metricsPath: METRICS_PATH, tls: tls.enabled },
+      grpc: { name: 'grpc', port: tempo.ports.grpc },
+      'otlp-grpc': { name: 'otlp-grpc', port: tempo.ports.otlpGrpc },
+      'otlp-http': { name: 'otlp-http', port: tempo.ports.otlpHttp },
+      ...(t.gossip ? { gossip: { name: 'gossip', port: t.gossip.port } } : {}),
+    };
+    this.ports = Object.values(portByName);
+    this.services = new TopologyServices(this, { topology: t, ports: portByName });
+    this.queryService = this.services.service(workloadFor(t, 'query'));
+    this.otlpService = this.services.service(workloadFor(t, 'otlp'));
+    this.servingServices = [...this.services.services.values()];
 
     const remoteWriteUrl = `${prometheus.url.replace(/\/$/, '')}/api/v1/write`;
-    this.configText = toYaml(tempoConfig({ tempo, major: tempoMajor(tempo.image)!, remoteWriteUrl, tls }));
+    const major = tempoMajor(tempo.image)!;
+    const tempoYaml = tempoConfig({ tempo, major, remoteWriteUrl, tls, distributed: this.wiring() }) as { overrides: { defaults: Record<string, unknown> } };
+    this.configText = toYaml(tempoYaml);
+    // Per-tenant limits; every entry carries the defaults (lib/tempo/overrides.ts).
+    const tenantFile = tempoOverridesFile(tempo, major, tempoYaml.overrides.defaults);
+    const overrides = tenantFile && runtimeOverrides(this, { name: 'tempo-overrides', dir: TEMPO_OVERRIDES_DIR, file: TEMPO_OVERRIDES_FILE, content: tenantFile });
+    const store = objectStorageAccess(tempo);
     const tlsMount = tlsVolumes(tls);
     new k8s.KubeConfigMap(this, 'config', { metadata: this.meta('tempo'), data: { [CONFIG_KEY]: this.configText } });
 
-    serviceAccount(this, 'tempo', s3ServiceAccountAnnotations(tempo.backend === 's3' ? tempo.s3.credentials : undefined));
-    const container = hardenedContainer({
-      name: 'tempo',
-      image: tempo.image,
-      args: ['-target=all', `-config.file=${CONFIG_DIR}/${CONFIG_KEY}`],
-      env: tempo.backend === 's3' ? s3CredentialEnv(tempo.s3.credentials) : [],
-      ports: this.ports,
-      // /ready answers 503 until every module runs (after the WAL replay) and a querier is connected to the
-      // query-frontend: the startup probe waits for it, then readiness follows it.
-      startup: walReplayStartupProbe('/ready', 'http', probeScheme(tls)),
-      readiness: { path: '/ready', port: 'http', initialDelaySeconds: 0, scheme: probeScheme(tls) },
-      // Liveness only asks whether the HTTP server answers (dskit serves /metrics from the start), so a slow
-      // module or a lost query-frontend connection does not restart the pod.
-      liveness: { path: '/metrics', port: 'http', initialDelaySeconds: 0, periodSeconds: 30, scheme: probeScheme(tls) },
-      resources: tempo.resources,
-      goRuntime: true,
-      volumeMounts: [
-        { name: 'config', mountPath: CONFIG_DIR, readOnly: true },
-        { name: 'data', mountPath: TEMPO_DATA_DIR },
-        { name: 'tmp', mountPath: '/tmp' },
-        ...tlsMount.mounts,
-      ],
-    });
-    new k8s.KubeStatefulSet(this, 'statefulset', {
-      metadata: this.meta('tempo'),
-      spec: {
-        replicas: 1,
-        serviceName: this.service.name,
-        selector: { matchLabels: this.selectorLabels },
-        podManagementPolicy: 'Parallel',
-        template: podTemplate(
-          this,
-          hardenedPodSpec({
-            serviceAccountName: 'tempo',
-            containers: [container],
-            volumes: [{ name: 'config', configMap: { name: 'tempo' } }, scratchVolume('tmp'), ...tlsMount.volumes],
-            // Lets the live-store flush its WAL on shutdown.
-            terminationGracePeriodSeconds: 60,
-          }),
-          { config: checksum(this.configText) },
-        ),
-        volumeClaimTemplates: [
-          {
-            metadata: { name: 'data', labels: this.selectorLabels },
-            spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: k8s.Quantity.fromString(`${tempo.storageGiB}Gi`) } } },
-          },
-        ],
-      },
+    renderWorkloads(this, this.services, (w) => {
+      const data = w.volume ?? w.scratch;
+      return {
+        container: hardenedContainer({
+          name: 'tempo',
+          image: tempo.image,
+          args: [`-target=${w.target}`, `-config.file=${CONFIG_DIR}/${CONFIG_KEY}`, ...w.args],
+          env: store.env,
+          ports: w.ports.map((p) => portByName[p]),
+          ...engineProbes(probeScheme(tls)),
+          resources: w.resources,
+          goRuntime: true,
+          volumeMounts: [
+            { name: 'config', mountPath: CONFIG_DIR, readOnly: true },
+            ...(data ? [{ name: data.name, mountPath: data.mountPath }] : []),
+            { name: 'tmp', mountPath: '/tmp' },
+            ...tlsMount.mounts,
+            ...store.mounts,
+            ...(overrides ? [overrides.mount] : []),
+          ],
+        }),
+        volumes: [{ name: 'config', configMap: { name: 'tempo' } }, scratchVolume('tmp'), ...tlsMount.volumes, ...store.volumes, ...(overrides ? [overrides.volume] : [])],
+        checksums: { config: checksum(this.configText) },
+        serviceAccountAnnotations: store.serviceAccountAnnotations,
+        podLabels: store.podLabels,
+      };
     });
 
     if (tempo.backend === 's3' && tempo.bucket) {
@@ -108,24 +112,55 @@ export class TempoChart extends StackChart {
     }
   }
 
-  /** Tempo's query API (Grafana's datasource URL). */
-  get queryUrl(): string {
-    return this.service.url('http', { scheme: scheme(this.config.tls) });
+  /** Kafka, ring and addresses for distributed mode, from the topology's Services. */
+  private wiring(): TempoDistributedWiring | undefined {
+    const t = this.topology;
+    const kafka = this.config.tempo.kafka;
+    if (t.mode !== 'distributed' || !kafka || !t.gossip || !this.services.gossip) return undefined;
+    const frontend = workloadFor(t, 'query');
+    const builders = t.workloads.find((w) => w.target === 'block-builder')!;
+    const cache = this.services.caches.get('tempo-memcached');
+    return {
+      kafka,
+      // Distributors write only to partitions a live-store owns (one per ordinal), so the builders split those
+      // evenly; the config is re-rendered whenever either count changes.
+      partitionsPerBlockBuilder: Math.ceil(liveStoresPerZone(t) / builders.replicas),
+      zones: this.config.tempo.deployment.zones.length,
+      gossip: { joinMember: `dns+${this.services.gossip.hostPort('gossip')}`, clusterLabel: t.gossip.clusterLabel, port: t.gossip.port },
+      frontendAddress: this.services.discovery.get(frontend.name)!.hostPort('grpc'),
+      backendSchedulerAddress: this.services.service(workloadFor(t, 'backend-scheduler')).hostPort('grpc'),
+      ...(cache ? { cache: memcachedAddress(cache) } : {}),
+    };
   }
 
-  /** OTLP gRPC endpoint as host:port (the collector's exporter). */
+  /** The client-facing Service of the single binary (the query path in distributed mode). */
+  get service(): StackService {
+    return this.queryService;
+  }
+
+  /** Tempo's query API (Grafana's datasource URL): the single binary or the query-frontends. */
+  get queryUrl(): string {
+    return this.queryService.url('http', { scheme: scheme(this.config.tls) });
+  }
+
+  /** OTLP gRPC endpoint as host:port (the collector's exporter): the single binary or the distributors. */
   get otlpGrpcEndpoint(): string {
-    return this.service.hostPort('otlp-grpc');
+    return this.otlpService.hostPort('otlp-grpc');
   }
 
   /** OTLP HTTP base URL. */
   get otlpHttpUrl(): string {
-    return this.service.url('otlp-http', { scheme: scheme(this.config.tls) });
+    return this.otlpService.url('otlp-http', { scheme: scheme(this.config.tls) });
   }
 
   /** Trace ids keep their leading zeros in Tempo's answers (3.x `read.left_pad_trace_ids`, set in lib/tempo/config.ts). */
   get paddedTraceIds(): boolean {
     return padsTraceIds(tempoMajor(this.config.tempo.image)!);
+  }
+
+  /** Tenant the collector writes to and Grafana reads from, sent as X-Scope-OrgID; undefined when single-tenant. */
+  get tenantId(): string | undefined {
+    return this.config.tempo.authEnabled ? this.config.tempo.tenantId : undefined;
   }
 
   /** Whether span metrics and service graphs are written to Prometheus (Grafana's service map needs them). */

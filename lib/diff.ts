@@ -5,6 +5,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { loadAll } from 'js-yaml';
+import { fsReason, OutputError } from './write';
 
 type Obj = { kind?: string; metadata?: { name?: string; namespace?: string } };
 
@@ -22,11 +23,24 @@ function index(files: Map<string, string>): Map<string, string> {
 
 function onDisk(dir: string): Map<string, string> {
   if (!existsSync(dir)) return new Map();
-  return new Map(readdirSync(dir).filter((f) => f.endsWith('.yaml')).map((f) => [f, readFileSync(path.join(dir, f), 'utf8')]));
+  try {
+    return new Map(readdirSync(dir).filter((f) => f.endsWith('.yaml')).map((f) => [f, readFileSync(path.join(dir, f), 'utf8')]));
+  } catch (e) {
+    throw new OutputError(`cannot read ${dir}/ to compare (${fsReason(e)})`);
+  }
+}
+
+function indexOnDisk(dir: string): Map<string, string> {
+  try {
+    return index(onDisk(dir));
+  } catch (e) {
+    if (e instanceof OutputError) throw e;
+    throw new OutputError(`cannot compare with ${dir}/: it holds a file that is not valid YAML (${String((e as Error).message).split('\n')[0].slice(0, 120)})`);
+  }
 }
 
 export function diffEnvironment(outdir: string, envName: string, rendered: Map<string, string>): string {
-  const before = index(onDisk(path.join(outdir, envName)));
+  const before = indexOnDisk(path.join(outdir, envName));
   const after = index(rendered);
   const lines: string[] = [];
   for (const [key, json] of after) {

@@ -10,3 +10,9 @@ export const IMAGES = {
   grafana: 'grafana/grafana:13.2.0',
   otelCollector: 'otel/opentelemetry-collector-contrib:0.159.0',
 } as const;
+
+/** memcached for Loki's and Tempo's caches in distributed mode: the pins both community charts use (Loki 18.11.0, tempo-distributed 3.3.0). */
+export const CACHE_IMAGES = {
+  memcached: 'memcached:1.6.45-alpine',
+  exporter: 'prom/memcached-exporter:v0.17.0',
+} as const;

@@ -8,15 +8,22 @@ import { AlloyChart } from '../charts/alloy';
 import { CertificatesChart } from '../charts/certificates';
 import { GrafanaChart } from '../charts/grafana';
 import { LokiChart } from '../charts/loki';
+import { MonitoringChart } from '../charts/monitoring';
 import { NamespaceChart } from '../charts/namespace';
 import { NetworkPoliciesChart } from '../charts/network-policies';
 import { OtelCollectorChart } from '../charts/otel-collector';
+import { OtelSdkChart } from '../charts/otel-sdk';
 import { PromtailChart } from '../charts/promtail';
 import { TempoChart } from '../charts/tempo';
 import { Environment } from './config/schema';
 import { StackChart } from './k8s/chart';
 import { withSyncWave } from './gitops';
 import { toYaml } from './serialize';
+import { tempoMajor } from './config/tempo';
+import { namespaceOfServiceUrl } from './config/security';
+import { durationMs } from './config/primitives';
+import { stackRules } from './monitoring/rules';
+import { operationalDashboards } from './monitoring/dashboards';
 
 /** Output files of one environment, by file name, in a stable order. */
 export type RenderedEnvironment = Map<string, string>;
@@ -26,14 +33,36 @@ export function buildCharts(env: Environment): StackChart[] {
   const namespace = new NamespaceChart(app, 'namespace', { env });
   const tempo = new TempoChart(app, 'tempo', { env });
   const collector = new OtelCollectorChart(app, 'otel-collector', { env, tempo });
+  const otelSdk = new OtelSdkChart(app, 'otel-sdk', { env, collector });
   const loki = new LokiChart(app, 'loki', { env });
-  // One log agent: Promtail (the design's default) or Alloy, its successor; never both.
-  const agent = env.config.logAgent === 'alloy' ? new AlloyChart(app, 'alloy', { env, loki }) : new PromtailChart(app, 'promtail', { env, loki });
-  const grafana = new GrafanaChart(app, 'grafana', { env, tempo, loki });
+  // One log agent: Promtail (the design's default) or Alloy, its successor; never both. (Not `instanceof`:
+  // cdk8s Chart's Symbol.hasInstance is true for any chart.)
+  const promtail = env.config.logAgent === 'promtail' ? new PromtailChart(app, 'promtail', { env, loki }) : undefined;
+  const agent = promtail ?? new AlloyChart(app, 'alloy', { env, loki });
+  const tempoVersion = tempoMajor(env.config.tempo.image)!;
+  const { numTraces } = env.config.collector.sampler;
+  const operational = env.config.monitoring.enabled ? operationalDashboards({ loki, tempo, tempoMajor: tempoVersion, collector, promtail, numTraces }) : [];
+  const grafana = new GrafanaChart(app, 'grafana', { env, tempo, loki, operationalDashboards: operational });
   const networkPolicies = new NetworkPoliciesChart(app, 'network-policies', { env, tempo, loki, agent, grafana, collector });
   const access = new AccessChart(app, 'access', { env });
-  const certificates = new CertificatesChart(app, 'certificates', { env, servers: [tempo.service, loki.service], clientNamespaces: [agent.targetNamespace] });
-  return [namespace, access, certificates, tempo, collector, loki, agent, grafana, networkPolicies];
+  const certificates = new CertificatesChart(app, 'certificates', { env, servers: [...tempo.servingServices, ...loki.servingServices], clientNamespaces: [agent.targetNamespace] });
+  const charts = [namespace, access, certificates, tempo, collector, otelSdk, loki, agent, grafana, networkPolicies];
+  // Last, so every chart's metrics ports are known; it reads them from the charts, never from a list of its own.
+  const rules = stackRules({
+    loki,
+    tempo,
+    tempoMajor: tempoVersion,
+    collector,
+    promtail,
+    grafana,
+    samplerReplicas: env.config.collector.sampler.replicas,
+    numTraces,
+    prometheus: {
+      namespace: env.config.security.prometheusNamespace ?? namespaceOfServiceUrl(env.config.prometheus.url)!,
+      retentionSeconds: durationMs(env.config.monitoring.metricsRetention) / 1000,
+    },
+  });
+  return [...charts, new MonitoringChart(app, 'monitoring', { env, charts, rules })];
 }
 
 export function renderChart(chart: Chart): string {

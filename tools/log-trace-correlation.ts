@@ -2,10 +2,11 @@
  * For application teams: trace-aware JSON logging and the sampling rules of an environment, from the same
  * configuration files the cluster manifests are rendered from.
  *
- *   import { createTraceAwareLogger, getSamplingRules } from 'grafana-stack-cdk8s/tools/log-trace-correlation';
+ *   import { createTraceAwareLogger, getSamplingRules, keepTrace } from 'grafana-stack-cdk8s/tools/log-trace-correlation';
  *   const logger = createTraceAwareLogger('ybuilt-api', { environment: 'production' });
  *   app.use(logger.middleware());
  *   logger.info('Fetching job', { job_id: req.params.id });
+ *   keepTrace();   // this request's trace is kept by the gateway whatever the sampling rate
  *
  * Each line is one JSON object (lib/log-format.ts is the contract Promtail and Grafana read), with the
  * trace_id and span_id of the active OpenTelemetry span, so Grafana links the line to its trace in Tempo.
@@ -15,17 +16,23 @@ import * as path from 'node:path';
 import { context, isSpanContextValid, Span, trace } from '@opentelemetry/api';
 import { loadConfig } from '../lib/config/load';
 import { durationMs } from '../lib/config/primitives';
-import { samplingSchema } from '../lib/config/sampling';
+import { PRIORITY_ATTRIBUTE, rateFor, samplingSchema } from '../lib/config/sampling';
 import { LOG_FIELDS } from '../lib/log-format';
 
 export interface SamplingRules {
   readonly environment: string;
-  /** Share of ordinary traces the gateway keeps (0..1). */
+  /** Share of ordinary traces the gateway keeps (0..1) for services not listed in `services`. */
   readonly defaultSampleRate: number;
+  /** Per `service.name` rates (0..1) that replace `defaultSampleRate` for traces of that service. */
+  readonly services: Readonly<Record<string, number>>;
+  /** Whether a span attribute `sample.priority` >= 1 (an integer) keeps its trace. */
+  readonly honorPriority: boolean;
   /** Whether traces with an error span are always kept. */
   readonly alwaysSampleErrors: boolean;
   /** Traces at least this long (milliseconds) are always kept. */
   readonly slowRequestThreshold: number;
+  /** The rate the gateway applies to traces of `serviceName` (its own if listed, the default otherwise). */
+  rateFor(serviceName: string): number;
 }
 
 /** The folder holding the environment files: the nearest `config/` with the generated schema above this file. */
@@ -41,13 +48,28 @@ function defaultConfigDir(): string {
  * the same schema, so application code and the gateway's tail-sampling policies never disagree.
  */
 export function getSamplingRules(environment: string, options: { configDir?: string } = {}): SamplingRules {
-  const { config } = loadConfig(path.join(options.configDir ?? defaultConfigDir(), `${environment}.yaml`));
+  const { sampling } = loadConfig(path.join(options.configDir ?? defaultConfigDir(), `${environment}.yaml`)).config;
   return {
     environment,
-    defaultSampleRate: config.sampling.defaultRate,
-    alwaysSampleErrors: config.sampling.alwaysSampleErrors,
-    slowRequestThreshold: durationMs(config.sampling.slowRequestThreshold),
+    defaultSampleRate: sampling.defaultRate,
+    services: { ...sampling.services },
+    honorPriority: sampling.honorPriority,
+    alwaysSampleErrors: sampling.alwaysSampleErrors,
+    slowRequestThreshold: durationMs(sampling.slowRequestThreshold),
+    rateFor: (serviceName) => rateFor(sampling, serviceName),
   };
+}
+
+/**
+ * Marks the trace of `span` (default: the active span) to be kept by the gateway whatever the sampling rate:
+ * sets the span attribute `sample.priority` to the integer 1, which the gateway's `keep-priority` policy matches
+ * when `sampling.honorPriority` is on. Call it any time before the span ends (e.g. on a payment failure you
+ * handle without an error status). Returns false when there is no span to mark.
+ */
+export function keepTrace(span: Span | undefined = trace.getSpan(context.active())): boolean {
+  if (!span) return false;
+  span.setAttribute(PRIORITY_ATTRIBUTE, 1);
+  return true;
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';

@@ -3,7 +3,7 @@
  * - the Loki derived field (public/app/plugins/datasource/loki/getDerivedFields.ts): with matcherType "label",
  *   the value of the first label key (stream labels and structured metadata alike) its regex matches; otherwise
  *   the regex's first group on the line;
- * - the Tempo → Loki query (`tracesToLogsV2.query`): provisioning's `$$` escape undone, Grafana's variables
+ * - the Tempo → Loki query (`tracesToLogsV2.query`): provisioning's expansion applied (./grafana-vars.ts), Grafana's variables
  *   substituted, then the LogQL evaluated on one stored entry with the subset of LogQL the project emits (stream
  *   matchers, line filters `|=` / `|~`, label filters on labels and structured metadata). Anything else throws,
  *   so a new query shape cannot pass unevaluated. Parsing uses the official grammar (@grafana/lezer-logql).
@@ -24,9 +24,6 @@ export function derivedValue(field: { matcherType?: string; matcherRegex: string
   }
   return new RegExp(field.matcherRegex).exec(entry.line)?.[1];
 }
-
-/** Undoes provisioning's `$${...}` escape (Grafana expands `$VAR`/`${VAR}` from its environment, `$$` is a literal `$`). */
-export const unescapeProvisioning = (text: string): string => text.replace(/\$\$/g, '$');
 
 /** Substitutes Grafana link variables `${name}` (and `$name`) from a map; an unknown variable throws. */
 export function interpolate(text: string, vars: Record<string, string>): string {

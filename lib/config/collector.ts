@@ -30,6 +30,12 @@ export const collectorSchema = z
         replicas: replicas(2).describe('tail-sampling tier pods; each trace is routed to one of them by trace id'),
         decisionWait: duration.default('10s').describe('how long a trace is buffered after its first span before the sampling decision'),
         numTraces: z.number().int().positive().default(50000).describe('traces kept in memory per sampler pod while waiting for a decision'),
+        averageTraceBytes: z
+          .number()
+          .int()
+          .positive()
+          .default(10_000)
+          .describe('expected in-memory size of one trace (spans per trace × decoded span size); numTraces × this must fit under the memory limiter'),
         resources: resources({ cpu: '500m', memory: '1Gi', memoryLimit: '2Gi' }),
       })
       .prefault({}),
@@ -37,7 +43,7 @@ export const collectorSchema = z
       .string()
       .min(1)
       .optional()
-      .describe('OTEL_SERVICE_NAME put in the applications ConfigMap (leave unset when several services share it)'),
+      .describe("OTEL_SERVICE_NAME in the stack namespace's otel-sdk ConfigMap (leave unset when several services share it; per application namespace see applications.namespaces)"),
   })
   .prefault({});
 export type CollectorConfig = z.infer<typeof collectorSchema>;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { dnsLabel } from './primitives';
+import { dnsLabel, withoutCredentials } from './primitives';
 
 /**
  * How a cluster starts following dist/<env>/: the objects rendered into dist/bootstrap/<env>/ for Argo CD or
@@ -7,9 +7,13 @@ import { dnsLabel } from './primitives';
  */
 export const gitopsSchema = z
   .strictObject({
-    repoURL: z
-      .string()
-      .regex(/^(https:\/\/|ssh:\/\/|git@)[^\s]+$/, { error: (i) => `expected a Git URL like "https://github.com/org/repo.git" or "git@github.com:org/repo.git", got ${JSON.stringify(i.input)}` })
+    repoURL: withoutCredentials(
+      z
+        .string()
+        .regex(/^(https:\/\/|ssh:\/\/|git@)[^\s]+$/, { error: (i) => `expected a Git URL like "https://github.com/org/repo.git" or "git@github.com:org/repo.git", got ${JSON.stringify(i.input)}` }),
+      'give the controller Git credentials from a Secret instead: gitops.flux.secretRef (Flux) or an Argo CD repository Secret',
+      true,
+    )
       .optional()
       .describe('the Git repository holding this project; bootstrap objects are rendered only when set'),
     branch: z.string().min(1).default('main').describe('branch (Argo CD targetRevision, Flux ref.branch)'),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { dnsLabel, image, port, resources, secretKeyRef } from './primitives';
+import { dnsLabel, image, isLabelValue, port, resources, secretKeyRef, withoutCredentials } from './primitives';
 import { IMAGES } from '../images';
 
 /** The value a discriminated union was given for its tag, for the error message. */
@@ -36,6 +36,12 @@ const exposure = z.discriminatedUnion(
   { error: (i) => `expected one of "none", "ingress", "httproute", got ${JSON.stringify(discriminator(i.input, 'type'))}` },
 );
 
+/** OAuth endpoints: the client secret already comes from oauth.clientSecret; nothing secret belongs in a URL. */
+const oauthUrl = withoutCredentials(
+  z.url({ protocol: /^https?$/, error: (i) => `expected an http(s) URL, got ${JSON.stringify(i.input)}` }),
+  'the client secret comes from grafana.oauth.clientSecret (a Secret key)',
+);
+
 const oauthCommon = {
   clientId: z.string().min(1).describe('OAuth client id (not a secret)'),
   clientSecret: secretKeyRef.describe('Secret key holding the OAuth client secret'),
@@ -53,9 +59,9 @@ const oauth = z.discriminatedUnion(
       provider: z.literal('generic'),
       ...oauthCommon,
       name: z.string().min(1).default('SSO').describe('label of the login button'),
-      authUrl: z.url().describe('authorization endpoint'),
-      tokenUrl: z.url().describe('token endpoint'),
-      apiUrl: z.url().describe('user info endpoint'),
+      authUrl: oauthUrl.describe('authorization endpoint'),
+      tokenUrl: oauthUrl.describe('token endpoint'),
+      apiUrl: oauthUrl.describe('user info endpoint'),
       scopes: z.array(z.string().min(1)).default(['openid', 'email', 'profile']).describe('requested scopes'),
       roleAttributePath: z.string().min(1).optional().describe('JMESPath that maps the user info to a Grafana role'),
     }),
@@ -63,10 +69,51 @@ const oauth = z.discriminatedUnion(
   { error: (i) => `expected one of "github", "google", "azuread", "generic", got ${JSON.stringify(discriminator(i.input, 'provider'))}` },
 );
 
+/** `host[:port]` as Grafana's [database] host reads it (no scheme). */
+const dbHost = z
+  .string()
+  .regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?$/, { error: (i) => `expected a host name with an optional port like "grafana-pg.databases.svc.cluster.local:5432" (no scheme), got ${JSON.stringify(i.input)}` });
+
+const dbCommon = {
+  host: dbHost.describe('database server host[:port] (port defaults to 5432 for postgres, 3306 for mysql)'),
+  name: z.string().min(1).default('grafana').describe('database name'),
+  user: z.string().min(1).default('grafana').describe('database user'),
+  passwordSecret: secretKeyRef.describe('Secret key holding the database password'),
+};
+
+/**
+ * Grafana's [database] section (pkg/services/sqlstore/database_config.go): a shared PostgreSQL or MySQL that
+ * every replica uses. `sslMode` is passed to the driver as is: Postgres `sslmode`; for MySQL only "true" and
+ * "skip-verify" turn TLS on.
+ */
+const database = z.discriminatedUnion(
+  'type',
+  [
+    z.strictObject({
+      type: z.literal('postgres').describe('postgres or mysql'),
+      ...dbCommon,
+      sslMode: z.enum(['disable', 'require', 'verify-ca', 'verify-full']).default('require').describe('Postgres sslmode (MySQL: "true", "false" or "skip-verify")'),
+    }),
+    z.strictObject({ type: z.literal('mysql'), ...dbCommon, sslMode: z.enum(['true', 'false', 'skip-verify']).default('true') }),
+  ],
+  { error: (i) => `expected one of "postgres", "mysql", got ${JSON.stringify(discriminator(i.input, 'type'))}` },
+);
+export type GrafanaDatabase = z.infer<typeof database>;
+
 export const grafanaSchema = z
   .strictObject({
     image: image.default(IMAGES.grafana).describe('Grafana image (13.x)'),
-    ports: z.strictObject({ http: port.default(3000).describe('HTTP port') }).prefault({}),
+    ports: z
+      .strictObject({
+        http: port.default(3000).describe('HTTP port'),
+        alertingHa: port.default(9094).describe('unified alerting HA gossip (TCP and UDP), used when replicas > 1'),
+      })
+      .prefault({}),
+    replicas: z.number().int().min(1).default(1).describe('Grafana pods; more than one needs grafana.database'),
+    database: database.optional().describe('shared PostgreSQL/MySQL database; without it Grafana keeps SQLite on a PVC (one replica)'),
+    secretKey: secretKeyRef
+      .default({ name: 'grafana-secret-key', key: 'secret-key' })
+      .describe("existing Secret key holding [security] secret_key, which encrypts data source credentials in Grafana's database (never Grafana's public default)"),
     adminSecret: z
       .strictObject({
         name: dnsLabel.default('grafana-admin').describe('existing Secret holding the admin credentials'),
@@ -86,11 +133,26 @@ export const grafanaSchema = z
     dashboards: z
       .strictObject({
         folder: z.string().min(1).default('YBUILT').describe('folder the provisioned dashboards go to'),
-        job: z.string().min(1).default('ybuilt-api').describe('Loki `job` label of the application the dashboards show (Promtail sets it from app.kubernetes.io/name)'),
+        job: z
+          .string()
+          .refine(isLabelValue, {
+            error: (i) => `expected a Kubernetes label value (1-63 of A-Z a-z 0-9 - _ . starting and ending alphanumeric: Promtail copies it from app.kubernetes.io/name), got ${JSON.stringify(i.input)}`,
+          })
+          .refine((v) => v !== '', { error: 'expected a non-empty job name' })
+          .default('ybuilt-api').describe('Loki `job` label of the application the dashboards show (Promtail sets it from app.kubernetes.io/name)'),
       })
       .prefault({}),
-    storageGiB: z.number().int().positive().default(10).describe('PVC size for the Grafana database and plugins'),
+    storageGiB: z.number().int().positive().default(10).describe('PVC size for the SQLite database and plugins (no PVC with grafana.database)'),
     resources: resources({ cpu: '250m', memory: '256Mi', memoryLimit: '512Mi' }),
+  })
+  .superRefine((g, ctx) => {
+    // SQLite cannot be shared and its PVC is ReadWriteOnce (scale-out reference, grafana-ha.md section 6).
+    if (g.replicas > 1 && !g.database) {
+      ctx.addIssue({ code: 'custom', path: ['replicas'], message: `expected 1 without grafana.database (SQLite on a ReadWriteOnce volume serves one pod), got ${g.replicas}; set grafana.database to a PostgreSQL or MySQL server to run more` });
+    }
+    if (g.ports.alertingHa === g.ports.http) {
+      ctx.addIssue({ code: 'custom', path: ['ports', 'alertingHa'], message: `port ${g.ports.alertingHa} is already used by grafana.ports.http, expected a distinct port` });
+    }
   })
   .prefault({});
 export type GrafanaConfig = z.infer<typeof grafanaSchema>;

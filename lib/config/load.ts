@@ -3,14 +3,28 @@
  *   config/production.yaml: tempo.retention.warm: expected a duration like "72h", got "two weeks"
  * A user's mistake never surfaces as a stack trace.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import * as path from 'node:path';
 import { load, YAMLException } from 'js-yaml';
 import { z } from 'zod';
+import { plainHttpRules } from './object-storage';
 import { configSchema, Environment } from './schema';
+import { nearest } from '../nearest';
+import { maskSecrets } from './primitives';
+
+/**
+ * Bounds on what one environment file may be, so a hostile or broken file fails fast with a sentence instead of
+ * hanging or exhausting memory: a config is a few kB; YAML aliases are shared references that would expand
+ * into a tree (a "billion laughs" of a few hundred bytes is gigabytes once validated and echoed).
+ */
+export const LIMITS = { bytes: 4 * 1024 * 1024, aliases: 1000, values: 1_000_000, depth: 64, echoed: 240, described: 200 } as const;
 
 export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
+  /** `more`: further problems counted but not described (a file with 200,000 unknown keys). */
+  constructor(
+    readonly problems: string[],
+    readonly more = 0,
+  ) {
     super(problems.join('\n'));
   }
 }
@@ -19,7 +33,7 @@ export class ConfigError extends Error {
 const PLAINTEXT_SECRETS: Record<string, string> = {
   'grafana.adminPassword': 'grafana.adminSecret (an existing Secret with the admin user and password)',
 };
-const SECRET_LIKE = /(password|passwd|secret|token|apikey|accesskey|privatekey|credential)s?$/i;
+const SECRET_LIKE = /(password|passwd|secret|token|apikey|accesskey|accountkey|privatekey|credential)s?$/i;
 
 export function environmentName(file: string): string {
   return path.basename(file).replace(/\.ya?ml$/, '');
@@ -27,32 +41,105 @@ export function environmentName(file: string): string {
 
 export function loadConfig(file: string): Environment {
   const name = environmentName(file);
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new ConfigError([`${file}: cannot read the file (${code === 'ENOENT' ? 'it does not exist' : code === 'EISDIR' ? 'it is a directory' : code})`]);
-  }
+  const text = readRegularFile(file);
   if (!/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(name)) {
     throw new ConfigError([`${file}: the file name gives the environment name ${JSON.stringify(name)}, expected a DNS label (lowercase letters, digits, "-")`]);
   }
   let raw: unknown;
   try {
-    raw = text.trim() === '' ? undefined : load(text, { filename: file });
+    raw = text.trim() === '' ? undefined : load(text, { filename: file, maxAliases: LIMITS.aliases });
   } catch (e) {
     if (e instanceof YAMLException && e.mark) {
-      throw new ConfigError([`${file}:${e.mark.line + 1}:${e.mark.column + 1}: YAML syntax error: ${e.reason}`]);
+      throw new ConfigError([`${file}:${e.mark.line + 1}:${e.mark.column + 1}: YAML syntax error: ${clip(e.reason)}`]);
     }
-    throw new ConfigError([`${file}: YAML syntax error: ${(e as Error).message.split('\n')[0]}`]);
+    if (e instanceof RangeError) throw new ConfigError([`${file}: the YAML is nested too deeply to read (at most ${LIMITS.depth} levels are accepted)`]);
+    throw new ConfigError([`${file}: YAML syntax error: ${clip((e as Error).message.split('\n')[0])}`]);
   }
+  const shape = shapeProblem(raw);
+  if (shape) throw new ConfigError([`${file}: ${shape}`]);
   if (raw === undefined || raw === null) throw new ConfigError([`${file}: the file is empty; expected a mapping of settings such as "namespace: observability"`]);
   if (typeof raw !== 'object' || Array.isArray(raw)) {
     throw new ConfigError([`${file}: expected a mapping of settings at the top level, got ${Array.isArray(raw) ? 'a list' : `the ${typeof raw} ${JSON.stringify(raw)}`}`]);
   }
   const result = configSchema.safeParse(raw, { reportInput: true });
-  if (!result.success) throw new ConfigError(result.error.issues.flatMap((issue) => describeIssue(file, issue)));
+  if (!result.success) {
+    // One problem per key: a value that fails its type is not also reported by the rules that compare it.
+    const seen = new Set<string>();
+    const problems: string[] = [];
+    let more = 0;
+    for (const issue of result.error.issues) {
+      if (problems.length >= LIMITS.described) {
+        more += issue.code === 'unrecognized_keys' ? issue.keys.length : 1;
+        continue;
+      }
+      const lines = describeIssue(file, issue, LIMITS.described - problems.length);
+      more += lines.omitted;
+      for (const line of lines) {
+        const key = issue.code === 'unrecognized_keys' ? line : keyPath(issue.path);
+        if (seen.has(key)) continue;
+        seen.add(key);
+        problems.push(clip(maskSecrets(line), 400));
+      }
+    }
+    throw new ConfigError(problems, more);
+  }
+  // Rules that depend on the environment's name, which the schema does not see.
+  const byName = (['tempo', 'loki'] as const).flatMap((c) => plainHttpRules(name, result.data[c]).map((i) => `${file}: ${keyPath([c, ...i.path])}: ${i.message}`));
+  if (byName.length) throw new ConfigError(byName);
   return { name, config: result.data };
+}
+
+/** The file's text, read only when it is a regular file of bounded size (never a FIFO, device, folder or /proc file). */
+function readRegularFile(file: string): string {
+  const fail = (why: string) => new ConfigError([`${file}: cannot read the file (${why})`]);
+  let fd: number;
+  try {
+    // O_NONBLOCK: opening a FIFO must not wait for a writer; the fstat below refuses it.
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw fail(code === 'ENOENT' ? 'it does not exist' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : String(code));
+  }
+  try {
+    const st = fstatSync(fd);
+    if (st.isDirectory()) throw fail('it is a directory');
+    if (!st.isFile()) throw fail(`it is ${st.isFIFO() ? 'a FIFO' : st.isSocket() ? 'a socket' : 'a device'}, not a regular file`);
+    // Kernel files (/proc, /sys) report size 0 and can be endless or blocking.
+    if (st.size === 0 && /^\/(proc|sys)\//.test(path.resolve(file))) throw fail('it is a kernel file, not a regular file');
+    if (st.size > LIMITS.bytes) throw fail(`it is ${st.size} bytes; a configuration file is at most ${LIMITS.bytes} bytes`);
+    const buf = Buffer.alloc(Math.min(st.size, LIMITS.bytes) + 1);
+    let total = 0;
+    for (let n; total < buf.length && (n = readSync(fd, buf, total, buf.length - total, null)) > 0; ) total += n;
+    if (total > LIMITS.bytes) throw fail(`it is larger than ${LIMITS.bytes} bytes`);
+    return buf.subarray(0, total).toString('utf8');
+  } catch (e) {
+    if (e instanceof ConfigError) throw e;
+    throw fail(String((e as NodeJS.ErrnoException).code ?? (e as Error).message).slice(0, 80));
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Walks the parsed value as validation would see it (aliases expanded), without recursion, and stops at the
+ * first bound exceeded: too many values (an alias bomb) or too deep.
+ */
+function shapeProblem(raw: unknown): string | undefined {
+  const stack: [unknown, number][] = [[raw, 0]];
+  let values = 0;
+  while (stack.length) {
+    const [value, depth] = stack.pop()!;
+    if (++values > LIMITS.values) return `the YAML expands to more than ${LIMITS.values} values (aliases "*name" repeat what they refer to); a configuration is far smaller`;
+    if (value === null || typeof value !== 'object') continue;
+    if (depth >= LIMITS.depth) return `the YAML is nested more than ${LIMITS.depth} levels deep; a configuration is far shallower`;
+    for (const child of Array.isArray(value) ? value : Object.values(value)) stack.push([child, depth + 1]);
+  }
+  return undefined;
+}
+
+/** A message line of bounded length: echoed values are cut, so one huge value cannot flood the terminal. */
+function clip(text: string, max: number = LIMITS.echoed): string {
+  return text.length > max ? `${text.slice(0, max)}… (${text.length - max} more characters)` : text;
 }
 
 /** `security.teams[0].role`: list positions in brackets, as editors and the README write them. */
@@ -60,19 +147,28 @@ function keyPath(p: PropertyKey[]): string {
   return p.map((seg, i) => (typeof seg === 'number' ? `[${seg}]` : `${i ? '.' : ''}${String(seg)}`)).join('');
 }
 
-function describeIssue(file: string, issue: z.core.$ZodIssue): string[] {
+function describeIssue(file: string, issue: z.core.$ZodIssue, room: number): string[] & { omitted: number } {
+  const lines = describeIssueLines(file, issue, room);
+  return Object.assign(lines, { omitted: issue.code === 'unrecognized_keys' ? issue.keys.length - lines.length : 0 });
+}
+
+function describeIssueLines(file: string, issue: z.core.$ZodIssue, room: number): string[] {
   const at = (p: PropertyKey[]) => (p.length ? keyPath(p) : '(top level)');
   if (issue.code === 'unrecognized_keys') {
-    return issue.keys.map((key) => {
+    const known = knownKeys(issue.path);
+    return issue.keys.slice(0, room).map((key) => {
       const keyPath = at([...issue.path, key]);
-      const known = knownKeys(issue.path);
       if (PLAINTEXT_SECRETS[keyPath] || SECRET_LIKE.test(key)) {
         const instead = PLAINTEXT_SECRETS[keyPath] ?? 'a reference to an existing Kubernetes Secret';
         return `${file}: ${keyPath}: plaintext secrets are not accepted (they would be committed to git and rendered into dist/); reference a Secret instead: ${instead}`;
       }
       const hint = known.length ? `, expected one of: ${known.join(', ')}` : '';
-      return `${file}: ${keyPath}: unknown key${closest(key, known)}${hint}`;
+      return `${file}: ${clip(keyPath, 120)}: unknown key${closest(key, known)}${hint}`;
     });
+  }
+  if (issue.code === 'invalid_key') {
+    // A record key failed its own schema: say which key, with that schema's message.
+    return [`${file}: ${at(issue.path.slice(0, -1))}: key ${JSON.stringify(issue.path[issue.path.length - 1])}: ${issue.issues.map((i) => i.message).join('; ')}`];
   }
   const last = String(issue.path[issue.path.length - 1] ?? '');
   if (issue.code === 'invalid_type' && typeof issue.input === 'string' && SECRET_LIKE.test(last)) {
@@ -109,8 +205,8 @@ function knownKeys(keyPath: PropertyKey[]): string[] {
   };
   for (const segment of keyPath) {
     if (!node) return [];
-    const def = unwrap(node)._zod.def as { type: string; shape?: Record<string, z.core.$ZodType>; element?: z.core.$ZodType };
-    node = def.type === 'object' ? def.shape?.[String(segment)] : def.type === 'array' ? def.element : undefined;
+    const def = unwrap(node)._zod.def as { type: string; shape?: Record<string, z.core.$ZodType>; element?: z.core.$ZodType; valueType?: z.core.$ZodType };
+    node = def.type === 'object' ? def.shape?.[String(segment)] : def.type === 'array' ? def.element : def.type === 'record' ? def.valueType : undefined;
   }
   if (!node) return [];
   const def = unwrap(node)._zod.def as { type: string; shape?: Record<string, unknown> };
@@ -118,21 +214,6 @@ function knownKeys(keyPath: PropertyKey[]): string[] {
 }
 
 function closest(key: string, known: string[]): string {
-  const lower = key.toLowerCase();
-  const match = known.find((k) => k.toLowerCase() === lower) ?? known.find((k) => editDistance(k.toLowerCase(), lower) <= 2);
+  const match = nearest(key, known);
   return match ? ` (did you mean "${match}"?)` : '';
-}
-
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0];
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = row[j];
-      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = tmp;
-    }
-  }
-  return row[b.length];
 }

@@ -1,7 +1,9 @@
 import { z } from 'zod';
-import { backend, s3Settings } from './object-storage';
-import { duration, durationMs, image, port, resources, s3BucketName } from './primitives';
+import { azureSettings, backend, gcsSettings, s3Settings } from './object-storage';
+import { duration, durationMs, image, port, resources } from './primitives';
 import { IMAGES } from '../images';
+import { lokiTenantSchema } from './tenants';
+import { lokiDeploymentSchema } from './deployment';
 
 const show = (v: unknown): string => JSON.stringify(v) ?? String(v);
 
@@ -41,7 +43,7 @@ export type LokiSchemaPeriod = z.infer<typeof schemaPeriod>;
  * Tenant ids Loki accepts (dskit tenant.ValidTenantID): up to 150 of [a-zA-Z0-9!-_.*'()], not "." or "..";
  * `|` is refused because Loki reads it as a multi-tenant query separator.
  */
-const tenantId = z
+export const tenantId = z
   .string({ error: (i) => `expected a tenant id, got ${show(i.input)}` })
   .regex(/^[a-zA-Z0-9!\-_.*'()]{1,150}$/, { error: (i) => `expected 1-150 characters of a-z, A-Z, 0-9, !-_.*'(), got ${show(i.input)}` })
   .refine((s) => s !== '.' && s !== '..', { error: (i) => `expected a tenant id other than "." or "..", got ${show(i.input)}` });
@@ -54,9 +56,15 @@ export const lokiSchema = z
       .default(false)
       .describe('multi-tenant mode (auth_enabled): every request must carry X-Scope-OrgID; the log agent (Promtail or Alloy) and Grafana send tenantId'),
     tenantId: tenantId.optional().describe('tenant the log agent writes to and Grafana reads from; required when authEnabled is true'),
-    backend: backend.default('s3').describe('chunk and index storage: s3, or filesystem on the PVC (dev)'),
-    bucket: s3BucketName.optional().describe('S3 bucket for chunks and index; required with backend s3'),
-    s3: s3Settings.describe('S3 endpoint, region and credentials'),
+    tenants: z
+      .record(tenantId, lokiTenantSchema)
+      .default({})
+      .describe('per-tenant limits (runtime overrides file, reloaded without a restart); needs authEnabled'),
+    backend: backend.default('s3').describe('chunk and index storage: s3 (AWS or S3-compatible), gcs, azure, or filesystem on the PVC (dev)'),
+    bucket: z.string().optional().describe('bucket (s3, gcs) or container (azure) name; required with an object store backend'),
+    s3: s3Settings.describe('S3 or S3-compatible endpoint, region and credentials'),
+    gcs: gcsSettings.describe('Google Cloud Storage credentials: workload identity or a key file'),
+    azure: azureSettings.describe('Azure Blob Storage account and credentials: workload identity or an account key'),
     schemaPeriods: z
       .array(schemaPeriod)
       .min(1, { error: 'expected at least one schema period' })
@@ -81,6 +89,11 @@ export const lokiSchema = z
         cold: duration.default('2160h').describe('deleted logs kept in Glacier as noncurrent bucket versions until this age (bucket lifecycle rule; needs bucketLifecycle.controller)'),
       })
       .prefault({})
+      .superRefine((r, ctx) => {
+        for (const [tier, value] of Object.entries(r)) {
+          if (durationMs(value) === 0) ctx.addIssue({ code: 'custom', path: [tier], message: `expected a retention longer than 0s, got ${JSON.stringify(value)} (0 would mean "keep nothing" or "no limit" depending on the setting)` });
+        }
+      })
       .describe('retention tiers, hot <= warm <= cold'),
     ports: z
       .strictObject({
@@ -90,6 +103,7 @@ export const lokiSchema = z
       .prefault({}),
     storageGiB: z.number().int().positive().default(50).describe('PVC size for the WAL, index cache and compactor'),
     resources: resources({ cpu: '500m', memory: '1Gi', memoryLimit: '2Gi' }),
+    deployment: lokiDeploymentSchema.describe('single binary (1 replica, or 3+ for HA) or distributed (one workload per target); see README "Scaling"'),
   })
   .superRefine((loki, ctx) => {
     if (loki.authEnabled && !loki.tenantId) {
@@ -97,6 +111,15 @@ export const lokiSchema = z
     }
     if (!loki.authEnabled && loki.tenantId) {
       ctx.addIssue({ code: 'custom', path: ['tenantId'], message: `expected no tenantId when authEnabled is false (single-tenant Loki ignores it), got ${show(loki.tenantId)}` });
+    }
+    const tenants = Object.entries(loki.tenants);
+    if (tenants.length && !loki.authEnabled) {
+      ctx.addIssue({ code: 'custom', path: ['tenants'], message: `expected authEnabled: true with tenants (single-tenant Loki files everything under "fake", so ${show(tenants[0][0])} would never match), got authEnabled false` });
+    }
+    for (const [id, t] of tenants) {
+      if (t.retention && durationMs(t.retention) < 24 * 3_600_000) {
+        ctx.addIssue({ code: 'custom', path: ['tenants', id, 'retention'], message: `expected at least 24h (Loki's minimum retention_period), got ${show(t.retention)}` });
+      }
     }
     // Loki's documented minimum retention (operations/storage/retention.md): the compactor works in whole 24h tables.
     if (durationMs(loki.retention.warm) < 24 * 3_600_000) {

@@ -6,19 +6,49 @@ import { z } from 'zod';
 
 const show = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v) : JSON.stringify(v) ?? String(v));
 
-/** Go `time.ParseDuration` units: what Loki and Tempo read (Go has no `d`; write `168h` for a week). */
-const GO_DURATION = /^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/;
-const UNIT_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+/**
+ * Durations as Go's `time.ParseDuration` reads them (what Loki, Tempo and the collector parse), plus `d` and
+ * `w`, which people write for retention. Go has no day unit and Tempo reads only Go's form, so a value with
+ * `d` or `w` is rewritten once, here, to hours (`14d` → `336h`): Go's form is read by every engine we
+ * render for (Loki's `model.Duration` fields accept it too), so no chart ever sees a `d`.
+ */
+const DURATION = /^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h|d|w))+$/;
+const PART = /(\d+(\.\d+)?)(ns|us|µs|ms|s|m|h|d|w)/g;
+const UNIT_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+/** Go's largest duration, 2^63-1 ns (2562047h47m16.854775807s); anything longer overflows time.Duration. */
+const GO_MAX_MS = 9_223_372_036_854.775807;
 
-export const duration = z.string({ error: (i) => `expected a duration like "72h", got ${show(i.input)}` }).regex(GO_DURATION, {
-  error: (i) => `expected a duration like "72h" or "5m" (units ns, us, ms, s, m, h), got ${show(i.input)}`,
-});
+export const duration = z
+  .string({ error: (i) => `expected a duration like "72h", got ${show(i.input)}` })
+  .regex(DURATION, {
+    error: (i) => `expected a duration like "72h", "14d" or "5m" (units ns, us, ms, s, m, h, d, w), got ${show(i.input)}`,
+    abort: true,
+  })
+  .refine((text) => durationMs(text) <= GO_MAX_MS, {
+    error: (i) => `expected at most 2562047h (the longest duration Go can represent), got ${show(i.input)}`,
+    abort: true,
+  })
+  .overwrite(toGoDuration);
 
-/** Milliseconds of a Go duration string already validated by `duration`. */
+/** Milliseconds of a duration string; NaN when it is not one (so cross-field rules skip invalid values). */
 export function durationMs(text: string): number {
+  if (typeof text !== 'string' || !DURATION.test(text)) return NaN;
   let total = 0;
-  for (const [, n, , unit] of text.matchAll(/(\d+(\.\d+)?)(ns|us|µs|ms|s|m|h)/g)) total += Number(n) * UNIT_MS[unit];
+  for (const [, n, , unit] of text.matchAll(PART)) total += Number(n) * UNIT_MS[unit];
   return total;
+}
+
+/** Go's form of a duration: unchanged unless it uses `d` or `w`, then whole hours (plus minutes, seconds, ms). */
+export function toGoDuration(text: string): string {
+  if (!/[dw]/.test(text)) return text;
+  let ms = Math.round(durationMs(text));
+  const parts: string[] = [];
+  for (const [unit, size] of [['h', 3_600_000], ['m', 60_000], ['s', 1000], ['ms', 1]] as const) {
+    const n = Math.floor(ms / size);
+    ms -= n * size;
+    if (n) parts.push(`${n}${unit}`);
+  }
+  return parts.join('') || '0s';
 }
 
 export const port = z
@@ -52,20 +82,28 @@ export const image = z
   .string({ error: (i) => `expected an image like "grafana/tempo:3.0.3", got ${show(i.input)}` })
   .regex(/^[a-z0-9][a-z0-9._\/:-]*(:[\w][\w.-]{0,127})(@sha256:[a-f0-9]{64})?$|^[a-z0-9][a-z0-9._\/:-]*@sha256:[a-f0-9]{64}$/, {
     error: (i) => `expected an image pinned by tag or digest like "grafana/tempo:3.0.3", got ${show(i.input)}`,
+    abort: true,
   })
   .refine((ref) => !/:latest(@|$)/.test(ref), { error: (i) => `expected a pinned version, got ${show(i.input)} (":latest" changes under you)` });
 
-/** The version in an image tag, for the `app.kubernetes.io/version` label and version-aware rendering. */
+/** The version in an image tag, for the `app.kubernetes.io/version` label and version-aware rendering ('' when there is none). */
 export function imageVersion(ref: string): string {
   const tag = ref.replace(/@sha256:.*$/, '').split('/').pop()!.split(':')[1];
-  return tag ?? ref.split('@sha256:')[1].slice(0, 12);
+  return tag ?? ref.split('@sha256:')[1]?.slice(0, 12) ?? '';
 }
 
 const QUANTITY = /^\d+(\.\d+)?(m|k|Ki|Mi|Gi|Ti|M|G|T)?$/;
-const quantity = (what: string) =>
+export const quantity = (what: string) =>
   z.string({ error: (i) => `expected a Kubernetes ${what} quantity, got ${show(i.input)}` }).regex(QUANTITY, {
     error: (i) => `expected a Kubernetes ${what} quantity like ${what === 'CPU' ? '"500m"' : '"512Mi"'}, got ${show(i.input)}`,
   });
+
+const QUANTITY_FACTOR: Record<string, number> = { '': 1, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40 };
+/** The value of a quantity already validated by QUANTITY (bytes for memory). */
+export function quantityValue(q: string): number {
+  const m = /^(\d+(?:\.\d+)?)([a-zA-Z]*)$/.exec(q);
+  return m ? Number(m[1]) * (QUANTITY_FACTOR[m[2]] ?? NaN) : NaN;
+}
 
 /** Requests for scheduling and a memory limit (no CPU limit: throttling hurts latency more than it protects). */
 export const resources = (defaults: { cpu: string; memory: string; memoryLimit: string }) =>
@@ -74,6 +112,12 @@ export const resources = (defaults: { cpu: string; memory: string; memoryLimit: 
       cpu: quantity('CPU').default(defaults.cpu).describe('CPU request'),
       memory: quantity('memory').default(defaults.memory).describe('memory request'),
       memoryLimit: quantity('memory').default(defaults.memoryLimit).describe('memory limit (the container is OOM-killed above it)'),
+    })
+    .superRefine((r, ctx) => {
+      // The API server refuses a Pod whose request exceeds its limit (spec.containers[].resources.requests: must be less than or equal to memory limit).
+      if (quantityValue(r.memory) > quantityValue(r.memoryLimit)) {
+        ctx.addIssue({ code: 'custom', path: ['memory'], message: `expected at most memoryLimit (${r.memoryLimit}), got ${show(r.memory)} (Kubernetes refuses a request above its limit)` });
+      }
     })
     .prefault({});
 export type Resources = z.infer<ReturnType<typeof resources>>;
@@ -84,3 +128,85 @@ export const secretKeyRef = z.strictObject({
   key: z.string().min(1).describe('key inside that Secret'),
 });
 export type SecretKeyRef = z.infer<typeof secretKeyRef>;
+
+/**
+ * Kubernetes label keys and values (apimachinery validation.IsQualifiedName / IsValidLabelValue): an optional
+ * DNS-subdomain prefix and "/", then a name of at most 63 of [A-Za-z0-9-_.] starting and ending alphanumeric.
+ */
+const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+export function isLabelKey(key: string): boolean {
+  const slash = key.lastIndexOf('/');
+  if (slash === -1) return LABEL_NAME.test(key);
+  return DNS_SUBDOMAIN.test(key.slice(0, slash)) && LABEL_NAME.test(key.slice(slash + 1));
+}
+export function isLabelValue(value: string): boolean {
+  return value === '' || LABEL_NAME.test(value);
+}
+
+/** A label selector's matchLabels: valid keys and values, and never empty (an empty selector selects everything). */
+export const labelSelector = (what: string) =>
+  z.record(z.string(), z.string({ error: (i) => `expected a label value (a string), got ${show(i.input)}` })).superRefine((labels, ctx) => {
+    const keys = Object.keys(labels);
+    if (!keys.length) ctx.addIssue({ code: 'custom', message: `expected at least one label: an empty selector matches every ${what}` });
+    for (const key of keys) {
+      if (!isLabelKey(key)) ctx.addIssue({ code: 'custom', path: [key], message: `expected a Kubernetes label key (optional DNS prefix and "/", then up to 63 of A-Z a-z 0-9 - _ . starting and ending alphanumeric), got ${show(key)}` });
+      else if (typeof labels[key] === 'string' && !isLabelValue(labels[key])) {
+        ctx.addIssue({ code: 'custom', path: [key], message: `expected a Kubernetes label value (up to 63 of A-Z a-z 0-9 - _ . starting and ending alphanumeric), got ${show(labels[key])}` });
+      }
+    }
+  });
+
+/** Kubernetes' own namespaces: "kube-" is reserved for the system (https://kubernetes.io/docs/concepts/overview/working-with-objects/namespaces/). */
+export function systemNamespace(ns: string): boolean {
+  return ns === 'default' || ns.startsWith('kube-');
+}
+
+/**
+ * Credentials inside a URL (user:password@, a user in an https URL, or a token-like query parameter) would be
+ * committed to git and rendered into dist/. Returns what was found, or undefined.
+ */
+const SECRET_PARAM = /^(.*token.*|.*secret.*|.*passw(or)?d.*|.*api[-_]?key.*|key|sig|signature|auth|authorization|credentials?|x-amz-credential|x-amz-signature|code)$/i;
+export function urlCredentials(url: string, allowSshUser = false): string | undefined {
+  const m = /^([a-z][a-z0-9+.-]*:\/\/)([^/?#]*)@/i.exec(url);
+  if (m) {
+    const userinfo = m[2];
+    if (userinfo.includes(':')) return 'a user name and password';
+    if (!(allowSshUser && /^ssh:/i.test(m[1]))) return 'a user name';
+  }
+  const query = /\?([^#]*)/.exec(url)?.[1];
+  if (query) {
+    for (const pair of query.split('&')) {
+      const name = decodeURIComponentSafe(pair.split('=')[0]);
+      if (SECRET_PARAM.test(name) && pair.includes('=')) return `a ${JSON.stringify(name.slice(0, 40))} query parameter`;
+    }
+  }
+  return undefined;
+}
+
+function decodeURIComponentSafe(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+/** The text with every credential-looking part of a URL replaced by "***", for messages. */
+export function maskSecrets(text: string): string {
+  return text
+    // Bounded scheme length: the pattern must stay linear on a 100 kB value.
+    .replace(/([a-z][a-z0-9+.-]{0,31}:\/\/)([^/?#\s"@]*)@/gi, (_, scheme: string, userinfo: string) => `${scheme}${userinfo.includes(':') ? `${userinfo.split(':')[0]}:***` : '***'}@`)
+    .replace(/([?&])([^=&#?\s"]+)=([^&#\s"]*)/g, (all, sep: string, name: string) => (SECRET_PARAM.test(decodeURIComponentSafe(name)) ? `${sep}${name}=***` : all));
+}
+
+/** Refuses credentials in a URL field, with a pointer to where they belong. */
+export function withoutCredentials<T extends z.ZodType<string | undefined>>(schema: T, instead: string, allowSshUser = false) {
+  return schema.superRefine((url, ctx) => {
+    if (typeof url !== 'string') return;
+    const found = urlCredentials(url, allowSshUser);
+    if (found) {
+      ctx.addIssue({ code: 'custom', message: `expected a URL without credentials, got ${show(maskSecrets(url))} with ${found} (it would be committed to git and rendered into dist/); ${instead}` });
+    }
+  });
+}

@@ -4,7 +4,7 @@
  * Cross-field rules live here too, each reporting the key path it is about.
  */
 import { z } from 'zod';
-import { dnsLabel, durationMs } from './primitives';
+import { dnsLabel, durationMs, systemNamespace, withoutCredentials } from './primitives';
 import { tempoSchema } from './tempo';
 import { lokiSchema } from './loki';
 import { promtailSchema } from './promtail';
@@ -12,14 +12,23 @@ import { alloySchema, logAgentSchema } from './alloy';
 import { grafanaSchema } from './grafana';
 import { samplingSchema } from './sampling';
 import { collectorSchema } from './collector';
+import { applicationsSchema } from './applications';
 import { gitopsSchema } from './gitops';
 import { tlsSchema } from './tls';
 import { namespaceOfServiceUrl, securitySchema } from './security';
+import { monitoringSchema } from './monitoring';
+import { objectStorageRules } from './object-storage';
+import { deploymentProblems } from '../topology/invariants';
 
 export const configSchema = z
   .strictObject({
     $schema: z.string().optional().describe('JSON Schema reference for editors; ignored by synth'),
-    namespace: dnsLabel.default('observability').describe('namespace the stack runs in'),
+    namespace: dnsLabel
+      .refine((ns) => !systemNamespace(ns), {
+        error: (i) => `expected a namespace of the stack's own, got ${JSON.stringify(i.input)} (a Kubernetes system namespace: the stack's NetworkPolicies, Pod Security labels and RBAC would apply to everything in it)`,
+      })
+      .default('observability')
+      .describe('namespace the stack runs in (not default or kube-*)'),
     bucketLifecycle: z
       .strictObject({
         controller: z
@@ -30,8 +39,10 @@ export const configSchema = z
       .prefault({}),
     prometheus: z
       .strictObject({
-        url: z
-          .url({ protocol: /^https?$/, error: (i) => `expected an http(s) URL like "http://prometheus.monitoring.svc.cluster.local:9090", got ${JSON.stringify(i.input)}` })
+        url: withoutCredentials(
+          z.url({ protocol: /^https?$/, error: (i) => `expected an http(s) URL like "http://prometheus.monitoring.svc.cluster.local:9090", got ${JSON.stringify(i.input)}` }),
+          'point it at an in-cluster Prometheus the NetworkPolicies allow (security.prometheusNamespace), or an authenticating proxy whose credentials live in a Secret',
+        )
           .default('http://prometheus.monitoring.svc.cluster.local:9090')
           .describe('the Prometheus the stack reads metrics from (Grafana datasource) and remote-writes span metrics to (Tempo metrics-generator)'),
       })
@@ -44,9 +55,11 @@ export const configSchema = z
     grafana: grafanaSchema,
     sampling: samplingSchema,
     collector: collectorSchema,
+    applications: applicationsSchema,
     security: securitySchema,
     tls: tlsSchema,
     gitops: gitopsSchema,
+    monitoring: monitoringSchema,
   })
   .superRefine((c, ctx) => {
     const ordered = (tiers: [string, string][], base: (string | number)[]) => {
@@ -74,24 +87,45 @@ export const configSchema = z
     distinctPorts(c.collector.ports, ['collector', 'ports']);
 
     // Promtail's namespace enforces Pod Security "privileged" (hostPath log volumes); the stack's must stay "restricted".
-    if (c.logAgent === 'promtail' && c.promtail.namespace === c.namespace) {
+    if (c.logAgent === 'promtail' && systemNamespace(c.promtail.namespace)) {
+      ctx.addIssue({ code: 'custom', path: ['promtail', 'namespace'], message: `expected a namespace of Promtail's own, got ${JSON.stringify(c.promtail.namespace)} (it gets Pod Security "privileged", which must not extend to Kubernetes' system pods)` });
+    } else if (c.logAgent === 'promtail' && c.promtail.namespace === c.namespace) {
       ctx.addIssue({ code: 'custom', path: ['promtail', 'namespace'], message: `expected a namespace other than the stack's ${JSON.stringify(c.namespace)} (Promtail's needs Pod Security "privileged"), got ${JSON.stringify(c.promtail.namespace)}` });
     }
     // Alloy's namespace has its own Pod Security level and default-deny policy, so it is never the stack's.
-    if (c.logAgent === 'alloy' && c.alloy.namespace === c.namespace) {
+    if (c.logAgent === 'alloy' && systemNamespace(c.alloy.namespace)) {
+      ctx.addIssue({ code: 'custom', path: ['alloy', 'namespace'], message: `expected a namespace of Alloy's own, got ${JSON.stringify(c.alloy.namespace)} (its Pod Security level and default-deny policy must not extend to Kubernetes' system pods)` });
+    } else if (c.logAgent === 'alloy' && c.alloy.namespace === c.namespace) {
       ctx.addIssue({ code: 'custom', path: ['alloy', 'namespace'], message: `expected a namespace other than the stack's ${JSON.stringify(c.namespace)} (the agent's namespace carries its own Pod Security level and policies), got ${JSON.stringify(c.alloy.namespace)}` });
     }
+
+    const seen = new Set<string>();
+    c.applications.namespaces.forEach(({ name }, i) => {
+      const path = ['applications', 'namespaces', i];
+      if (name === c.namespace) {
+        ctx.addIssue({ code: 'custom', path, message: `expected a namespace other than the stack's ${JSON.stringify(c.namespace)} (it has its own otel-sdk ConfigMap), got ${JSON.stringify(name)}` });
+      } else if (seen.has(name)) {
+        ctx.addIssue({ code: 'custom', path, message: `namespace ${JSON.stringify(name)} is listed twice, expected each once` });
+      }
+      seen.add(name);
+    });
 
     if (!c.security.prometheusNamespace && !namespaceOfServiceUrl(c.prometheus.url)) {
       ctx.addIssue({ code: 'custom', path: ['security', 'prometheusNamespace'], message: `missing, expected the namespace of Prometheus (it cannot be derived from prometheus.url ${JSON.stringify(c.prometheus.url)})` });
     }
 
+    for (const p of deploymentProblems(c)) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
+
     for (const name of ['tempo', 'loki'] as const) {
-      const store = c[name];
-      if (store.backend !== 's3') continue;
-      if (!store.bucket) ctx.addIssue({ code: 'custom', path: [name, 'bucket'], message: 'missing, expected an S3 bucket name when backend is s3' });
-      if (!store.s3.credentials) {
-        ctx.addIssue({ code: 'custom', path: [name, 's3', 'credentials'], message: 'missing, expected { secret: <Secret name> } or { roleArn: <IAM role ARN> } when backend is s3' });
+      for (const issue of objectStorageRules(c[name])) ctx.addIssue({ code: 'custom', path: [name, ...issue.path], message: issue.message });
+      // ACK and the Crossplane AWS provider manage S3 buckets only; a GCS or Azure bucket would silently get no rule.
+      const store = c[name].backend;
+      if (c.bucketLifecycle.controller !== 'none' && (store === 'gcs' || store === 'azure')) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['bucketLifecycle', 'controller'],
+          message: `expected "none" when ${name}.backend is ${store} (${c.bucketLifecycle.controller} manages S3 buckets only; set the rule in README "Retention tiers" on the bucket), got ${JSON.stringify(c.bucketLifecycle.controller)}`,
+        });
       }
     }
   });

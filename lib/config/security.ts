@@ -1,12 +1,11 @@
 import { z } from 'zod';
-import { dnsLabel } from './primitives';
+import { dnsLabel, labelSelector } from './primitives';
 
-const labels = z.record(z.string().min(1), z.string());
 
 /** Network isolation and namespace-level access, applied by charts/network-policies.ts and charts/access.ts. */
 export const securitySchema = z
   .strictObject({
-    applicationNamespaceSelector: labels
+    applicationNamespaceSelector: labelSelector('namespace (every namespace could send traces)')
       .default({ 'observability.ybuilt.dev/send-traces': 'true' })
       .describe('namespaces whose pods may send OTLP to the traces gateway: label them with this'),
     prometheusNamespace: dnsLabel
@@ -18,7 +17,7 @@ export const securitySchema = z
     dns: z
       .strictObject({
         namespace: dnsLabel.default('kube-system').describe('namespace of the cluster DNS'),
-        podLabels: labels.default({ 'k8s-app': 'kube-dns' }).describe('labels of the cluster DNS pods'),
+        podLabels: labelSelector('pod in the DNS namespace').default({ 'k8s-app': 'kube-dns' }).describe('labels of the cluster DNS pods'),
       })
       .prefault({}),
     teams: z

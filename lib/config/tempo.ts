@@ -1,7 +1,10 @@
 import { z } from 'zod';
-import { backend, s3Settings } from './object-storage';
-import { duration, durationMs, image, imageVersion, port, resources, s3BucketName } from './primitives';
+import { azureSettings, backend, gcsSettings, s3Settings } from './object-storage';
+import { duration, durationMs, image, imageVersion, port, resources } from './primitives';
 import { IMAGES } from '../images';
+import { tenantId } from './loki';
+import { tempoTenantSchema } from './tenants';
+import { kafkaSchema, tempoDeploymentSchema } from './deployment';
 
 /** Tempo release lines this project renders a config for (the key lists it was checked against: 3.0.3, 2.10.8). */
 export function tempoMajor(imageRef: string): 2 | 3 | undefined {
@@ -23,9 +26,11 @@ export const tempoSchema = z
       .default(IMAGES.tempo)
       .refine((ref) => tempoMajor(ref) !== undefined, { error: (i) => `expected a Tempo 3.x or 2.10+ image tag (the config form follows it), got ${JSON.stringify(i.input)}` })
       .describe('Tempo image; a 2.10.x tag renders the 2.x config form (ingester/compactor), 3.x the live-store/backend-worker form'),
-    backend: backend.default('s3').describe('trace storage: s3, or filesystem on the PVC (dev)'),
-    bucket: s3BucketName.optional().describe('S3 bucket for trace blocks; required with backend s3'),
-    s3: s3Settings.describe('S3 endpoint, region and credentials'),
+    backend: backend.default('s3').describe('trace storage: s3 (AWS or S3-compatible), gcs, azure, or filesystem on the PVC (dev)'),
+    bucket: z.string().optional().describe('bucket (s3, gcs) or container (azure) name; required with an object store backend'),
+    s3: s3Settings.describe('S3 or S3-compatible endpoint, region and credentials'),
+    gcs: gcsSettings.describe('Google Cloud Storage credentials: workload identity or a key file'),
+    azure: azureSettings.describe('Azure Blob Storage account and credentials: workload identity or an account key'),
     retention: z
       .strictObject({
         hot: duration.default('72h').describe('hot tier: the longest time range one search may cover (query_frontend.search.max_duration)'),
@@ -33,6 +38,11 @@ export const tempoSchema = z
         archive: duration.default('720h').describe('archive tier: deleted blocks kept as noncurrent bucket versions until then (bucket lifecycle rule)'),
       })
       .prefault({})
+      .superRefine((r, ctx) => {
+        for (const [tier, value] of Object.entries(r)) {
+          if (durationMs(value) === 0) ctx.addIssue({ code: 'custom', path: [tier], message: `expected a retention longer than 0s, got ${JSON.stringify(value)} (0 would mean "keep nothing" or "no limit" depending on the setting)` });
+        }
+      })
       .describe('retention tiers, hot <= warm <= archive'),
     ports: z
       .strictObject({
@@ -68,6 +78,15 @@ export const tempoSchema = z
         maxTracesPerUser: z.number().int().positive().default(10_000).describe('overrides.defaults.ingestion.max_traces_per_user (live traces per tenant)'),
       })
       .prefault({}),
+    authEnabled: z
+      .boolean()
+      .default(false)
+      .describe('multi-tenant mode (multitenancy_enabled): every request must carry X-Scope-OrgID; the collector and Grafana send tenantId'),
+    tenantId: tenantId.optional().describe('tenant the collector writes traces to and Grafana reads from; required when authEnabled is true'),
+    tenants: z
+      .record(tenantId, tempoTenantSchema)
+      .default({})
+      .describe('per-tenant limits (runtime overrides file, reloaded without a restart); each entry carries every default too, since Tempo replaces rather than merges; needs authEnabled'),
     metricsGenerator: z
       .strictObject({
         enabled: z.boolean().default(true).describe("service graphs and span metrics remote-written to prometheus.url (Grafana's service map needs them)"),
@@ -75,8 +94,20 @@ export const tempoSchema = z
       .prefault({}),
     storageGiB: z.number().int().positive().default(10).describe('PVC size for the WAL and local blocks'),
     resources: resources({ cpu: '500m', memory: '2Gi', memoryLimit: '4Gi' }),
+    deployment: tempoDeploymentSchema.describe('single binary (one replica) or distributed on Kafka (Tempo 3); see README "Scaling"'),
+    kafka: kafkaSchema.optional().describe('the Kafka topic distributed Tempo ingests through (required in distributed mode)'),
   })
   .superRefine((t, ctx) => {
+    if (t.authEnabled && !t.tenantId) {
+      ctx.addIssue({ code: 'custom', path: ['tenantId'], message: 'missing, expected a tenant id when authEnabled is true (the collector and Grafana send it as X-Scope-OrgID)' });
+    }
+    if (!t.authEnabled && t.tenantId) {
+      ctx.addIssue({ code: 'custom', path: ['tenantId'], message: `expected no tenantId when authEnabled is false (single-tenant Tempo ignores it), got ${JSON.stringify(t.tenantId)}` });
+    }
+    const tenants = Object.keys(t.tenants);
+    if (tenants.length && !t.authEnabled) {
+      ctx.addIssue({ code: 'custom', path: ['tenants'], message: `expected authEnabled: true with tenants (single-tenant Tempo files everything under "single-tenant", so ${JSON.stringify(tenants[0])} would never match), got authEnabled false` });
+    }
     if (durationMs(t.ingestion.traceIdlePeriod) > durationMs(t.ingestion.traceLivePeriod)) {
       ctx.addIssue({ code: 'custom', path: ['ingestion', 'traceIdlePeriod'], message: `expected at most traceLivePeriod (${t.ingestion.traceLivePeriod}), got ${JSON.stringify(t.ingestion.traceIdlePeriod)} (Tempo refuses to start otherwise)` });
     }

@@ -17,7 +17,7 @@ interface Target {
   datasource: DatasourceRef;
   [key: string]: unknown;
 }
-interface Panel {
+export interface Panel {
   id: number;
   type: 'timeseries' | 'table' | 'nodeGraph' | 'logs';
   title: string;

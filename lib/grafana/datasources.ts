@@ -18,6 +18,8 @@ export interface DatasourceInputs {
   readonly lokiUrl: string;
   /** Loki tenant sent as X-Scope-OrgID when Loki runs multi-tenant. */
   readonly lokiTenantId?: string;
+  /** Tempo tenant sent as X-Scope-OrgID when Tempo runs multi-tenant. */
+  readonly tempoTenantId?: string;
   /** Service graphs and span metrics exist only when Tempo's metrics-generator writes them. */
   readonly spanMetrics: boolean;
   /** CA file that signs Tempo's and Loki's certificates, when they serve TLS. */
@@ -55,16 +57,19 @@ function traceIdDerivedField(structuredMetadata: boolean) {
   return { name: 'TraceID', ...matcher, datasourceUid: DATASOURCE_UID.tempo, url: grafanaVar('__value.raw'), urlDisplayLabel: 'View trace' };
 }
 
+/**
+ * The X-Scope-OrgID header a multi-tenant Loki or Tempo needs. A tenant id is a routing header, not a
+ * credential; secureJsonData is simply where Grafana reads header values (httpHeaderValue<N>).
+ */
+export function tenantHeader(tenantId: string | undefined): { jsonData: Record<string, string>; secureJsonData?: Record<string, string> } {
+  return tenantId ? { jsonData: { httpHeaderName1: 'X-Scope-OrgID' }, secureJsonData: { httpHeaderValue1: tenantId } } : { jsonData: {} };
+}
+
 export function datasources(inputs: DatasourceInputs): Record<string, unknown> {
   // Grafana reads the CA from the mounted file through provisioning's $__file{} expansion.
   const verify = inputs.caFile ? { jsonData: { tlsAuthWithCACert: true }, secureJsonData: { tlsCACert: `$__file{${inputs.caFile}}` } } : { jsonData: {} };
-  const tenant = inputs.lokiTenantId
-    ? {
-        // A tenant id is a routing header, not a credential; secureJsonData is simply where Grafana reads header values.
-        jsonData: { httpHeaderName1: 'X-Scope-OrgID' },
-        secureJsonData: { httpHeaderValue1: inputs.lokiTenantId },
-      }
-    : { jsonData: {} };
+  const tenant = tenantHeader(inputs.lokiTenantId);
+  const tempoTenant = tenantHeader(inputs.tempoTenantId);
   return {
     apiVersion: 1,
     // Datasources removed from this file are removed from Grafana too.
@@ -92,9 +97,10 @@ export function datasources(inputs: DatasourceInputs): Record<string, unknown> {
         url: inputs.tempoUrl,
         isDefault: false,
         editable: false,
-        ...(verify.secureJsonData ? { secureJsonData: verify.secureJsonData } : {}),
+        ...(tempoTenant.secureJsonData || verify.secureJsonData ? { secureJsonData: { ...tempoTenant.secureJsonData, ...verify.secureJsonData } } : {}),
         jsonData: {
           ...verify.jsonData,
+          ...tempoTenant.jsonData,
           // Trace → logs: the lines of the trace's service around the span, filtered by the trace id.
           tracesToLogsV2: {
             datasourceUid: DATASOURCE_UID.loki,

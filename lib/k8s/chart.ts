@@ -6,9 +6,33 @@ import { Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import { Environment, StackConfig } from '../config/schema';
 import { version as PROJECT_VERSION } from '../../package.json';
+import type { NamedPort } from './service';
 
 export const PART_OF = 'grafana-stack';
 export const MANAGED_BY = 'cdk8s';
+export const VERSION_LABEL = 'app.kubernetes.io/version';
+
+/**
+ * A port that serves Prometheus metrics. Charts do not list these by hand: every StackService port with a
+ * `metricsPath` registers one (scraped through a ServiceMonitor), and pods no Service fronts (DaemonSet agents)
+ * register theirs with `podMetrics` (scraped through a PodMonitor). charts/monitoring.ts and the NetworkPolicies
+ * read this list, so a new workload with a metrics port is monitored and admitted without editing either.
+ */
+export interface MetricsEndpoint {
+  readonly via: 'service' | 'pods';
+  /** The Service's name, or the workload's for `pods`; also the monitor's name and the `job` label's last part. */
+  readonly name: string;
+  readonly namespace: string;
+  /** Labels that select the Service object (`service`) or the pods (`pods`). */
+  readonly selector: Record<string, string>;
+  /** Labels of the pods behind the port (NetworkPolicies select them). */
+  readonly podLabels: Record<string, string>;
+  readonly port: NamedPort & { readonly metricsPath: string };
+  /** The Service's DNS name (the TLS server name of an HTTPS port); none for `pods`. */
+  readonly host?: string;
+  /** The chart that declared it; its appName says which component the metrics belong to. */
+  readonly chart: StackChart;
+}
 
 export interface StackChartProps {
   /** The environment being synthesized. */
@@ -31,6 +55,8 @@ export class StackChart extends Chart {
   readonly selectorLabels: Record<string, string>;
   /** Every standard label, for objects and pod templates. */
   readonly commonLabels: Record<string, string>;
+  /** Every metrics port of this chart (see MetricsEndpoint). */
+  readonly metricsEndpoints: MetricsEndpoint[] = [];
 
   constructor(scope: Construct, id: string, props: StackChartProps) {
     const selectorLabels = { 'app.kubernetes.io/name': props.name, 'app.kubernetes.io/instance': props.env.name };
@@ -39,7 +65,7 @@ export class StackChart extends Chart {
       'app.kubernetes.io/component': props.component,
       'app.kubernetes.io/part-of': PART_OF,
       'app.kubernetes.io/managed-by': MANAGED_BY,
-      'app.kubernetes.io/version': props.version ?? PROJECT_VERSION,
+      [VERSION_LABEL]: props.version ?? PROJECT_VERSION,
     };
     super(scope, id, { labels: commonLabels, disableResourceNameHashes: true });
     this.env = props.env;
@@ -59,6 +85,16 @@ export class StackChart extends Chart {
       selector: { ...this.selectorLabels, 'app.kubernetes.io/name': name },
       labels: { ...this.commonLabels, 'app.kubernetes.io/name': name },
     };
+  }
+
+  /** Declares the metrics ports of pods that no Service fronts; they are scraped with a PodMonitor. */
+  podMetrics(name: string, podLabels: Record<string, string>, ports: readonly NamedPort[], namespace = this.targetNamespace): void {
+    for (const port of ports) {
+      if (port.metricsPath === undefined) continue;
+      // A PodMonitor dials pod IPs with no Service name to verify a certificate against.
+      if (port.tls) throw new Error(`${name}: pod metrics port ${port.name} serves TLS; put a Service in front of it so the certificate can be verified`);
+      this.metricsEndpoints.push({ via: 'pods', name, namespace, selector: podLabels, podLabels, port: { ...port, metricsPath: port.metricsPath }, chart: this });
+    }
   }
 
   /** Metadata for a namespaced object of this chart. */

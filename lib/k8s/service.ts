@@ -3,7 +3,10 @@
  * ports (targeting the container port by name) and every URL other components use to reach it.
  */
 import * as k8s from '../../imports/k8s';
-import { StackChart } from './chart';
+import { StackChart, VERSION_LABEL } from './chart';
+
+/** Where Loki, Tempo, Grafana, Promtail and the collector serve their own metrics. */
+export const METRICS_PATH = '/metrics';
 
 export interface NamedPort {
   /** IANA-style port name (<= 15 chars), used as the Service targetPort. */
@@ -12,6 +15,10 @@ export interface NamedPort {
   readonly protocol?: 'TCP' | 'UDP';
   /** Set for ports only the pod itself uses (not published on the Service). */
   readonly internal?: boolean;
+  /** Set when the port serves Prometheus metrics at this path: it is then scraped (see MetricsEndpoint). */
+  readonly metricsPath?: string;
+  /** The port serves HTTPS (with the certificate of `tls.secretName`). */
+  readonly tls?: boolean;
 }
 
 export function containerPorts(ports: readonly NamedPort[]): k8s.ContainerPort[] {
@@ -56,6 +63,26 @@ export class StackService {
         ports: published.map((p) => ({ name: p.name, port: p.port, targetPort: k8s.IntOrString.fromString(p.name), protocol: p.protocol ?? 'TCP' })),
       },
     });
+    // The Service's own labels (what a ServiceMonitor selects), without the version, which changes on upgrades.
+    const { [VERSION_LABEL]: _version, ...serviceLabels } = { ...chart.commonLabels, ...props.labels };
+    for (const p of published) {
+      if (p.metricsPath === undefined) continue;
+      chart.metricsEndpoints.push({
+        via: 'service',
+        name: this.name,
+        namespace: this.namespace,
+        selector: serviceLabels,
+        podLabels: this.selector,
+        port: { ...p, metricsPath: p.metricsPath },
+        host: this.host,
+        chart,
+      });
+    }
+  }
+
+  /** The published ports, in order. */
+  get namedPorts(): NamedPort[] {
+    return [...this.ports.values()];
   }
 
   /** Fully qualified DNS name, usable from any namespace. */

@@ -7,7 +7,7 @@
 import * as k8s from '../../imports/k8s';
 import { Resources } from '../config/primitives';
 import { StackChart } from './chart';
-import { containerPorts, NamedPort } from './service';
+import { containerPorts, METRICS_PATH, NamedPort } from './service';
 
 /** UID/GID used when an image does not pin a non-root user of its own. */
 export const DEFAULT_UID = 10001;
@@ -53,6 +53,21 @@ export const WAL_REPLAY_SECONDS = 900;
 export function walReplayStartupProbe(path: string, port: string, scheme?: 'HTTP' | 'HTTPS'): HttpProbe {
   const periodSeconds = 10;
   return { path, port, scheme, initialDelaySeconds: 10, periodSeconds, failureThreshold: Math.ceil(WAL_REPLAY_SECONDS / periodSeconds) };
+}
+
+/**
+ * The probes of a Loki or Tempo process (a dskit server on its `http` port). /ready answers 503 until every module
+ * runs, which is after the WAL replay (and, for an ingester, after joining its ring): the startup probe waits
+ * for it, then readiness follows it. Liveness only asks whether the HTTP server answers: dskit serves /metrics
+ * from the start and without a tenant header, so a slow module, a long replay or a lost query-frontend
+ * connection does not restart the pod.
+ */
+export function engineProbes(scheme?: 'HTTP' | 'HTTPS'): Pick<HardenedContainerProps, 'startup' | 'readiness' | 'liveness'> {
+  return {
+    startup: walReplayStartupProbe('/ready', 'http', scheme),
+    readiness: { path: '/ready', port: 'http', initialDelaySeconds: 0, scheme },
+    liveness: { path: METRICS_PATH, port: 'http', initialDelaySeconds: 0, periodSeconds: 30, scheme },
+  };
 }
 
 function probe(p: HttpProbe): k8s.Probe {
@@ -134,6 +149,10 @@ export interface HardenedPodProps {
   readonly terminationGracePeriodSeconds?: number;
   readonly tolerations?: k8s.Toleration[];
   readonly priorityClassName?: string;
+  /** Spread replicas over nodes and zones (multi-replica workloads). */
+  readonly topologySpreadConstraints?: k8s.TopologySpreadConstraint[];
+  /** Node affinity (a zone-pinned StatefulSet). */
+  readonly affinity?: k8s.Affinity;
 }
 
 export function hardenedPodSpec(props: HardenedPodProps): k8s.PodSpec {
@@ -156,6 +175,8 @@ export function hardenedPodSpec(props: HardenedPodProps): k8s.PodSpec {
     ...(props.terminationGracePeriodSeconds !== undefined ? { terminationGracePeriodSeconds: props.terminationGracePeriodSeconds } : {}),
     ...(props.tolerations?.length ? { tolerations: props.tolerations } : {}),
     ...(props.priorityClassName ? { priorityClassName: props.priorityClassName } : {}),
+    ...(props.topologySpreadConstraints?.length ? { topologySpreadConstraints: props.topologySpreadConstraints } : {}),
+    ...(props.affinity ? { affinity: props.affinity } : {}),
   };
 }
 

@@ -4,9 +4,11 @@
  * seed's removed keys (`shared_store`, `enforce_metric_name`, `max_look_back_period`, `table_manager`) are not.
  */
 import { TlsConfig } from '../config/tls';
-import { serverTls } from '../k8s/tls';
+import { serverTls, TLS_FILES } from '../k8s/tls';
 import { LokiConfig, LokiSchemaPeriod } from '../config/loki';
 import { LokiTiers } from './tiers';
+import { LokiStorage, lokiStorage } from './object-store';
+import { LOKI_RUNTIME_DIR, LOKI_RUNTIME_FILE } from './overrides';
 
 /** The PVC mount: WAL, TSDB index (active and query cache), compactor work files and, in dev, the chunks. */
 export const LOKI_DATA_DIR = '/var/loki';
@@ -24,20 +26,38 @@ export const LOKI_SINGLE_TENANT = 'fake';
 /** Index period: compactor retention only works on 24h index tables (operations/storage/retention.md). */
 const INDEX_PERIOD = '24h';
 
-interface S3Storage {
-  bucketnames: string;
-  region: string;
-  endpoint: string;
-}
-
-interface FilesystemStorage {
-  chunks_directory: string;
-}
-
 interface ShipperDirs {
   active_index_directory: string;
   cache_location: string;
   cache_ttl?: string;
+}
+
+/**
+ * Addresses and ring settings the topology gives the config (lib/topology/loki.ts, built from the chart's
+ * Services): nothing here is typed, every host comes from a Service object.
+ */
+export interface LokiWiring {
+  /** memberlist ring (HA single binary and distributed). */
+  readonly gossip?: { readonly joinMember: string; readonly clusterLabel: string; readonly port: number; readonly replicationFactor: number };
+  /** Distributed only. */
+  readonly distributed?: {
+    readonly compactorGrpc: string;
+    readonly schedulerAddress: string;
+    readonly indexGatewayAddress: string;
+    readonly tailProxyUrl: string;
+    readonly chunksCache?: string;
+    readonly resultsCache?: string;
+  };
+}
+
+/** The pod IP, expanded by Loki from the environment (`-config.expand-env=true`): the address every ring and memberlist advertise. */
+export const POD_IP_ENV = 'POD_IP';
+
+interface MemcachedClient {
+  addresses: string;
+  timeout: string;
+  max_idle_conns?: number;
+  consistent_hash: boolean;
 }
 
 export interface LokiYaml {
@@ -46,20 +66,27 @@ export interface LokiYaml {
   common: {
     path_prefix: string;
     replication_factor: number;
-    ring: { instance_addr: string; kvstore: { store: 'inmemory' } };
-    storage: { s3: S3Storage } | { filesystem: FilesystemStorage };
+    instance_addr?: string;
+    ring: { instance_addr?: string; kvstore: { store: 'inmemory' | 'memberlist' } };
+    compactor_grpc_address?: string;
+    storage: LokiStorage;
   };
+  memberlist?: { join_members: string[]; bind_port: number; cluster_label: string };
+  frontend?: { scheduler_address: string; tail_proxy_url: string; tail_tls_config?: { tls_ca_path: string } };
+  frontend_worker?: { scheduler_address: string };
   ingester: {
     chunk_idle_period: string;
     chunk_retain_period: string;
     max_chunk_age: string;
     chunk_encoding: string;
-    wal: { dir: string };
+    wal: { dir: string; flush_on_shutdown?: boolean };
   };
+  chunk_store_config?: { chunk_cache_config: { memcached: { batch_size: number; parallelism: number }; memcached_client: MemcachedClient } };
+  query_range?: { cache_results: boolean; results_cache: { cache: { memcached_client: MemcachedClient } } };
   schema_config: {
     configs: { from: string; store: string; object_store: string; schema: string; index: { prefix: string; period: string } }[];
   };
-  storage_config: { tsdb_shipper: ShipperDirs; boltdb_shipper?: ShipperDirs };
+  storage_config: { tsdb_shipper: ShipperDirs & { index_gateway_client?: { server_address: string } }; boltdb_shipper?: ShipperDirs & { index_gateway_client?: { server_address: string } } };
   ruler: {
     storage: { type: 'local'; local: { directory: string } };
     rule_path: string;
@@ -79,6 +106,7 @@ export interface LokiYaml {
     reject_old_samples_max_age: string;
     allow_structured_metadata: boolean;
   };
+  runtime_config?: { file: string };
   analytics: { reporting_enabled: boolean };
 }
 
@@ -95,30 +123,64 @@ export function structuredMetadataAllowed(periods: readonly LokiSchemaPeriod[]):
   return periods.every((p) => p.store === 'tsdb' && p.schema === 'v13');
 }
 
-export function lokiConfig(loki: LokiConfig, tiers: LokiTiers, tls: TlsConfig): LokiYaml {
+export function lokiConfig(loki: LokiConfig, tiers: LokiTiers, tls: TlsConfig, wiring: LokiWiring = {}): LokiYaml {
   const objectStore = loki.backend;
   const hasBoltdb = loki.schemaPeriods.some((p) => p.store === 'boltdb-shipper');
+  const { gossip, distributed } = wiring;
+  const gateway = distributed ? { index_gateway_client: { server_address: distributed.indexGatewayAddress } } : {};
+  const cacheClient = (addresses: string, timeout: string): MemcachedClient => ({ addresses, timeout, max_idle_conns: 16, consistent_hash: true });
   return {
     auth_enabled: loki.authEnabled,
     server: { http_listen_port: loki.ports.http, grpc_listen_port: loki.ports.grpc, log_level: 'info', ...serverTls(tls) },
     common: {
       path_prefix: LOKI_DATA_DIR,
-      // One monolithic replica: without this, common.replication_factor (default 3) is copied into the
-      // ingester ring and every push fails for want of three ingesters (pkg/loki/config_wrapper.go).
-      replication_factor: 1,
-      ring: { instance_addr: '127.0.0.1', kvstore: { store: 'inmemory' } },
-      storage:
-        objectStore === 's3'
-          ? { s3: { bucketnames: loki.bucket!, region: loki.s3.region, endpoint: loki.s3.endpoint } }
-          : { filesystem: { chunks_directory: `${LOKI_DATA_DIR}/chunks` } },
+      ...(gossip
+        ? {
+            // A write needs floor(RF/2)+1 acknowledgements (dskit ring/replication_strategy.go).
+            replication_factor: gossip.replicationFactor,
+            // Copied into every ring and into memberlist.advertise_addr (pkg/loki/config_wrapper.go
+            // applyInstanceConfigs): each pod advertises its own IP, never loopback.
+            instance_addr: `\${${POD_IP_ENV}}`,
+            // Anything set under common.ring is copied into every ring, so the store must be stated too
+            // (dskit's default store is consul).
+            ring: { kvstore: { store: 'memberlist' as const } },
+            ...(distributed ? { compactor_grpc_address: distributed.compactorGrpc } : {}),
+          }
+        : {
+            // One monolithic replica: without this, common.replication_factor (default 3) is copied into the
+            // ingester ring and every push fails for want of three ingesters (pkg/loki/config_wrapper.go).
+            replication_factor: 1,
+            ring: { instance_addr: '127.0.0.1', kvstore: { store: 'inmemory' as const } },
+          }),
+      storage: lokiStorage(loki, LOKI_DATA_DIR),
     },
+    ...(gossip ? { memberlist: { join_members: [gossip.joinMember], bind_port: gossip.port, cluster_label: gossip.clusterLabel } } : {}),
+    ...(distributed
+      ? {
+          // Both sides resolve every scheduler from the headless Service (scheduler_address, not the ring).
+          frontend: {
+            scheduler_address: distributed.schedulerAddress,
+            tail_proxy_url: distributed.tailProxyUrl,
+            ...(tls.enabled ? { tail_tls_config: { tls_ca_path: TLS_FILES.ca } } : {}),
+          },
+          frontend_worker: { scheduler_address: distributed.schedulerAddress },
+        }
+      : {}),
     ingester: {
       chunk_idle_period: loki.ingester.chunkIdlePeriod,
       chunk_retain_period: loki.ingester.chunkRetainPeriod,
       max_chunk_age: loki.ingester.maxChunkAge,
       chunk_encoding: loki.ingester.chunkEncoding,
-      wal: { dir: `${LOKI_DATA_DIR}/wal` },
+      // With replicas, a pod leaving flushes its chunks instead of leaving them to a WAL replay elsewhere.
+      wal: { dir: `${LOKI_DATA_DIR}/wal`, ...(gossip ? { flush_on_shutdown: true } : {}) },
     },
+    ...(distributed?.chunksCache
+      ? {
+          // Values of the Loki chart's rendered config (memcached.md): chunk fetches are large, results small.
+          chunk_store_config: { chunk_cache_config: { memcached: { batch_size: 256, parallelism: 10 }, memcached_client: cacheClient(distributed.chunksCache, '2000ms') } },
+        }
+      : {}),
+    ...(distributed?.resultsCache ? { query_range: { cache_results: true, results_cache: { cache: { memcached_client: cacheClient(distributed.resultsCache, '500ms') } } } } : {}),
     schema_config: {
       configs: loki.schemaPeriods.map((p) => ({
         from: p.from,
@@ -133,9 +195,10 @@ export function lokiConfig(loki: LokiConfig, tiers: LokiTiers, tls: TlsConfig): 
         active_index_directory: `${LOKI_DATA_DIR}/tsdb-index`,
         cache_location: `${LOKI_DATA_DIR}/tsdb-cache`,
         cache_ttl: tiers.indexCacheTtl,
+        ...gateway,
       },
       ...(hasBoltdb
-        ? { boltdb_shipper: { active_index_directory: `${LOKI_DATA_DIR}/boltdb-index`, cache_location: `${LOKI_DATA_DIR}/boltdb-cache`, cache_ttl: tiers.indexCacheTtl } }
+        ? { boltdb_shipper: { active_index_directory: `${LOKI_DATA_DIR}/boltdb-index`, cache_location: `${LOKI_DATA_DIR}/boltdb-cache`, cache_ttl: tiers.indexCacheTtl, ...gateway } }
         : {}),
     },
     // The single binary runs the ruler (target all). Rules are read from mounted files; its scratch and WAL
@@ -161,6 +224,8 @@ export function lokiConfig(loki: LokiConfig, tiers: LokiTiers, tls: TlsConfig): 
       reject_old_samples_max_age: loki.rejectOldSamplesMaxAge,
       allow_structured_metadata: structuredMetadataAllowed(loki.schemaPeriods),
     },
+    // Per-tenant limits (lib/loki/overrides.ts), reloaded without a restart.
+    ...(Object.keys(loki.tenants).length ? { runtime_config: { file: `${LOKI_RUNTIME_DIR}/${LOKI_RUNTIME_FILE}` } } : {}),
     // No usage reports to stats.grafana.org from inside the cluster.
     analytics: { reporting_enabled: false },
   };

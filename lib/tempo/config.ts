@@ -12,10 +12,13 @@
  * snappy (the v2 block format and its `v2_encoding` are gone in 3.0 and unused by vParquet4 in 2.x), so the
  * seed's "enable gzip" has nothing to set and nothing is rendered for it.
  */
+import { KafkaConfig } from '../config/deployment';
 import { TempoConfig } from '../config/tempo';
 import { TlsConfig } from '../config/tls';
 import { otlpServerTls, serverTls } from '../k8s/tls';
 import { TRACE_ID_LABEL } from '../log-format';
+import { tempoStorage } from './object-store';
+import { TEMPO_OVERRIDES_DIR, TEMPO_OVERRIDES_FILE } from './overrides';
 
 /** Root of everything Tempo writes locally; the StatefulSet mounts its PVC here. */
 export const TEMPO_DATA_DIR = '/var/tempo';
@@ -32,9 +35,23 @@ export interface TempoConfigInputs {
   /** Prometheus remote-write URL for the metrics-generator. */
   readonly remoteWriteUrl: string;
   readonly tls: TlsConfig;
+  /** Distributed mode: Kafka, the ring and the addresses, all from the topology's Services. */
+  readonly distributed?: TempoDistributedWiring;
 }
 
-export function tempoConfig({ tempo, major, remoteWriteUrl, tls }: TempoConfigInputs): Record<string, unknown> {
+export interface TempoDistributedWiring {
+  readonly kafka: KafkaConfig;
+  /** block_builder.partitions_per_instance: the pod with ordinal k consumes partitions k·P … k·P+P-1 (modules/blockbuilder/config.go). */
+  readonly partitionsPerBlockBuilder: number;
+  /** live_store.partition_ring.min_partition_owners_count: a partition goes live once every zone owns it. */
+  readonly zones: number;
+  readonly gossip: { readonly joinMember: string; readonly clusterLabel: string; readonly port: number };
+  readonly frontendAddress: string;
+  readonly backendSchedulerAddress: string;
+  readonly cache?: string;
+}
+
+export function tempoConfig({ tempo, major, remoteWriteUrl, tls, distributed }: TempoConfigInputs): Record<string, unknown> {
   const dir = (sub: string) => `${TEMPO_DATA_DIR}/${sub}`;
   const { ingestion, retention } = tempo;
   // OpenTelemetry receiver TLS settings (configtls.ServerConfig), re-read as cert-manager renews them.
@@ -44,10 +61,7 @@ export function tempoConfig({ tempo, major, remoteWriteUrl, tls }: TempoConfigIn
 
   const storage = {
     trace: {
-      backend: tempo.backend === 's3' ? 's3' : 'local',
-      ...(tempo.backend === 's3'
-        ? { s3: { bucket: tempo.bucket, endpoint: tempo.s3.endpoint, region: tempo.s3.region } }
-        : { local: { path: dir('blocks') } }),
+      ...tempoStorage(tempo, dir('blocks')),
       wal: { path: dir('wal') },
       block: { version: 'vParquet4' },
       pool: { max_workers: tempo.pool.maxWorkers, queue_depth: tempo.pool.queueDepth },
@@ -66,7 +80,16 @@ export function tempoConfig({ tempo, major, remoteWriteUrl, tls }: TempoConfigIn
             shutdown_marker_dir: dir('live-store/shutdown-marker'),
           },
           backend_scheduler: { local_work_path: dir('backend-scheduler') },
-          backend_worker: { compaction: { block_retention: retention.warm } },
+          backend_worker: {
+            ...(distributed
+              ? {
+                  backend_scheduler_addr: distributed.backendSchedulerAddress,
+                  // Tenant blocklist polling is sharded over workers only with a ring (compaction.md).
+                  ring: { kvstore: { store: 'memberlist' } },
+                }
+              : {}),
+            compaction: { block_retention: retention.warm },
+          },
         }
       : {
           ingester: {
@@ -78,7 +101,30 @@ export function tempoConfig({ tempo, major, remoteWriteUrl, tls }: TempoConfigIn
           compactor: { compaction: { block_retention: retention.warm } },
         };
 
+  const d = distributed;
+  const scaleOut = d
+    ? {
+        // The team creates the topic with the stated partitions; Tempo must neither create it nor change the
+        // brokers' num.partitions (auto_create_topic_default_partitions defaults to 1000, pkg/ingest/config.go).
+        ingest: { kafka: { address: d.kafka.address, topic: d.kafka.topic, auto_create_topic_enabled: false, auto_create_topic_default_partitions: 0 } },
+        memberlist: { join_members: [d.gossip.joinMember], bind_port: d.gossip.port, cluster_label: d.gossip.clusterLabel },
+        // Defaults to 0, which fails validation (modules/blockbuilder/config.go).
+        block_builder: { partitions_per_instance: d.partitionsPerBlockBuilder },
+        querier: { frontend_worker: { frontend_address: d.frontendAddress } },
+        ...(d.cache
+          ? {
+              cache: {
+                caches: [{ roles: ['bloom', 'parquet-footer', 'frontend-search'], memcached: { addresses: d.cache, timeout: '500ms', max_idle_conns: 16, consistent_hash: true } }],
+              },
+            }
+          : {}),
+      }
+    : {};
+  const liveStoreRing = d ? { partition_ring: { min_partition_owners_count: d.zones } } : {};
+
   return {
+    // Every request carries X-Scope-OrgID; without it everything is filed under "single-tenant".
+    ...(tempo.authEnabled ? { multitenancy_enabled: true } : {}),
     stream_over_http_enabled: true,
     server: { http_listen_port: tempo.ports.http, grpc_listen_port: tempo.ports.grpc, ...serverTls(tls) },
     distributor: {
@@ -92,13 +138,15 @@ export function tempoConfig({ tempo, major, remoteWriteUrl, tls }: TempoConfigIn
         },
       },
     },
-    ...ingest,
+    ...scaleOut,
+    ...(major === 3 && d ? { ...ingest, live_store: { ...(ingest as { live_store: object }).live_store, ...liveStoreRing } } : ingest),
     query_frontend: { search: { max_duration: retention.hot } },
     ...(tempo.metricsGenerator.enabled
       ? { metrics_generator: { storage: { path: dir('generator/wal'), remote_write: [{ url: remoteWriteUrl, send_exemplars: true }] } } }
       : {}),
     storage,
     overrides: {
+      ...(Object.keys(tempo.tenants).length ? { per_tenant_override_config: `${TEMPO_OVERRIDES_DIR}/${TEMPO_OVERRIDES_FILE}` } : {}),
       defaults: {
         ingestion: { max_traces_per_user: tempo.limits.maxTracesPerUser },
         global: { max_bytes_per_trace: tempo.limits.maxBytesPerTrace },

@@ -1,0 +1,23 @@
+#!/usr/bin/env node
+// `npm run verify -- --env <name> [--context <name>]`: checks a live install (lib/verify/cli.ts). Bundled with
+// esbuild on each run (a manual command, so no cache) into node_modules/.cache, where cdk8s, kept external,
+// resolves.
+'use strict';
+const path = require('node:path');
+
+const root = path.resolve(__dirname, '..');
+const outfile = path.join(root, 'node_modules', '.cache', 'verify', 'verify.js');
+require('esbuild').buildSync({
+  entryPoints: [path.join(root, 'lib', 'verify', 'cli.ts')],
+  outfile,
+  bundle: true,
+  external: ['cdk8s', 'cdk8s-plus-27', 'constructs'],
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  logLevel: 'error',
+});
+process.chdir(root);
+require(outfile).main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});

@@ -1,0 +1,282 @@
+/**
+ * Renders an engine's topology (lib/topology/types.ts) into its chart: per workload a Service, ServiceAccount,
+ * StatefulSet or Deployment, and where the table says so a PodDisruptionBudget, an autoscaler and topology
+ * spread; the gossip Service selecting exactly the ring members; memcached StatefulSets for the caches.
+ * The chart supplies only what is engine-specific: the container of a workload and its volumes.
+ */
+import * as k8s from '../../imports/k8s';
+import { CACHE_IMAGES } from '../images';
+import { Cache, Topology, Workload } from '../topology/types';
+import { PART_OF, StackChart } from './chart';
+import { METRICS_PATH, NamedPort, StackService } from './service';
+import { hardenedContainer, hardenedPodSpec, podTemplate, scratchVolume, serviceAccount } from './workload';
+
+export interface RenderTopologyProps {
+  readonly topology: Topology;
+  /** Every port the engine serves, by name (gossip included when the topology has a ring). */
+  readonly ports: Record<string, NamedPort>;
+}
+
+/** Pod labels and the selector of one workload. */
+export interface WorkloadLabels {
+  readonly selector: Record<string, string>;
+  readonly labels: Record<string, string>;
+}
+
+export const MEMCACHED_PORT: NamedPort = { name: 'memcached-client', port: 11211 };
+// The exporter sidecar's metrics: declared, so the cache is scraped (charts/monitoring.ts) like every workload.
+export const MEMCACHED_METRICS_PORT: NamedPort = { name: 'http-metrics', port: 9150, metricsPath: METRICS_PATH };
+/** The image's own memcache user; runAsNonRoot needs it numeric. */
+const MEMCACHED_UID = 11211;
+/** The well-known node label of a node's zone. */
+const ZONE_KEY = 'topology.kubernetes.io/zone';
+/** Label shared by the live-store zones, selected by their one disruption budget (the Helm charts' name). */
+const DISRUPTION_GROUP_LABEL = 'rollout-group';
+
+/**
+ * Services and labels of a topology, created before the engine's config (which names the Services) and
+ * before the workloads (which mount that config).
+ */
+export class TopologyServices {
+  /** One Service per workload, by workload name. */
+  readonly services = new Map<string, StackService>();
+  readonly discovery = new Map<string, StackService>();
+  readonly caches = new Map<string, StackService>();
+  readonly gossip?: StackService;
+
+  constructor(
+    private readonly chart: StackChart,
+    readonly props: RenderTopologyProps,
+  ) {
+    const { topology, ports } = props;
+    const portsOf = (w: Workload) => w.ports.map((p) => ports[p]);
+    for (const w of topology.workloads) {
+      const l = this.labels(w);
+      const single = topology.mode === 'single-binary';
+      this.services.set(
+        w.name,
+        new StackService(chart, {
+          name: w.name,
+          // The gossip port is reached through the gossip Service only.
+          ports: portsOf(w).filter((p) => p.name !== 'gossip'),
+          ...(w.headless ? { headless: true, publishNotReadyAddresses: w.headless === 'discover-unready' } : {}),
+          ...(single ? {} : { selector: l.selector, labels: l.labels }),
+        }),
+      );
+      if (w.discoveryService) {
+        this.discovery.set(
+          w.name,
+          // Tempo's frontend is ready only once a querier has connected, so queriers must find unready frontends.
+        new StackService(chart, { name: w.discoveryService, ports: [ports.grpc], headless: true, publishNotReadyAddresses: true, selector: l.selector, labels: l.labels }),
+        );
+      }
+    }
+    if (topology.gossip) {
+      const g = topology.gossip;
+      // Starting members must find each other before they are ready (the ring decides readiness).
+      this.gossip = new StackService(chart, {
+        name: g.service,
+        ports: [ports.gossip],
+        headless: true,
+        publishNotReadyAddresses: true,
+        selector: this.gossipSelector(),
+        labels: chart.workloadLabels(g.service).labels,
+      });
+    }
+    for (const c of topology.caches) {
+      const l = chart.workloadLabels(c.name);
+      this.caches.set(c.name, new StackService(chart, { name: c.name, ports: [MEMCACHED_PORT, MEMCACHED_METRICS_PORT], headless: true, selector: l.selector, labels: l.labels }));
+    }
+  }
+
+  /** Pods of exactly the ring members. */
+  gossipSelector(): Record<string, string> {
+    const g = this.props.topology.gossip!;
+    return { 'app.kubernetes.io/instance': this.chart.env.name, 'app.kubernetes.io/part-of': PART_OF, [g.memberLabel]: 'true' };
+  }
+
+  /** The single binary keeps the chart's own labels (upgrading 1 → 3 replicas keeps the immutable selector). */
+  labels(w: Workload): WorkloadLabels {
+    const t = this.props.topology;
+    const base = t.mode === 'single-binary' ? { selector: this.chart.selectorLabels, labels: this.chart.commonLabels } : this.chart.workloadLabels(w.name);
+    const extra = {
+      ...(w.ringMember && t.gossip ? { [t.gossip.memberLabel]: 'true' } : {}),
+      ...(w.disruptionGroup ? { [DISRUPTION_GROUP_LABEL]: w.disruptionGroup } : {}),
+    };
+    return { selector: base.selector, labels: { ...base.labels, ...extra } };
+  }
+
+  service(w: Workload): StackService {
+    return this.services.get(w.name)!;
+  }
+
+  /** Selectors of every engine workload (NetworkPolicy peers). */
+  get workloadSelectors(): Record<string, string>[] {
+    return this.props.topology.workloads.map((w) => this.labels(w).selector);
+  }
+}
+
+export interface WorkloadPod {
+  readonly container: k8s.Container;
+  readonly volumes: k8s.Volume[];
+  readonly checksums: Record<string, string>;
+  readonly serviceAccountAnnotations?: Record<string, string>;
+  /** Pod labels beyond the workload's own (Azure workload identity's webhook selects pods by one); never in selectors. */
+  readonly podLabels?: Record<string, string>;
+}
+
+/** Creates every workload of the topology with the pod the chart builds for it. */
+export function renderWorkloads(chart: StackChart, s: TopologyServices, pod: (w: Workload) => WorkloadPod): void {
+  const { topology } = s.props;
+  const groups = new Set<string>();
+  for (const w of topology.workloads) {
+    const l = s.labels(w);
+    const p = pod(w);
+    const account = serviceAccount(chart, w.name, p.serviceAccountAnnotations, topology.mode === 'single-binary' ? undefined : l.labels);
+    const spread = w.replicas > 1 || w.autoscaling ? spreadConstraints(l.selector, w.kind === 'StatefulSet') : [];
+    const spec = hardenedPodSpec({
+      containers: [p.container],
+      serviceAccountName: account.name,
+      volumes: [...p.volumes, ...(w.scratch ? [scratchVolume(w.scratch.name, `${w.scratch.storageGiB}Gi`)] : [])],
+      ...(w.terminationGracePeriodSeconds !== undefined ? { terminationGracePeriodSeconds: w.terminationGracePeriodSeconds } : {}),
+      topologySpreadConstraints: spread,
+      ...(w.nodeZone
+        ? { affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: ZONE_KEY, operator: 'In', values: [w.nodeZone] }] }] } } } }
+        : {}),
+    });
+    const template = podTemplate(chart, spec, p.checksums, { ...l.labels, ...p.podLabels });
+    const metadata = topology.mode === 'single-binary' ? chart.meta(w.name) : chart.meta(w.name, { labels: l.labels });
+    if (w.kind === 'StatefulSet') {
+      new k8s.KubeStatefulSet(chart, `statefulset-${w.name}`, {
+        metadata,
+        spec: {
+          replicas: w.replicas,
+          serviceName: s.service(w).name,
+          selector: { matchLabels: l.selector },
+          ...(w.parallel ? { podManagementPolicy: 'Parallel' } : {}),
+          template,
+          ...(w.volume
+            ? {
+                volumeClaimTemplates: [
+                  {
+                    metadata: { name: w.volume.name, labels: l.selector },
+                    spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: k8s.Quantity.fromString(`${w.volume.storageGiB}Gi`) } } },
+                  },
+                ],
+              }
+            : {}),
+        },
+      });
+    } else {
+      new k8s.KubeDeployment(chart, `deployment-${w.name}`, {
+        metadata,
+        // With an autoscaler the replica count is its to set; a GitOps sync must not reset it.
+        spec: { ...(w.autoscaling ? {} : { replicas: w.replicas }), selector: { matchLabels: l.selector }, template },
+      });
+    }
+    if (w.maxUnavailable !== undefined) {
+      const group = w.disruptionGroup;
+      if (!group || !groups.has(group)) {
+        if (group) groups.add(group);
+        new k8s.KubePodDisruptionBudget(chart, `pdb-${group ?? w.name}`, {
+          metadata: chart.meta(group ?? w.name, { labels: group ? chart.workloadLabels(group).labels : l.labels }),
+          spec: {
+            maxUnavailable: k8s.IntOrString.fromNumber(w.maxUnavailable),
+            selector: { matchLabels: group ? { 'app.kubernetes.io/instance': chart.env.name, [DISRUPTION_GROUP_LABEL]: group } : l.selector },
+          },
+        });
+      }
+    }
+    if (w.autoscaling) {
+      new k8s.KubeHorizontalPodAutoscalerV2(chart, `hpa-${w.name}`, {
+        metadata: chart.meta(w.name, { labels: l.labels }),
+        spec: {
+          scaleTargetRef: { apiVersion: 'apps/v1', kind: w.kind, name: w.name },
+          minReplicas: w.autoscaling.minReplicas,
+          maxReplicas: w.autoscaling.maxReplicas,
+          metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: w.autoscaling.targetCPUUtilization } } }],
+        },
+      });
+    }
+  }
+  for (const c of topology.caches) renderCache(chart, s.caches.get(c.name)!, c);
+}
+
+/**
+ * Over nodes (hard for StatefulSets, whose pods hold ring or partition state: two on one node would fall
+ * together) and over zones where the nodes carry the zone label (soft: clusters without zones still schedule).
+ */
+function spreadConstraints(selector: Record<string, string>, hard: boolean): k8s.TopologySpreadConstraint[] {
+  return [
+    { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: hard ? 'DoNotSchedule' : 'ScheduleAnyway', labelSelector: { matchLabels: selector } },
+    { maxSkew: 1, topologyKey: ZONE_KEY, whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: selector } },
+  ];
+}
+
+/**
+ * memcached as upstream runs it (jsonnet-libs memcached.libsonnet, the Loki chart): explicit `-m`, `-I`, `-c`,
+ * TCP probes on the client port, the exporter as a sidecar, one pod per node, one down at a time.
+ */
+function renderCache(chart: StackChart, svc: StackService, c: Cache): void {
+  const l = chart.workloadLabels(c.name);
+  const tcp = (initialDelaySeconds: number): k8s.Probe => ({
+    tcpSocket: { port: k8s.IntOrString.fromString(MEMCACHED_PORT.name) },
+    initialDelaySeconds,
+    periodSeconds: 10,
+    timeoutSeconds: 5,
+    failureThreshold: 3,
+  });
+  // hardenedContainer builds HTTP probes; memcached speaks its own protocol, so its probes are TCP connects.
+  const server = {
+    ...hardenedContainer({
+      name: 'memcached',
+      image: CACHE_IMAGES.memcached,
+      args: [`-m ${c.memoryMB}`, `-I ${c.maxItemSize}`, `-c ${c.connections}`, '-v', '--extended=modern,track_sizes'].flatMap((a) => a.split(' ')),
+      ports: [MEMCACHED_PORT],
+      readiness: { path: '/', port: MEMCACHED_PORT.name },
+      liveness: { path: '/', port: MEMCACHED_PORT.name },
+      resources: c.resources,
+    }),
+    readinessProbe: tcp(5),
+    livenessProbe: tcp(30),
+  };
+  const exporter = hardenedContainer({
+    name: 'exporter',
+    image: CACHE_IMAGES.exporter,
+    args: [`--memcached.address=localhost:${MEMCACHED_PORT.port}`, `--web.listen-address=0.0.0.0:${MEMCACHED_METRICS_PORT.port}`],
+    ports: [MEMCACHED_METRICS_PORT],
+    readiness: { path: '/metrics', port: MEMCACHED_METRICS_PORT.name },
+    liveness: { path: '/metrics', port: MEMCACHED_METRICS_PORT.name, initialDelaySeconds: 30, periodSeconds: 30 },
+    resources: { cpu: '50m', memory: '64Mi', memoryLimit: '128Mi' },
+  });
+  const account = serviceAccount(chart, c.name, undefined, l.labels);
+  new k8s.KubeStatefulSet(chart, `statefulset-${c.name}`, {
+    metadata: chart.meta(c.name, { labels: l.labels }),
+    spec: {
+      replicas: c.replicas,
+      serviceName: svc.name,
+      selector: { matchLabels: l.selector },
+      podManagementPolicy: 'Parallel',
+      template: podTemplate(
+        chart,
+        hardenedPodSpec({
+          containers: [server, exporter],
+          serviceAccountName: account.name,
+          runAsUser: MEMCACHED_UID,
+          topologySpreadConstraints: spreadConstraints(l.selector, false),
+        }),
+        {},
+        l.labels,
+      ),
+    },
+  });
+  new k8s.KubePodDisruptionBudget(chart, `pdb-${c.name}`, {
+    metadata: chart.meta(c.name, { labels: l.labels }),
+    spec: { maxUnavailable: k8s.IntOrString.fromNumber(1), selector: { matchLabels: l.selector } },
+  });
+}
+
+/** `dnssrvnoa+_memcached-client._tcp.<host>`: the SRV record of the headless Service's named port (memcached.md). */
+export function memcachedAddress(svc: StackService): string {
+  return `dnssrvnoa+_${MEMCACHED_PORT.name}._tcp.${svc.host}`;
+}

@@ -3,7 +3,7 @@
 // TypeScript with zod and js-yaml (one file loads faster than hundreds); cdk8s stays external. The bundle is
 // cached under node_modules/.cache and rebuilt only when a source file or the lockfile changed.
 'use strict';
-const { existsSync, readdirSync, readFileSync, statSync, writeFileSync } = require('node:fs');
+const { existsSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } = require('node:fs');
 const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
@@ -27,9 +27,12 @@ function stamp() {
 
 const current = stamp();
 if (!existsSync(outfile) || !existsSync(stampFile) || readFileSync(stampFile, 'utf8') !== current) {
+  // Built under a name of its own and renamed into place: synths started together (tests, a user's two
+  // terminals) each load a complete bundle, never one another's half-written file.
+  const tmp = `${outfile}.${process.pid}.tmp`;
   require('esbuild').buildSync({
     entryPoints: [path.join(root, 'main.ts')],
-    outfile,
+    outfile: tmp,
     bundle: true,
     external: ['cdk8s', 'cdk8s-plus-27', 'constructs'],
     platform: 'node',
@@ -37,7 +40,9 @@ if (!existsSync(outfile) || !existsSync(stampFile) || readFileSync(stampFile, 'u
     target: 'node20',
     logLevel: 'error',
   });
-  writeFileSync(stampFile, current);
+  renameSync(tmp, outfile);
+  writeFileSync(`${stampFile}.${process.pid}.tmp`, current);
+  renameSync(`${stampFile}.${process.pid}.tmp`, stampFile);
 }
 // The project's own paths (config/, dist/) are relative to its root; paths the user types are relative to where
 // they typed them: under `npm run` that is INIT_CWD (npm itself starts scripts in the project root).

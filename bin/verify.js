@@ -6,7 +6,8 @@
 const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
-const outfile = path.join(root, 'node_modules', '.cache', 'verify', 'verify.js');
+// One file per process: two verifies started together never load each other's half-written bundle.
+const outfile = path.join(root, 'node_modules', '.cache', 'verify', `verify.${process.pid}.js`);
 require('esbuild').buildSync({
   entryPoints: [path.join(root, 'lib', 'verify', 'cli.ts')],
   outfile,
@@ -18,6 +19,8 @@ require('esbuild').buildSync({
   logLevel: 'error',
 });
 process.chdir(root);
-require(outfile).main(process.argv.slice(2)).then((code) => {
+const verify = require(outfile);
+require('node:fs').rmSync(outfile, { force: true });
+verify.main(process.argv.slice(2)).then((code) => {
   process.exitCode = code;
 });

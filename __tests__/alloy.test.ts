@@ -172,10 +172,10 @@ describe.each(ENVIRONMENTS)('switching %s from Promtail to Alloy changes nothing
     expect(got).toEqual({ ...runPipeline(promtail, text, labels), labels: labelsWithoutStream });
   });
 
-  test('the JSON line keeps trace_id as structured metadata, never as a label', () => {
+  test('the JSON line keeps trace_id and span_id as structured metadata, never as labels', () => {
     for (const config of Object.values(alloy)) {
       const out = runAlloyPipeline(config, LINES['a JSON line with trace_id on stdout'], TARGETS['app.kubernetes.io/name'], { node: NODE })!;
-      expect(out.structuredMetadata).toEqual({ [LOG_FIELDS.traceId]: TRACE_ID });
+      expect(out.structuredMetadata).toEqual({ [LOG_FIELDS.traceId]: TRACE_ID, [LOG_FIELDS.spanId]: SPAN_ID });
       expect(out.labels).toMatchObject({ job: 'ybuilt-api', app: 'ybuilt-api', namespace: 'ybuilt', pod: 'ybuilt-api-7d9f8c6b5-x2k4q', container: 'api' });
       expect(Object.keys(out.labels)).not.toContain(LOG_FIELDS.traceId);
     }

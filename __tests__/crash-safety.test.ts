@@ -112,7 +112,7 @@ describe('replacing <env>/ survives SIGKILL', () => {
       assertNextRunRecovers(out);
       if (k > 20) throw new Error('the protocol has more steps than expected');
     }
-    expect(seen).toEqual(['wrote kustomization.yaml', 'wrote a.k8s.yaml', 'wrote c.k8s.yaml', 'staged', 'moved old aside', 'moved new in', 'removed old']);
+    expect(seen).toEqual(['wrote kustomization.yaml', 'wrote a.k8s.yaml', 'wrote c.k8s.yaml', 'staged', 'moved old aside', 'moved new in', 'emptied old', 'removed old']);
     expect([...outcomes].sort()).toEqual(['gap', 'new', 'old']);
   }, 60_000);
 

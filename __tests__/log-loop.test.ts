@@ -58,8 +58,8 @@ describe.each(ENVIRONMENTS.flatMap((n) => AGENTS.map((a) => [n, a] as const)))('
     expect(out.labels).not.toHaveProperty('trace_id');
   });
 
-  test('structured metadata holds the span trace id', () => {
-    expect(out.structuredMetadata).toEqual({ trace_id: SPAN_CONTEXT.traceId });
+  test('structured metadata holds the trace and span ids of the span', () => {
+    expect(out.structuredMetadata).toEqual({ trace_id: SPAN_CONTEXT.traceId, span_id: SPAN_CONTEXT.spanId });
   });
 
   test("Grafana's rendered derived field extracts the span's trace id from the stored line", () => {

@@ -131,10 +131,10 @@ describe.each(ENVIRONMENTS)('promtail in %s', (name) => {
 describe('the app log line through the declared relabel rules and pipeline', () => {
   const config = promtail(objects(env('production')));
 
-  test('a JSON line of ybuilt-api gets job="ybuilt-api" and trace_id as structured metadata, not a label', () => {
+  test('a JSON line of ybuilt-api gets job="ybuilt-api" and trace_id/span_id as structured metadata, not labels', () => {
     const out = runPipeline(config, CRI_LINE, discovered({ 'app.kubernetes.io/name': 'ybuilt-api', 'pod-template-hash': '7d9f8c6b5' }));
     expect(out.labels).toEqual({ namespace: 'ybuilt', pod: 'ybuilt-api-7d9f8c6b5-x2k4q', container: 'api', app: 'ybuilt-api', job: 'ybuilt-api', stream: 'stdout' });
-    expect(out.structuredMetadata).toEqual({ [LOG_FIELDS.traceId]: TRACE_ID });
+    expect(out.structuredMetadata).toEqual({ [LOG_FIELDS.traceId]: TRACE_ID, [LOG_FIELDS.spanId]: '00f067aa0ba902b7' });
     // The line keeps its JSON, so `{job="ybuilt-api"} | json | trace_id="..."` still works.
     expect(JSON.parse(out.line)[LOG_FIELDS.traceId]).toBe(TRACE_ID);
   });

@@ -30,6 +30,13 @@ export const TRACE_ID_REGEX = `"${LOG_FIELDS.traceId}"\\s*:\\s*"([0-9a-f]{32})"`
 export const TRACE_ID_LABEL = LOG_FIELDS.traceId;
 
 /**
+ * Fields of the line the log agent (Promtail or Alloy) copies into Loki structured metadata: the trace and span
+ * ids, so a line can be found by either without parsing it, and never as stream labels (one stream per trace would
+ * explode Loki's index).
+ */
+export const STRUCTURED_METADATA_FIELDS = [LOG_FIELDS.traceId, LOG_FIELDS.spanId] as const;
+
+/**
  * Loki stream labels Promtail sets for every application container, which Grafana's links query by:
  * `app` (the pod's app.kubernetes.io/name) and `job` (the same value, so `{job="ybuilt-api"}` works).
  */

@@ -19,7 +19,7 @@
  *   1. write the marker, then every file, into `.<env>.new-P/`     (`<env>/` untouched)
  *   2. rename `<env>/` → `.<env>.old-P/`                             (only if it exists)
  *   3. rename `.<env>.new-P/` → `<env>/`
- *   4. delete `.<env>.old-P/`
+ *   4. delete `.<env>.old-P/`, its marker last (a folder cut short by a kill is still recognised as ours)
  * Each rename is atomic. Between 2 and 3 (two consecutive system calls, no I/O of file contents) `<env>/`
  * is briefly absent while the complete old folder sits at `.<env>.old-P/`. Node has no renameat2
  * (RENAME_EXCHANGE), the one call that swaps two folders atomically, and a symlink-flip would make
@@ -146,6 +146,17 @@ function alive(pid: number): boolean {
 }
 
 /** Repairs what killed runs left in `dir` (see the protocol above). Call with the outdir's lock held. */
+/**
+ * Deletes a folder synth owns with its marker last, so a kill in the middle leaves a folder that is still
+ * recognised as ours (marked, or empty) and removed by the next run, never one that looks like someone else's.
+ */
+function removeOwnedFolder(folder: string, emptied: () => void = () => {}): void {
+  if (!existsSync(folder)) return;
+  for (const name of readdirSync(folder)) if (name !== OWNER_MARKER) rmSync(path.join(folder, name), { recursive: true, force: true });
+  emptied();
+  rmSync(folder, { recursive: true, force: true });
+}
+
 export function recoverLeftovers(dir: string): void {
   let names: string[];
   try {
@@ -158,7 +169,7 @@ export function recoverLeftovers(dir: string): void {
     // A folder merely named like a leftover but holding someone else's files is left alone.
     if (ownershipProblem(dir, name)) continue;
     if (kind === 'old' && !existsSync(path.join(dir, env))) renameSync(path.join(dir, name), path.join(dir, env));
-    else rmSync(path.join(dir, name), { recursive: true, force: true });
+    else removeOwnedFolder(path.join(dir, name));
   }
 }
 
@@ -180,17 +191,18 @@ export function writeEnvironment(outdir: string, envName: string, files: Rendere
       step(`wrote ${name}`);
     }
     step('staged');
-    if (existsSync(target)) {
+    const existed = existsSync(target);
+    if (existed) {
       renameSync(target, previous);
       step('moved old aside');
     }
     renameSync(staging, target);
     step('moved new in');
-    rmSync(previous, { recursive: true, force: true });
+    removeOwnedFolder(previous, () => existed && step('emptied old'));
     step('removed old');
   } catch (e) {
     if (!existsSync(target) && existsSync(previous)) renameSync(previous, target);
-    rmSync(staging, { recursive: true, force: true });
+    removeOwnedFolder(staging);
     throw e instanceof OutputError ? e : new OutputError(`cannot write ${target}/ (${fsReason(e)}); its previous content is unchanged`);
   }
 }
@@ -206,7 +218,7 @@ export function removeEnvironment(outdir: string, envName: string): void {
     // Move aside first so a kill mid-delete leaves a leftover the next run removes, never a half folder.
     const doomed = path.join(outdir, `.${envName}.new-${process.pid}`);
     renameSync(target, doomed);
-    rmSync(doomed, { recursive: true, force: true });
+    removeOwnedFolder(doomed);
     if (readdirSync(outdir).length === 0) rmSync(outdir, { recursive: true, force: true });
   } catch (e) {
     throw new OutputError(`cannot remove ${target}/ (${fsReason(e)})`);

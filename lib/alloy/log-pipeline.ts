@@ -6,7 +6,7 @@
  *   discovery.kubernetes (pods of this node) → discovery.relabel (stream labels; file path in file mode)
  *   → loki.source.file (node files) | loki.source.kubernetes (API) → loki.process → loki.write (Loki's push URL)
  */
-import { LOG_FIELDS } from '../log-format';
+import { STRUCTURED_METADATA_FIELDS } from '../log-format';
 import { podLogPathRule, RelabelRule, streamLabelRules } from '../promtail/config';
 import { AlloyFile, block, Block, component, concat, env, ref } from './syntax';
 
@@ -37,15 +37,17 @@ function ruleBlock(r: RelabelRule): Block {
  * The stages Promtail runs (podPipelineStages), in Alloy's spelling: cri (file mode only: lines from the API
  * arrive without the CRI prefix), drop the label the source adds that Promtail's streams do not carry
  * (`filename` from loki.source.file, `instance` = "ns/pod:container" from loki.source.kubernetes), then
- * trace_id from the JSON line into structured metadata (only when Loki can store it).
+ * trace_id and span_id from the JSON line into structured metadata (only when Loki can store it).
  */
 export function podLogStages(source: AlloyLogSource, structuredMetadata: boolean): Block[] {
-  const traceId = LOG_FIELDS.traceId;
   return [
     ...(source === 'files' ? [block('stage.cri')] : []),
     block('stage.label_drop', { values: [source === 'files' ? 'filename' : 'instance'] }),
     ...(structuredMetadata
-      ? [block('stage.json', { expressions: { [traceId]: traceId } }), block('stage.structured_metadata', { values: { [traceId]: '' } })]
+      ? [
+          block('stage.json', { expressions: Object.fromEntries(STRUCTURED_METADATA_FIELDS.map((f) => [f, f])) }),
+          block('stage.structured_metadata', { values: Object.fromEntries(STRUCTURED_METADATA_FIELDS.map((f) => [f, ''])) }),
+        ]
       : []),
   ];
 }

@@ -2,7 +2,7 @@
  * promtail.yaml for Promtail 3.6 (its last release line), as a typed object serialized once with toYaml.
  * Keys from grafana/loki@v3.6.15 clients/pkg/promtail/config and clients/pkg/logentry/stages.
  */
-import { LOG_FIELDS, STREAM_LABELS } from '../log-format';
+import { STREAM_LABELS, STRUCTURED_METADATA_FIELDS } from '../log-format';
 
 /** Where kubelet writes container logs: /var/log/pods/<namespace>_<pod>_<uid>/<container>/<restart>.log */
 export const POD_LOGS_DIR = '/var/log/pods';
@@ -97,16 +97,16 @@ export function podLogPathRule(): RelabelRule {
 /**
  * cri: parse "<time> <stream> <flags> <content>" and join partial lines; then drop the file-path label the
  * file target adds (`filename` holds the pod uid: one more stream per pod with nothing `pod` does not say);
- * then read trace_id from the JSON line and keep it as structured metadata, never as a label (one stream per
+ * then read trace_id and span_id from the JSON line and keep them as structured metadata, never as a label (one stream per
  * trace would explode Loki's index). Field names come from the log line contract (lib/log-format.ts).
  */
 export function podPipelineStages(structuredMetadata: boolean): PipelineStage[] {
-  const traceId = LOG_FIELDS.traceId;
+  const fields = STRUCTURED_METADATA_FIELDS;
   return [
     { cri: {} },
     { labeldrop: ['filename'] },
     ...(structuredMetadata
-      ? [{ json: { expressions: { [traceId]: traceId } } }, { structured_metadata: { [traceId]: null } }]
+      ? [{ json: { expressions: Object.fromEntries(fields.map((f) => [f, f])) } }, { structured_metadata: Object.fromEntries(fields.map((f) => [f, null])) }]
       : []),
   ];
 }

@@ -51,6 +51,14 @@ describe('applications.namespaces', () => {
     );
   });
 
+  test("fails when an application namespace is one of Kubernetes' own, but admits default", () => {
+    const fs = 'tempo: {backend: filesystem}\nloki: {backend: filesystem}\n';
+    expect(problems(`${fs}applications: {namespaces: [kube-system]}`)).toEqual([
+      'applications.namespaces[0]: expected an application namespace, got "kube-system" (kube-* namespaces are Kubernetes\' own: synth would write a ConfigMap there and open the gateway to everything in it)',
+    ]);
+    expect(problems(`${fs}applications: {namespaces: [default]}`)).toEqual([]);
+  });
+
   test('fails when a namespace is listed twice', () => {
     expect(problems('applications: {namespaces: [shop, {name: shop, serviceName: x}]}')).toContain('applications.namespaces[1]: namespace "shop" is listed twice, expected each once');
   });

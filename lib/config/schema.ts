@@ -104,6 +104,9 @@ export const configSchema = z
       const path = ['applications', 'namespaces', i];
       if (name === c.namespace) {
         ctx.addIssue({ code: 'custom', path, message: `expected a namespace other than the stack's ${JSON.stringify(c.namespace)} (it has its own otel-sdk ConfigMap), got ${JSON.stringify(name)}` });
+      } else if (typeof name === 'string' && name.startsWith('kube-')) {
+        // "default" is where many applications run; kube-* belongs to the cluster, and its objects to its operators.
+        ctx.addIssue({ code: 'custom', path, message: `expected an application namespace, got ${JSON.stringify(name)} (kube-* namespaces are Kubernetes' own: synth would write a ConfigMap there and open the gateway to everything in it)` });
       } else if (seen.has(name)) {
         ctx.addIssue({ code: 'custom', path, message: `namespace ${JSON.stringify(name)} is listed twice, expected each once` });
       }

@@ -309,6 +309,34 @@ describe('promtool', () => {
     expect(r.code).toBe(0);
   }, 30_000);
 
+  // Alloy's loki.write and loki.source.file metrics (internal/component/common/loki/client/metrics.go,
+  // loki.source.file metrics.go) carry the same labels as Promtail's under their own names.
+  test.each(['files', 'api'] as const)('Alloy reading %s: the log agent alerts fire on its metrics and stay quiet', async (source) => {
+    const objs = objects(anyEnv(`production-alloy-${source}`));
+    const spec = objs.find((o) => o.kind === 'PrometheusRule' && o.metadata.name === 'alloy-rules')!.spec;
+    const rendered = spec.groups.flatMap((g: any) => g.rules.filter((r: any) => r.alert));
+    const t = scrapeTargets(objs).find((x) => x.workload === 'DaemonSet/alloy')!.labels;
+    const base = { namespace: t.namespace, job: t.job };
+    const push = { ...INSTANCE, host: 'loki:3100', tenant: '' };
+    const path1 = { ...INSTANCE, path: '/var/log/pods/a/0.log' };
+    const cases: AlertCase[] = [
+      { alert: 'AlloyDroppingEntries', target: '', base, firing: [s('loki_write_dropped_entries_total', { ...push, reason: 'rate_limited' }, '0+5x60')], quiet: [s('loki_write_dropped_entries_total', { ...push, reason: 'rate_limited' }, '0x60')], labels: { ...INSTANCE, reason: 'rate_limited' } },
+      { alert: 'AlloyPushErrors', target: '', base, firing: ratio('loki_write_request_duration_seconds_count', { ...push, status_code: '-1' }, { ...push, status_code: '204' }, 60, 60), quiet: ratio('loki_write_request_duration_seconds_count', { ...push, status_code: '500' }, { ...push, status_code: '204' }, 1, 600), labels: INSTANCE },
+      { alert: 'AlloyTargetDown', target: '', base, firing: [s('up', INSTANCE, '1 1 0x58')], quiet: [s('up', INSTANCE, '1x60')], labels: INSTANCE },
+      ...(source === 'files'
+        ? [{ alert: 'AlloyFileLagging', target: '', base, firing: [s('loki_source_file_file_bytes_total', path1, '52428800x60'), s('loki_source_file_read_bytes_total', path1, '1048576x60')], quiet: [s('loki_source_file_file_bytes_total', path1, '52428800x60'), s('loki_source_file_read_bytes_total', path1, '52428800x60')], labels: path1 }]
+        : []),
+    ];
+    const names = rendered.map((r: any) => r.alert).sort();
+    expect(names).toEqual(['AlloyDroppingEntries', ...(source === 'files' ? ['AlloyFileLagging'] : []), 'AlloyNotScraped', 'AlloyPushErrors', 'AlloyTargetDown']);
+    expect(objs.some((o) => o.kind === 'PrometheusRule' && o.metadata.name === 'promtail-rules')).toBe(false);
+    writeFileSync(path.join(dir, `alloy-${source}.rules.json`), JSON.stringify(spec));
+    writeFileSync(path.join(dir, `alloy-${source}.test.yaml`), dump({ rule_files: [`alloy-${source}.rules.json`], evaluation_interval: '1m', tests: cases.flatMap((c) => testGroups(c, rendered)) }, { lineWidth: -1 }));
+    const r = await promtoolAsync(['test', 'rules', `alloy-${source}.test.yaml`], dir);
+    expect(r.output).toContain('SUCCESS');
+    expect(r.code).toBe(0);
+  }, 30_000);
+
   test('the unit tests fail when a selector does not match what the monitors produce', () => {
     const broken = JSON.parse(JSON.stringify(ruleObjects.find((o) => o.metadata.name === 'loki-rules')!.spec));
     for (const g of broken.groups) for (const r of g.rules) r.expr = r.expr.replaceAll(scrapeLabels(LOKI).job, 'loki');

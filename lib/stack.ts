@@ -23,6 +23,7 @@ import { tempoMajor } from './config/tempo';
 import { namespaceOfServiceUrl } from './config/security';
 import { durationMs } from './config/primitives';
 import { stackRules } from './monitoring/rules';
+import { alloyMetrics, PROMTAIL_METRICS } from './monitoring/rules/promtail';
 import { operationalDashboards } from './monitoring/dashboards';
 
 /** Output files of one environment, by file name, in a stable order. */
@@ -53,7 +54,7 @@ export function buildCharts(env: Environment): StackChart[] {
     tempo,
     tempoMajor: tempoVersion,
     collector,
-    promtail,
+    logAgent: { chart: agent, metrics: promtail ? PROMTAIL_METRICS : alloyMetrics(env.config.alloy.source) },
     grafana,
     samplerReplicas: env.config.collector.sampler.replicas,
     numTraces,

@@ -11,7 +11,7 @@ import { collectorRules } from './collector';
 import { grafanaRules } from './grafana';
 import { lokiRules } from './loki';
 import { RuleSet, Targets } from './model';
-import { promtailRules } from './promtail';
+import { LogAgentMetrics, logAgentRules } from './promtail';
 import { prometheusRules } from './prometheus';
 import { tempoRules } from './tempo';
 
@@ -20,8 +20,8 @@ export interface StackRulesProps {
   readonly tempo: StackChart;
   readonly tempoMajor: 2 | 3;
   readonly collector: StackChart & { readonly gateway: StackService; readonly sampler: StackService };
-  /** Absent when Alloy is the log agent: these rules read Promtail's own metrics. */
-  readonly promtail?: StackChart;
+  /** The log agent's chart (Promtail or Alloy) and the names of its metrics. */
+  readonly logAgent: { readonly chart: StackChart; readonly metrics: LogAgentMetrics };
   readonly grafana: StackChart;
   readonly samplerReplicas: number;
   readonly numTraces: number;
@@ -57,7 +57,7 @@ export function stackRules(p: StackRulesProps): RuleSet[] {
     const gatewaySel = serviceMatchers(p.collector, p.collector.gateway);
     return collectorRules({ targets, gatewaySel, samplerReplicas: p.samplerReplicas, numTraces: p.numTraces });
   });
-  if (p.promtail) add(p.promtail, promtailRules);
+  add(p.logAgent.chart, (t) => logAgentRules(t, p.logAgent.metrics));
   add(p.grafana, grafanaRules);
   sets.push(prometheusRules(p.prometheus));
   return sets;

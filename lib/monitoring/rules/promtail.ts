@@ -1,32 +1,87 @@
 import { div, gt, max, metric, minus, rate, re, sum } from '../promql';
-import { by, RuleSet, Targets } from './model';
+import { AlertRule, by, RuleSet, Targets } from './model';
 import { targetAlerts } from './targets';
 
 /** How far a file's read position may trail its size before the agent counts as lagging. */
 export const FILE_LAG_BYTES = 10 * 1024 * 1024;
 
-/** Promtail 3.6 (clients/pkg/promtail/client and targets/file metrics). */
-export function promtailRules(t: Targets): RuleSet {
-  const { sel } = t;
-  const requests = metric('promtail_request_duration_seconds_count', ...sel);
+/**
+ * The metrics a log agent exposes for the three things that lose logs: entries given up on, failed pushes, and
+ * files read too slowly. Alloy's loki.write and loki.source.file are Promtail's client and file target moved
+ * into components, so the same alerts read both under their own names.
+ */
+export interface LogAgentMetrics {
+  /** Alert name prefix and the agent's name in texts. */
+  readonly agent: 'Promtail' | 'Alloy';
+  readonly ruleSet: string;
+  /** Counter of entries dropped after retries or on a permanent rejection (labels host, tenant, reason). */
+  readonly dropped: string;
+  /** Push request histogram count (label status_code, -1 when Loki never answered). */
+  readonly requests: string;
+  /** Gauges of each tailed file's size and read position (label path); absent when logs come from the API. */
+  readonly files?: { readonly size: string; readonly read: string };
+}
+
+/** Promtail 3.6 (clients/pkg/promtail/client/metrics.go and targets/file metrics). */
+export const PROMTAIL_METRICS: LogAgentMetrics = {
+  agent: 'Promtail',
+  ruleSet: 'promtail-rules',
+  dropped: 'promtail_dropped_entries_total',
+  requests: 'promtail_request_duration_seconds_count',
+  // Both are gauges despite the _total suffix: file size and read position, per path.
+  files: { size: 'promtail_file_bytes_total', read: 'promtail_read_bytes_total' },
+};
+
+/**
+ * Alloy 1.18 (internal/component/common/loki/client/metrics.go: loki_write_*; loki.source.file metrics.go:
+ * loki_source_file_*, gauges like Promtail's). With `source: api` there are no files to lag behind.
+ */
+export function alloyMetrics(source: 'files' | 'api'): LogAgentMetrics {
   return {
-    name: 'promtail-rules',
+    agent: 'Alloy',
+    ruleSet: 'alloy-rules',
+    dropped: 'loki_write_dropped_entries_total',
+    requests: 'loki_write_request_duration_seconds_count',
+    ...(source === 'files' ? { files: { size: 'loki_source_file_file_bytes_total', read: 'loki_source_file_read_bytes_total' } } : {}),
+  };
+}
+
+export function logAgentRules(t: Targets, m: LogAgentMetrics): RuleSet {
+  const { sel } = t;
+  const requests = metric(m.requests, ...sel);
+  const a = m.agent;
+  const fileLagging: AlertRule[] = m.files
+    ? [
+        {
+          alert: `${a}FileLagging`,
+          expr: gt(max(by('instance', 'path'), minus(metric(m.files.size, ...sel), metric(m.files.read, ...sel))), FILE_LAG_BYTES),
+          // 10 MiB behind for 15 minutes: the agent is not catching up, and kubelet log rotation (10 MiB
+          // files by default) will delete lines it has not read.
+          for: '15m',
+          severity: 'warning',
+          summary: `${a} on {{ $labels.instance }} is behind on {{ $labels.path }}`,
+          description: '{{ $labels.job }} at {{ $labels.instance }}: {{ $labels.path }} has more than 10 MiB not yet read for 15 minutes.',
+        },
+      ]
+    : [];
+  return {
+    name: m.ruleSet,
     groups: [
       {
-        name: 'promtail-alerts',
+        name: `${m.ruleSet.replace(/-rules$/, '')}-alerts`,
         rules: [
-          ...targetAlerts('Promtail', 'Promtail', t),
+          ...targetAlerts(a, a, t),
           {
-            alert: 'PromtailDroppingEntries',
-            expr: gt(sum(by('instance', 'reason'), rate(metric('promtail_dropped_entries_total', ...sel).over('5m'))), 0),
+            alert: `${a}DroppingEntries`,
+            expr: gt(sum(by('instance', 'reason'), rate(metric(m.dropped, ...sel).over('5m'))), 0),
             // Counted after retries are exhausted or on a permanent rejection: each one is a log line lost for good.
             for: '5m',
             severity: 'critical',
-            summary: 'Promtail on {{ $labels.instance }} drops log lines ({{ $labels.reason }})',
+            summary: `${a} on {{ $labels.instance }} drops log lines ({{ $labels.reason }})`,
             description: '{{ $labels.job }} at {{ $labels.instance }} in {{ $labels.namespace }} gave up on log entries for 5 minutes, reason {{ $labels.reason }}.',
           },
           {
-            alert: 'PromtailPushErrors',
+            alert: `${a}PushErrors`,
             // status_code is -1 when Loki never answered (connection refused, timeout), which a 5xx-only
             // selector would miss; 429 is Loki's rate limit.
             expr: gt(div(sum(by('instance'), rate(requests.with(re('status_code', '5..|429|-1')).over('5m'))), sum(by('instance'), rate(requests.over('5m')))), 0.1),
@@ -34,22 +89,15 @@ export function promtailRules(t: Targets): RuleSet {
             // and the retry budget runs out next.
             for: '15m',
             severity: 'warning',
-            summary: 'Promtail on {{ $labels.instance }} fails more than 10% of pushes',
+            summary: `${a} on {{ $labels.instance }} fails more than 10% of pushes`,
             description: '{{ $labels.job }} at {{ $labels.instance }} in {{ $labels.namespace }}: more than 10% of pushes to Loki failed for 15 minutes.',
           },
-          {
-            alert: 'PromtailFileLagging',
-            // Both are gauges despite the _total suffix: file size and read position, per path.
-            expr: gt(max(by('instance', 'path'), minus(metric('promtail_file_bytes_total', ...sel), metric('promtail_read_bytes_total', ...sel))), FILE_LAG_BYTES),
-            // 10 MiB behind for 15 minutes: the agent is not catching up, and kubelet log rotation (10 MiB
-            // files by default) will delete lines it has not read.
-            for: '15m',
-            severity: 'warning',
-            summary: 'Promtail on {{ $labels.instance }} is behind on {{ $labels.path }}',
-            description: '{{ $labels.job }} at {{ $labels.instance }}: {{ $labels.path }} has more than 10 MiB not yet read for 15 minutes.',
-          },
+          ...fileLagging,
         ],
       },
     ],
   };
 }
+
+/** Promtail 3.6's rules. */
+export const promtailRules = (t: Targets): RuleSet => logAgentRules(t, PROMTAIL_METRICS);

@@ -71,7 +71,11 @@ describe('PrometheusRule expressions', () => {
     const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
     const runbooks = readme.slice(readme.indexOf('\n## Runbooks'));
     const anchors = new Set([...runbooks.matchAll(/^#{3,4} (.+)$/gm)].map((m) => m[1].trim().toLowerCase().replace(/[^\w\- ]/g, '').replace(/ /g, '-')));
-    for (const a of alerts) {
+    // With Alloy as the log agent its alerts replace Promtail's.
+    const alloy = objects(anyEnv('production-alloy-files')).filter((o) => o.kind === 'PrometheusRule' && o.metadata.name === 'alloy-rules');
+    const alloyAlerts = alloy.flatMap((o) => o.spec.groups.flatMap((g: any) => g.rules.filter((r: any) => r.alert)));
+    expect(alloyAlerts.length).toBeGreaterThan(0);
+    for (const a of [...alerts, ...alloyAlerts]) {
       expect(['critical', 'warning']).toContain(a.labels.severity);
       expect(a.annotations.summary).toBeTruthy();
       expect(a.annotations.description).toBeTruthy();

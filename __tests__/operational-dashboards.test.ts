@@ -2,7 +2,7 @@
  * The stack's operational dashboards: provisioned into their own folder next to the application dashboards,
  * every query parses with the official PromQL grammar and selects jobs/namespaces the monitors produce.
  */
-import { env, findObject, K8sObject, objects } from './helpers';
+import { anyEnv, env, findObject, K8sObject, objects } from './helpers';
 import { scrapeTargets } from './support/prometheus-operator';
 import { labelMatchers, promqlErrors, selectsAny } from './support/promql';
 import { load } from 'js-yaml';
@@ -59,6 +59,24 @@ describe('operational dashboards', () => {
     expect(text('Stack / Tempo')).toMatch(/tempo_distributor_spans_received_total[\s\S]*tempo_query_frontend_queries_total[\s\S]*tempodb_backend_request_duration_seconds_bucket[\s\S]*tempodb_compaction_outstanding_blocks/);
     expect(text('Stack / Collector and sampling')).toMatch(/count_traces_sampled[\s\S]*sampling_decision_timer_latency_bucket[\s\S]*otelcol_process_memory_rss/);
     expect(text('Stack / Log agent')).toMatch(/promtail_dropped_entries_total[\s\S]*promtail_file_bytes_total/);
+  });
+
+  test.each(['files', 'api'] as const)("with Alloy reading %s the agent dashboard reads Alloy's metrics of the Alloy pods", (source) => {
+    const objs = objects(anyEnv(`production-alloy-${source}`));
+    const agent = Object.values<string>(findObject(objs, 'ConfigMap', 'grafana-dashboards-stack').data).map((t) => JSON.parse(t)).find((d) => d.title === 'Stack / Log agent');
+    const exprs: string[] = agent.panels.flatMap((p: any) => p.targets.map((t: any) => t.expr));
+    const text = exprs.join('\n');
+    expect(text).toMatch(/loki_write_dropped_entries_total[\s\S]*loki_write_request_duration_seconds_count/);
+    expect(text).not.toMatch(/promtail_/);
+    expect(/loki_source_file_file_bytes_total/.test(text)).toBe(source === 'files');
+    const targets = scrapeTargets(objs).filter((t) => t.workload === 'DaemonSet/alloy');
+    expect(targets.length).toBeGreaterThan(0);
+    for (const expr of exprs) {
+      expect(promqlErrors(expr)).toEqual([]);
+      for (const [label, op, value] of labelMatchers(expr)) {
+        if (label === 'job' || label === 'namespace') expect([expr, selectsAny(op, value, targets.map((t) => t.labels[label]))]).toEqual([expr, true]);
+      }
+    }
   });
 
   test('dev renders none (no monitors there to fill them)', () => {

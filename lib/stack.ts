@@ -40,9 +40,10 @@ export function buildCharts(env: Environment): StackChart[] {
   // cdk8s Chart's Symbol.hasInstance is true for any chart.)
   const promtail = env.config.logAgent === 'promtail' ? new PromtailChart(app, 'promtail', { env, loki }) : undefined;
   const agent = promtail ?? new AlloyChart(app, 'alloy', { env, loki });
+  const logAgent = { chart: agent, metrics: promtail ? PROMTAIL_METRICS : alloyMetrics(env.config.alloy.source) };
   const tempoVersion = tempoMajor(env.config.tempo.image)!;
   const { numTraces } = env.config.collector.sampler;
-  const operational = env.config.monitoring.enabled ? operationalDashboards({ loki, tempo, tempoMajor: tempoVersion, collector, promtail, numTraces }) : [];
+  const operational = env.config.monitoring.enabled ? operationalDashboards({ loki, tempo, tempoMajor: tempoVersion, collector, logAgent, numTraces }) : [];
   const grafana = new GrafanaChart(app, 'grafana', { env, tempo, loki, operationalDashboards: operational });
   const networkPolicies = new NetworkPoliciesChart(app, 'network-policies', { env, tempo, loki, agent, grafana, collector });
   const access = new AccessChart(app, 'access', { env });
@@ -54,7 +55,7 @@ export function buildCharts(env: Environment): StackChart[] {
     tempo,
     tempoMajor: tempoVersion,
     collector,
-    logAgent: { chart: agent, metrics: promtail ? PROMTAIL_METRICS : alloyMetrics(env.config.alloy.source) },
+    logAgent,
     grafana,
     samplerReplicas: env.config.collector.sampler.replicas,
     numTraces,

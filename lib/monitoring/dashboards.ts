@@ -9,6 +9,7 @@ import { DATASOURCE_UID } from '../grafana/datasources';
 import { div, Expr, histogramQuantile, Matcher, max, metric, minus, rate, re, sum, time } from './promql';
 import { LOKI_P99, SERVER_ERRORS } from './rules/loki';
 import { Targets } from './rules/model';
+import { LogAgentMetrics } from './rules/promtail';
 import { serviceMatchers, targetMatchers } from './rules';
 import { StackChart } from '../k8s/chart';
 import { StackService } from '../k8s/service';
@@ -174,18 +175,22 @@ export function collectorDashboard(p: CollectorDashboardProps): Dashboard {
   ]);
 }
 
-export function logAgentDashboard(t: Targets): Dashboard {
+/** The log agent's dashboard, on the metric names of whichever agent runs (Promtail, or Alloy's loki.write/loki.source.file). */
+export function logAgentDashboard(t: Targets, m: LogAgentMetrics): Dashboard {
   const { sel } = t;
-  const requests = 'promtail_request_duration_seconds';
   return dashboard(OPERATIONAL_UIDS.agent, TITLES[OPERATIONAL_UIDS.agent], [
-    { title: 'Entries sent', unit: 'short', queries: [q(sum(['instance'], r5('promtail_sent_entries_total', sel)), '{{instance}}')] },
-    { title: 'Entries dropped by reason', unit: 'short', queries: [q(sum(['reason'], r5('promtail_dropped_entries_total', sel)), '{{reason}}')] },
-    { title: 'Pushes by status', unit: 'reqps', description: 'status_code -1: no answer from Loki.', queries: [q(sum(['status_code'], r5(`${requests}_count`, sel)), '{{status_code}}')] },
-    { title: 'Push latency p99', unit: 's', queries: [q(p99(`${requests}_bucket`, sel, ['instance']), '{{instance}}')] },
-    { title: 'Bytes not yet read', unit: 'bytes', queries: [q(sum(['instance'], minus(metric('promtail_file_bytes_total', ...sel), metric('promtail_read_bytes_total', ...sel))), '{{instance}}')] },
-    { title: 'Files tailed', unit: 'short', queries: [q(sum(['instance'], metric('promtail_files_active_total', ...sel)), '{{instance}}')] },
-    { title: 'Retries', unit: 'short', queries: [q(sum(['instance'], r5('promtail_batch_retries_total', sel)), '{{instance}}')] },
-    { title: 'Bytes sent', unit: 'Bps', queries: [q(sum(['instance'], r5('promtail_sent_bytes_total', sel)), '{{instance}}')] },
+    { title: 'Entries sent', unit: 'short', queries: [q(sum(['instance'], r5(m.sent, sel)), '{{instance}}')] },
+    { title: 'Entries dropped by reason', unit: 'short', queries: [q(sum(['reason'], r5(m.dropped, sel)), '{{reason}}')] },
+    { title: 'Pushes by status', unit: 'reqps', description: 'status_code -1: no answer from Loki.', queries: [q(sum(['status_code'], r5(`${m.requestDuration}_count`, sel)), '{{status_code}}')] },
+    { title: 'Push latency p99', unit: 's', queries: [q(p99(`${m.requestDuration}_bucket`, sel, ['instance']), '{{instance}}')] },
+    ...(m.files
+      ? [
+          { title: 'Bytes not yet read', unit: 'bytes', queries: [q(sum(['instance'], minus(metric(m.files.size, ...sel), metric(m.files.read, ...sel))), '{{instance}}')] },
+          { title: 'Files tailed', unit: 'short', queries: [q(sum(['instance'], metric(m.files.active, ...sel)), '{{instance}}')] },
+        ]
+      : []),
+    { title: 'Retries', unit: 'short', queries: [q(sum(['instance'], r5(m.retries, sel)), '{{instance}}')] },
+    { title: 'Bytes sent', unit: 'Bps', queries: [q(sum(['instance'], r5(m.sentBytes, sel)), '{{instance}}')] },
   ]);
 }
 
@@ -194,8 +199,8 @@ export interface OperationalDashboardsProps {
   readonly tempo: StackChart;
   readonly tempoMajor: 2 | 3;
   readonly collector: StackChart & { readonly gateway: StackService; readonly sampler: StackService };
-  /** Absent when Alloy is the log agent: the agent dashboard reads Promtail's own metrics. */
-  readonly promtail?: StackChart;
+  /** The log agent's chart (Promtail or Alloy) and the names of its metrics. */
+  readonly logAgent: { readonly chart: StackChart; readonly metrics: LogAgentMetrics };
   readonly numTraces: number;
 }
 
@@ -205,10 +210,10 @@ export function operationalDashboards(p: OperationalDashboardsProps): Dashboard[
   const loki = targetMatchers(p.loki);
   const tempo = targetMatchers(p.tempo);
   const collector = targetMatchers(p.collector);
-  const agent = p.promtail ? targetMatchers(p.promtail) : undefined;
+  const agent = targetMatchers(p.logAgent.chart);
   if (loki) out.push(lokiDashboard(loki));
   if (tempo) out.push(tempoDashboard(tempo, p.tempoMajor));
   if (collector) out.push(collectorDashboard({ targets: collector, sampler: serviceMatchers(p.collector, p.collector.sampler), gateway: serviceMatchers(p.collector, p.collector.gateway), numTraces: p.numTraces }));
-  if (agent) out.push(logAgentDashboard(agent));
+  if (agent) out.push(logAgentDashboard(agent, p.logAgent.metrics));
   return out;
 }

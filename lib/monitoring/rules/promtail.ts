@@ -16,10 +16,14 @@ export interface LogAgentMetrics {
   readonly ruleSet: string;
   /** Counter of entries dropped after retries or on a permanent rejection (labels host, tenant, reason). */
   readonly dropped: string;
-  /** Push request histogram count (label status_code, -1 when Loki never answered). */
-  readonly requests: string;
-  /** Gauges of each tailed file's size and read position (label path); absent when logs come from the API. */
-  readonly files?: { readonly size: string; readonly read: string };
+  /** Push request duration histogram (label status_code, -1 when Loki never answered). */
+  readonly requestDuration: string;
+  /** Counters of entries and bytes sent, and of batches retried. */
+  readonly sent: string;
+  readonly sentBytes: string;
+  readonly retries: string;
+  /** Gauges of each tailed file's size and read position (label path), and of files tailed; absent when logs come from the API. */
+  readonly files?: { readonly size: string; readonly read: string; readonly active: string };
 }
 
 /** Promtail 3.6 (clients/pkg/promtail/client/metrics.go and targets/file metrics). */
@@ -27,9 +31,12 @@ export const PROMTAIL_METRICS: LogAgentMetrics = {
   agent: 'Promtail',
   ruleSet: 'promtail-rules',
   dropped: 'promtail_dropped_entries_total',
-  requests: 'promtail_request_duration_seconds_count',
-  // Both are gauges despite the _total suffix: file size and read position, per path.
-  files: { size: 'promtail_file_bytes_total', read: 'promtail_read_bytes_total' },
+  requestDuration: 'promtail_request_duration_seconds',
+  sent: 'promtail_sent_entries_total',
+  sentBytes: 'promtail_sent_bytes_total',
+  retries: 'promtail_batch_retries_total',
+  // All three are gauges despite the _total suffix: file size and read position per path, files tailed.
+  files: { size: 'promtail_file_bytes_total', read: 'promtail_read_bytes_total', active: 'promtail_files_active_total' },
 };
 
 /**
@@ -41,14 +48,19 @@ export function alloyMetrics(source: 'files' | 'api'): LogAgentMetrics {
     agent: 'Alloy',
     ruleSet: 'alloy-rules',
     dropped: 'loki_write_dropped_entries_total',
-    requests: 'loki_write_request_duration_seconds_count',
-    ...(source === 'files' ? { files: { size: 'loki_source_file_file_bytes_total', read: 'loki_source_file_read_bytes_total' } } : {}),
+    requestDuration: 'loki_write_request_duration_seconds',
+    sent: 'loki_write_sent_entries_total',
+    sentBytes: 'loki_write_sent_bytes_total',
+    retries: 'loki_write_batch_retries_total',
+    ...(source === 'files'
+      ? { files: { size: 'loki_source_file_file_bytes_total', read: 'loki_source_file_read_bytes_total', active: 'loki_source_file_files_active_total' } }
+      : {}),
   };
 }
 
 export function logAgentRules(t: Targets, m: LogAgentMetrics): RuleSet {
   const { sel } = t;
-  const requests = metric(m.requests, ...sel);
+  const requests = metric(`${m.requestDuration}_count`, ...sel);
   const a = m.agent;
   const fileLagging: AlertRule[] = m.files
     ? [

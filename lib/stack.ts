@@ -23,7 +23,7 @@ import { tempoMajor } from './config/tempo';
 import { namespaceOfServiceUrl } from './config/security';
 import { durationMs } from './config/primitives';
 import { stackRules } from './monitoring/rules';
-import { alloyMetrics, PROMTAIL_METRICS } from './monitoring/rules/promtail';
+import { alloyMetrics, PROMTAIL_METRICS } from './monitoring/rules/log-agent';
 import { operationalDashboards } from './monitoring/dashboards';
 
 /** Output files of one environment, by file name, in a stable order. */

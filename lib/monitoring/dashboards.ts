@@ -9,7 +9,7 @@ import { DATASOURCE_UID } from '../grafana/datasources';
 import { div, Expr, histogramQuantile, Matcher, max, metric, minus, rate, re, sum, time } from './promql';
 import { LOKI_P99, SERVER_ERRORS } from './rules/loki';
 import { Targets } from './rules/model';
-import { LogAgentMetrics } from './rules/promtail';
+import { LogAgentMetrics } from './rules/log-agent';
 import { serviceMatchers, targetMatchers } from './rules';
 import { StackChart } from '../k8s/chart';
 import { StackService } from '../k8s/service';

@@ -11,7 +11,7 @@ import { collectorRules } from './collector';
 import { grafanaRules } from './grafana';
 import { lokiRules } from './loki';
 import { RuleSet, Targets } from './model';
-import { LogAgentMetrics, logAgentRules } from './promtail';
+import { LogAgentMetrics, logAgentRules } from './log-agent';
 import { prometheusRules } from './prometheus';
 import { tempoRules } from './tempo';
 

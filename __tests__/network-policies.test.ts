@@ -3,48 +3,19 @@
  * policy selecting the destination allows it as ingress and some policy selecting the source allows it as
  * egress; policies only add) and checks the flows the stack needs, and a few it must not allow.
  */
-import { anyEnv, ENVIRONMENTS, env, envFrom, findObject, K8sObject, objects } from './helpers';
+import { anyEnv, ENVIRONMENTS, env, envFrom, findObject, objects } from './helpers';
 import { scrapeTargets } from './support/prometheus-operator';
+import { allowed as allowedBy, Endpoint, podOf } from './support/netpol';
 
-interface Endpoint {
-  namespace: string;
-  labels: Record<string, string>;
-  /** For peers outside the cluster. */
-  ip?: string;
-}
-
-const matches = (selector: any, labels: Record<string, string>) => Object.entries(selector?.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
-const nsLabels = (ns: string) => ({ 'kubernetes.io/metadata.name': ns, ...(ns === 'apps' ? { 'observability.ybuilt.dev/send-traces': 'true' } : {}) });
-
-function peerMatches(peer: any, policyNs: string, other: Endpoint): boolean {
-  if (peer.ipBlock) return other.ip !== undefined && !/^(10\.|172\.(1[6-9]|2\d|3[01])\.|192\.168\.)/.test(other.ip);
-  if (other.ip) return false;
-  const nsOk = peer.namespaceSelector ? matches(peer.namespaceSelector, nsLabels(other.namespace)) : other.namespace === policyNs;
-  return nsOk && (peer.podSelector ? matches(peer.podSelector, other.labels) : true);
-}
-
-function side(policies: K8sObject[], self: Endpoint, other: Endpoint, port: number, type: 'Ingress' | 'Egress'): boolean {
-  if (self.ip) return true;
-  const selecting = policies.filter((p) => p.metadata.namespace === self.namespace && p.spec.policyTypes.includes(type) && matches(p.spec.podSelector, self.labels));
-  if (!selecting.length) return true;
-  const rules = selecting.flatMap((p) => (type === 'Ingress' ? p.spec.ingress : p.spec.egress) ?? []);
-  return rules.some(
-    (r: any) =>
-      ((type === 'Ingress' ? r.from : r.to) ?? [{}]).some((peer: any) => (Object.keys(peer).length === 0 ? true : peerMatches(peer, self.namespace, other))) &&
-      (r.ports ?? [{ port }]).some((p: any) => p.port === port),
-  );
-}
+/** The labels of an application namespace that opted in (security.applicationNamespaceSelector, the same in every shipped config). */
+const SENDS_TRACES: Record<string, string> = env('production').config.security.applicationNamespaceSelector;
 
 describe.each(ENVIRONMENTS)('%s network policies', (name) => {
   const e = env(name);
   const all = objects(e);
-  const policies = all.filter((o) => o.kind === 'NetworkPolicy');
-  const pod = (kind: string, n: string): Endpoint => {
-    const w = findObject(all, kind, n);
-    return { namespace: w.metadata.namespace!, labels: w.spec.template.metadata.labels };
-  };
+  const pod = (kind: string, n: string): Endpoint => podOf(findObject(all, kind, n));
   const port = (svc: string, p: string) => findObject(all, 'Service', svc).spec.ports.find((x: any) => x.name === p).port;
-  const allowed = (from: Endpoint, to: Endpoint, p: number) => side(policies, from, to, p, 'Egress') && side(policies, to, from, p, 'Ingress');
+  const allowed = (from: Endpoint, to: Endpoint, p: number) => allowedBy(all, from, to, p);
 
   const tempo = pod('StatefulSet', 'tempo');
   const loki = pod('StatefulSet', 'loki');
@@ -52,7 +23,7 @@ describe.each(ENVIRONMENTS)('%s network policies', (name) => {
   const gateway = pod('Deployment', 'otel-gateway');
   const sampler = pod('Deployment', 'otel-sampler');
   const promtail = pod('DaemonSet', 'promtail');
-  const app: Endpoint = { namespace: 'apps', labels: { 'app.kubernetes.io/name': 'ybuilt-api' } };
+  const app: Endpoint = { namespace: 'apps', namespaceLabels: SENDS_TRACES, labels: { 'app.kubernetes.io/name': 'ybuilt-api' } };
   const unlabelled: Endpoint = { namespace: 'other', labels: {} };
   const prometheus: Endpoint = { namespace: 'monitoring', labels: { 'app.kubernetes.io/name': 'prometheus' } };
   const s3: Endpoint = { namespace: '', labels: {}, ip: '52.216.0.10' };
@@ -108,12 +79,10 @@ describe.each(ENVIRONMENTS)('%s network policies', (name) => {
 
 describe('applications.namespaces', () => {
   const all = objects(envFrom({ tempo: { backend: 'filesystem' }, loki: { backend: 'filesystem' }, applications: { namespaces: ['shop', { name: 'payments', serviceName: 'payments-api' }] } }));
-  const policies = all.filter((o) => o.kind === 'NetworkPolicy');
-  const gw = findObject(all, 'Deployment', 'otel-gateway');
-  const gateway: Endpoint = { namespace: gw.metadata.namespace!, labels: gw.spec.template.metadata.labels };
+  const gateway = podOf(findObject(all, 'Deployment', 'otel-gateway'));
   const port = (p: string) => findObject(all, 'Service', 'otel-gateway').spec.ports.find((x: any) => x.name === p).port;
-  const allowed = (from: Endpoint, to: Endpoint, p: number) => side(policies, from, to, p, 'Egress') && side(policies, to, from, p, 'Ingress');
-  const podIn = (namespace: string): Endpoint => ({ namespace, labels: { 'app.kubernetes.io/name': 'some-app' } });
+  const allowed = (from: Endpoint, to: Endpoint, p: number) => allowedBy(all, from, to, p);
+  const podIn = (namespace: string): Endpoint => ({ namespace, ...(namespace === 'apps' ? { namespaceLabels: SENDS_TRACES } : {}), labels: { 'app.kubernetes.io/name': 'some-app' } });
 
   test('pods in the listed namespaces reach the gateway without the namespace label', () => {
     for (const ns of ['shop', 'payments']) {
@@ -131,14 +100,11 @@ describe('applications.namespaces', () => {
 
 describe.each(['production-alloy-files', 'production-alloy-api'])('%s network policies', (name) => {
   const all = objects(anyEnv(name));
-  const policies = all.filter((o) => o.kind === 'NetworkPolicy');
-  const pod = (kind: string, n: string): Endpoint => {
-    const w = findObject(all, kind, n);
-    return { namespace: w.metadata.namespace!, labels: w.spec.template.metadata.labels };
-  };
+  const pod = (kind: string, n: string): Endpoint => podOf(findObject(all, kind, n));
   const port = (svc: string, p: string) => findObject(all, 'Service', svc).spec.ports.find((x: any) => x.name === p).port;
-  const allowed = (from: Endpoint, to: Endpoint, p: number) => side(policies, from, to, p, 'Egress') && side(policies, to, from, p, 'Ingress');
+  const allowed = (from: Endpoint, to: Endpoint, p: number) => allowedBy(all, from, to, p);
   const alloy = pod('DaemonSet', 'alloy');
+  const policies = all.filter((o) => o.kind === 'NetworkPolicy');
   const prometheus: Endpoint = { namespace: 'monitoring', labels: { 'app.kubernetes.io/name': 'prometheus' } };
   const metricsPort = findObject(all, 'DaemonSet', 'alloy').spec.template.spec.containers[0].ports.find((p: any) => p.name === 'metrics').containerPort;
 

@@ -1,7 +1,8 @@
 /**
  * A NetworkPolicy evaluator that knows protocols (Grafana's gossip is TCP and UDP), CIDR blocks (the GKE
- * metadata server) and in-cluster namespaces (a MinIO or a database in another namespace), for the tests of
- * production's variants (helpers.ts FEATURE_VARIANTS).
+ * metadata server) and in-cluster namespaces (a MinIO or a database in another namespace). A connection is
+ * allowed when some policy selecting the destination allows it as ingress and some policy selecting the source
+ * allows it as egress; policies only add.
  */
 import { K8sObject } from '../helpers';
 
@@ -10,6 +11,8 @@ export interface Endpoint {
   labels: Record<string, string>;
   /** For peers outside the cluster. */
   ip?: string;
+  /** Labels of the endpoint's namespace besides `kubernetes.io/metadata.name` (which every namespace has). */
+  namespaceLabels?: Record<string, string>;
 }
 
 const matches = (selector: any, labels: Record<string, string>) => Object.entries(selector?.matchLabels ?? {}).every(([k, v]) => labels[k] === v);
@@ -25,7 +28,7 @@ function inCidr(ip: string, cidr: string): boolean {
 function peerMatches(peer: any, policyNs: string, other: Endpoint): boolean {
   if (peer.ipBlock) return other.ip !== undefined && inCidr(other.ip, peer.ipBlock.cidr) && !(peer.ipBlock.except ?? []).some((c: string) => inCidr(other.ip!, c));
   if (other.ip) return false;
-  const nsLabels = { 'kubernetes.io/metadata.name': other.namespace };
+  const nsLabels = { 'kubernetes.io/metadata.name': other.namespace, ...other.namespaceLabels };
   const nsOk = peer.namespaceSelector ? matches(peer.namespaceSelector, nsLabels) : other.namespace === policyNs;
   return nsOk && (peer.podSelector ? matches(peer.podSelector, other.labels) : true);
 }

@@ -5,12 +5,13 @@
 'use strict';
 const { existsSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } = require('node:fs');
 const path = require('node:path');
+const { bundleTypeScript } = require('./bundle');
 
 const root = path.resolve(__dirname, '..');
 const cacheDir = path.join(root, 'node_modules', '.cache', 'synth');
 const outfile = path.join(cacheDir, 'main.js');
 const stampFile = path.join(cacheDir, 'stamp');
-const SOURCES = ['bin/synth.js', 'main.ts', 'charts', 'lib', 'imports', 'tools', 'package.json', 'package-lock.json'];
+const SOURCES = ['bin/synth.js', 'bin/bundle.js', 'main.ts', 'charts', 'lib', 'imports', 'tools', 'package.json', 'package-lock.json'];
 
 function stamp() {
   const parts = [];
@@ -30,16 +31,7 @@ if (!existsSync(outfile) || !existsSync(stampFile) || readFileSync(stampFile, 'u
   // Built under a name of its own and renamed into place: synths started together (tests, a user's two
   // terminals) each load a complete bundle, never one another's half-written file.
   const tmp = `${outfile}.${process.pid}.tmp`;
-  require('esbuild').buildSync({
-    entryPoints: [path.join(root, 'main.ts')],
-    outfile: tmp,
-    bundle: true,
-    external: ['cdk8s', 'cdk8s-plus-27', 'constructs'],
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    logLevel: 'error',
-  });
+  bundleTypeScript(path.join(root, 'main.ts'), tmp);
   renameSync(tmp, outfile);
   writeFileSync(`${stampFile}.${process.pid}.tmp`, current);
   renameSync(`${stampFile}.${process.pid}.tmp`, stampFile);

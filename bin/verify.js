@@ -4,20 +4,12 @@
 // resolves.
 'use strict';
 const path = require('node:path');
+const { bundleTypeScript } = require('./bundle');
 
 const root = path.resolve(__dirname, '..');
 // One file per process: two verifies started together never load each other's half-written bundle.
 const outfile = path.join(root, 'node_modules', '.cache', 'verify', `verify.${process.pid}.js`);
-require('esbuild').buildSync({
-  entryPoints: [path.join(root, 'lib', 'verify', 'cli.ts')],
-  outfile,
-  bundle: true,
-  external: ['cdk8s', 'cdk8s-plus-27', 'constructs'],
-  platform: 'node',
-  format: 'cjs',
-  target: 'node20',
-  logLevel: 'error',
-});
+bundleTypeScript(path.join(root, 'lib', 'verify', 'cli.ts'), outfile);
 process.chdir(root);
 const verify = require(outfile);
 require('node:fs').rmSync(outfile, { force: true });

@@ -41,9 +41,9 @@ export function buildCharts(env: Environment): StackChart[] {
   const promtail = env.config.logAgent === 'promtail' ? new PromtailChart(app, 'promtail', { env, loki }) : undefined;
   const agent = promtail ?? new AlloyChart(app, 'alloy', { env, loki });
   const logAgent = { chart: agent, metrics: promtail ? PROMTAIL_METRICS : alloyMetrics(env.config.alloy.source) };
-  const tempoVersion = tempoMajor(env.config.tempo.image)!;
-  const { numTraces } = env.config.collector.sampler;
-  const operational = env.config.monitoring.enabled ? operationalDashboards({ loki, tempo, tempoMajor: tempoVersion, collector, logAgent, numTraces }) : [];
+  // What the stack's alert rules and operational dashboards read.
+  const monitored = { loki, tempo, tempoMajor: tempoMajor(env.config.tempo.image)!, collector, logAgent, numTraces: env.config.collector.sampler.numTraces };
+  const operational = env.config.monitoring.enabled ? operationalDashboards(monitored) : [];
   const grafana = new GrafanaChart(app, 'grafana', { env, tempo, loki, operationalDashboards: operational });
   const networkPolicies = new NetworkPoliciesChart(app, 'network-policies', { env, tempo, loki, agent, grafana, collector });
   const access = new AccessChart(app, 'access', { env });
@@ -51,14 +51,9 @@ export function buildCharts(env: Environment): StackChart[] {
   const charts = [namespace, access, certificates, tempo, collector, otelSdk, loki, agent, grafana, networkPolicies];
   // Last, so every chart's metrics ports are known; it reads them from the charts, never from a list of its own.
   const rules = stackRules({
-    loki,
-    tempo,
-    tempoMajor: tempoVersion,
-    collector,
-    logAgent,
+    ...monitored,
     grafana,
     samplerReplicas: env.config.collector.sampler.replicas,
-    numTraces,
     prometheus: {
       namespace: env.config.security.prometheusNamespace ?? namespaceOfServiceUrl(env.config.prometheus.url)!,
       retentionSeconds: durationMs(env.config.monitoring.metricsRetention) / 1000,

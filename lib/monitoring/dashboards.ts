@@ -10,9 +10,7 @@ import { div, Expr, histogramQuantile, Matcher, max, metric, minus, rate, re, su
 import { LOKI_P99, SERVER_ERRORS } from './rules/loki';
 import { Targets } from './rules/model';
 import { LogAgentMetrics } from './rules/log-agent';
-import { serviceMatchers, targetMatchers } from './rules';
-import { StackChart } from '../k8s/chart';
-import { StackService } from '../k8s/service';
+import { serviceMatchers, StackRulesProps, targetMatchers } from './rules';
 
 const prometheus = { type: 'prometheus', uid: DATASOURCE_UID.prometheus } as const;
 
@@ -194,15 +192,8 @@ export function logAgentDashboard(t: Targets, m: LogAgentMetrics): Dashboard {
   ]);
 }
 
-export interface OperationalDashboardsProps {
-  readonly loki: StackChart;
-  readonly tempo: StackChart;
-  readonly tempoMajor: 2 | 3;
-  readonly collector: StackChart & { readonly gateway: StackService; readonly sampler: StackService };
-  /** The log agent's chart (Promtail or Alloy) and the names of its metrics. */
-  readonly logAgent: { readonly chart: StackChart; readonly metrics: LogAgentMetrics };
-  readonly numTraces: number;
-}
+/** What the dashboards read: the same charts and facts the rules do (lib/monitoring/rules/index.ts). */
+export type OperationalDashboardsProps = Pick<StackRulesProps, 'loki' | 'tempo' | 'tempoMajor' | 'collector' | 'logAgent' | 'numTraces'>;
 
 /** The operational dashboards of the components that declare metrics. */
 export function operationalDashboards(p: OperationalDashboardsProps): Dashboard[] {

@@ -36,11 +36,21 @@ export function envFrom(config: unknown, name = 'test'): Environment {
   }
 }
 
-/** Rendered files of an environment, parsed: file name → objects. */
+const rendered = new WeakMap<Environment, Map<string, K8sObject[]>>();
+/**
+ * Rendered files of an environment, parsed: file name → objects. Rendered once per environment object in a test
+ * file (rendering is pure); each call gets its own copy, so a test that edits objects cannot affect another.
+ */
 export function render(e: Environment): Map<string, K8sObject[]> {
-  const out = new Map<string, K8sObject[]>();
-  for (const [file, text] of renderEnvironment(e)) out.set(file, loadAll(text) as K8sObject[]);
-  return out;
+  let out = rendered.get(e);
+  if (!out) {
+    out = new Map();
+    for (const [file, text] of renderEnvironment(e)) out.set(file, loadAll(text) as K8sObject[]);
+    rendered.set(e, out);
+  }
+  // A JSON copy (the objects are plain YAML data): structuredClone would build them in Node's realm, outside
+  // Jest's, where libraries' "is this a plain object" checks fail.
+  return new Map([...out].map(([file, objs]) => [file, JSON.parse(JSON.stringify(objs)) as K8sObject[]]));
 }
 
 export function objects(e: Environment): K8sObject[] {

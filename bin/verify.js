@@ -1,18 +1,11 @@
 #!/usr/bin/env node
-// `npm run verify -- --env <name> [--context <name>]`: checks a live install (lib/verify/cli.ts). Bundled with
-// esbuild on each run (a manual command, so no cache) into node_modules/.cache, where cdk8s, kept external,
-// resolves.
+// `npm run verify -- --env <name> [--context <name>]`: checks a live install (lib/verify/cli.ts), run from a
+// cached bundle (bin/bundle.js).
 'use strict';
-const path = require('node:path');
-const { bundleTypeScript } = require('./bundle');
+const { cachedBundle, root } = require('./bundle');
 
-const root = path.resolve(__dirname, '..');
-// One file per process: two verifies started together never load each other's half-written bundle.
-const outfile = path.join(root, 'node_modules', '.cache', 'verify', `verify.${process.pid}.js`);
-bundleTypeScript(path.join(root, 'lib', 'verify', 'cli.ts'), outfile);
+const outfile = cachedBundle('verify', 'lib/verify/cli.ts');
 process.chdir(root);
-const verify = require(outfile);
-require('node:fs').rmSync(outfile, { force: true });
-verify.main(process.argv.slice(2)).then((code) => {
+require(outfile).main(process.argv.slice(2)).then((code) => {
   process.exitCode = code;
 });

@@ -23,7 +23,9 @@ export interface LokiChartProps {
 }
 
 const CONFIG_DIR = '/etc/loki';
-const CONFIG_KEY = 'loki.yaml';
+/** The ConfigMap key of loki.yaml (also read by lib/diff to find it in rendered output). */
+export const LOKI_CONFIG_KEY = 'loki.yaml';
+const CONFIG_KEY = LOKI_CONFIG_KEY;
 
 /**
  * Loki (logs) in the mode `loki.deployment` chooses, rendered from its topology (lib/topology/loki.ts):

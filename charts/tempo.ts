@@ -22,7 +22,9 @@ export interface TempoChartProps {
 }
 
 const CONFIG_DIR = '/conf';
-const CONFIG_KEY = 'tempo.yaml';
+/** The ConfigMap key of tempo.yaml (also read by lib/diff to find it in rendered output). */
+export const TEMPO_CONFIG_KEY = 'tempo.yaml';
+const CONFIG_KEY = TEMPO_CONFIG_KEY;
 
 /**
  * Tempo (traces) in the mode `tempo.deployment` chooses, rendered from its topology (lib/topology/tempo.ts):

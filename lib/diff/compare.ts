@@ -1,0 +1,115 @@
+/**
+ * `npm run diff` and synth's after-write summary: read the objects of an environment folder (on disk, or in
+ * git at a ref), classify what the new rendering changes (lib/diff/classify.ts) and tell it per object and field.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { loadAll } from 'js-yaml';
+import { fsReason, OutputError } from '../write';
+import { classify } from './classify';
+import { ChangeClass, CLASS_NAMES, Classification, K8sObject } from './types';
+
+/** Objects of an environment's files (kustomization.yaml is kustomize's, not the cluster's). */
+export function parseObjects(files: Map<string, string>): K8sObject[] {
+  const out: K8sObject[] = [];
+  for (const [file, text] of files) {
+    if (file === 'kustomization.yaml' || !file.endsWith('.yaml')) continue;
+    for (const doc of loadAll(text) as K8sObject[]) if (doc && typeof doc === 'object' && doc.kind && doc.metadata) out.push(doc);
+  }
+  return out;
+}
+
+function onDisk(dir: string): Map<string, string> {
+  if (!existsSync(dir)) return new Map();
+  try {
+    return new Map(readdirSync(dir).filter((f) => f.endsWith('.yaml')).map((f) => [f, readFileSync(path.join(dir, f), 'utf8')]));
+  } catch (e) {
+    throw new OutputError(`cannot read ${dir}/ to compare (${fsReason(e)})`);
+  }
+}
+
+function git(args: string[]): { ok: boolean; out: string; err: string } {
+  const r = spawnSync('git', args, { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+  return { ok: r.status === 0, out: r.stdout ?? '', err: (r.stderr ?? String(r.error ?? '')).trim().split('\n')[0] };
+}
+
+/** A git ref as the user gave it, resolved once to a commit; everything after reads that commit. */
+export function resolveRef(ref: string): string {
+  // A ref that starts with "-" would be read as an option by git.
+  if (ref.startsWith('-') || /[\0\s]/.test(ref)) throw new OutputError(`--against ${JSON.stringify(ref.slice(0, 80))} is not a git ref`);
+  const r = git(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]);
+  if (!r.ok) throw new OutputError(`--against ${JSON.stringify(ref.slice(0, 80))}: no such commit, branch or tag in this repository`);
+  return r.out.trim();
+}
+
+/** The files of `dir` as committed at `commit`, read into memory (no checkout, nothing written). */
+function atCommit(commit: string, dir: string): Map<string, string> {
+  const top = git(['rev-parse', '--show-toplevel']);
+  if (!top.ok) throw new OutputError(`--against needs a git repository (${top.err})`);
+  const rel = path.relative(top.out.trim(), path.resolve(dir)).split(path.sep).join('/');
+  if (rel.startsWith('..') || path.isAbsolute(rel)) throw new OutputError(`--against compares folders inside the repository; ${dir}/ is outside it`);
+  const list = git(['ls-tree', '-z', '--name-only', commit, '--', `${rel}/`]);
+  if (!list.ok) throw new OutputError(`cannot list ${rel}/ at ${commit.slice(0, 12)} (${list.err})`);
+  const files = new Map<string, string>();
+  for (const entry of list.out.split('\0').filter(Boolean)) {
+    const name = entry.slice(rel.length + 1);
+    if (!name.endsWith('.yaml') || name.includes('/')) continue;
+    const blob = git(['cat-file', 'blob', `${commit}:${entry}`]);
+    if (!blob.ok) throw new OutputError(`cannot read ${entry} at ${commit.slice(0, 12)} (${blob.err})`);
+    files.set(name, blob.out);
+  }
+  return files;
+}
+
+/** The objects in `dir` (on disk, or at a resolved commit), with a one-sentence error for unparsable YAML. */
+export function objectsIn(dir: string, commit?: string): K8sObject[] {
+  const files = commit ? atCommit(commit, dir) : onDisk(dir);
+  try {
+    return parseObjects(files);
+  } catch (e) {
+    throw new OutputError(`cannot compare with ${dir}/${commit ? ` at ${commit.slice(0, 12)}` : ''}: it holds a file that is not valid YAML (${String((e as Error).message).split('\n')[0].slice(0, 120)})`);
+  }
+}
+
+const MAX_PATHS = 25;
+
+/** The summary `npm run diff` prints for one folder (and synth after writing class 2 or 3). */
+export function formatClassification(label: string, c: Classification): string {
+  if (!c.changes.length) return `${label}: no change\n`;
+  const lines = [`${label}: ${c.changes.length} object${c.changes.length > 1 ? 's' : ''} would change; highest class ${c.highest} (${CLASS_NAMES[c.highest]})`];
+  const mark = { added: '+', removed: '-', changed: '~' } as const;
+  for (const ch of c.changes) {
+    lines.push(`  ${mark[ch.op]} ${ch.object}  [${CLASS_NAMES[ch.class]}]`);
+    for (const p of ch.paths.slice(0, MAX_PATHS)) lines.push(`      ${p}`);
+    if (ch.paths.length > MAX_PATHS) lines.push(`      … and ${ch.paths.length - MAX_PATHS} more`);
+    for (const f of c.findings.filter((x) => x.object === ch.object)) {
+      lines.push(`    ${CLASS_NAMES[f.class]}: ${f.path}`, `      why: ${f.reason}`, `      procedure:`);
+      f.procedure.forEach((step, i) => lines.push(`        ${i + 1}. ${step}`));
+    }
+  }
+  // Findings about objects that are not in the change list (none today) are still shown.
+  for (const f of c.findings.filter((x) => !c.changes.some((ch) => ch.object === x.object))) {
+    lines.push(`  ! ${f.object}  [${CLASS_NAMES[f.class]}]`, `    ${CLASS_NAMES[f.class]}: ${f.path}`, `      why: ${f.reason}`, `      procedure:`);
+    f.procedure.forEach((step, i) => lines.push(`        ${i + 1}. ${step}`));
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export interface EnvironmentDiff {
+  readonly text: string;
+  readonly highest: ChangeClass;
+}
+
+/**
+ * What replacing `<outdir>/<env>/` with `rendered` changes: compared with the folder on disk, or with the
+ * folder as committed at `commit` (`--against`). Empty text when both sides are empty.
+ */
+export function diffEnvironment(outdir: string, envName: string, rendered: Map<string, string>, opts: { commit?: string; today?: Date } = {}): EnvironmentDiff {
+  const dir = path.join(outdir, envName);
+  const before = objectsIn(dir, opts.commit);
+  const after = parseObjects(rendered);
+  if (!before.length && !after.length) return { text: '', highest: ChangeClass.None };
+  const c = classify(before, after, { today: opts.today ?? new Date() });
+  return { text: formatClassification(`${dir}/${opts.commit ? ` (against ${opts.commit.slice(0, 12)})` : ''}`, c), highest: c.highest };
+}

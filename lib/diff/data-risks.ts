@@ -1,0 +1,383 @@
+/**
+ * Changes the API server accepts but that lose data or make it unreadable (class 3), read from the rendered
+ * objects alone (so `--against <ref>` works with nothing but the two dist/ folders):
+ * - Loki schema periods: which period reads a day is Loki's own rule (grafana/loki v3.7.6
+ *   pkg/storage/config/schema_config.go, SchemaForTime: the period with `from <= t < next.from`). A change is
+ *   safe only where it changes the period of days that have no data yet: from today's UTC midnight on there is
+ *   data, and back to the longest retention (forever when retention is off).
+ * - the object store (backend, bucket, endpoint, account) of Loki or Tempo;
+ * - retention shortened (Loki `retention_period`, Tempo `block_retention`, per tenant too, and the bucket's
+ *   noncurrent-version expiry of the cold/archive tier);
+ * - a Namespace removed, or a stateful workload moved to another namespace (its PVCs stay behind);
+ * - Grafana's database changed (SQLite on the PVC, or another PostgreSQL/MySQL server or database);
+ * - a StatefulSet with volume claims, or a PVC, removed: the single binary's WAL or local blocks when Loki or
+ *   Tempo switch mode, Grafana's SQLite;
+ * - fewer Kafka partitions consumed by Tempo's block-builders;
+ * - a tenant removed from Loki's or Tempo's runtime overrides.
+ */
+import { load } from 'js-yaml';
+import { LOKI_CONFIG_KEY } from '../../charts/loki';
+import { TEMPO_CONFIG_KEY } from '../../charts/tempo';
+import { LOKI_RUNTIME_FILE } from '../loki/overrides';
+import { TEMPO_OVERRIDES_FILE } from '../tempo/overrides';
+import { durationMs } from '../config/primitives';
+import { changedPaths, segment, valueAt } from './paths';
+import { ChangeClass, Finding, K8sObject, objectKey } from './types';
+
+type Doc = Record<string, any>;
+const DAY_MS = 86_400_000;
+
+function risk(object: string, path: string, reason: string, procedure: string[]): Finding {
+  return { class: ChangeClass.RisksData, object, path, reason, procedure };
+}
+
+const appName = (o: K8sObject) => o.metadata.labels?.['app.kubernetes.io/name'];
+const ns = (o: K8sObject) => (o.metadata.namespace ? ` -n ${o.metadata.namespace}` : '');
+
+/** A component config file in a ConfigMap of the engine (`app.kubernetes.io/name`), parsed. */
+function engineFile(objs: K8sObject[], app: string, key: string): { cm: K8sObject; doc: Doc } | undefined {
+  const cm = objs.find((o) => o.kind === 'ConfigMap' && appName(o) === app && typeof o.data?.[key] === 'string');
+  if (!cm) return undefined;
+  try {
+    const doc = load(cm.data[key]);
+    return doc && typeof doc === 'object' ? { cm, doc: doc as Doc } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const utcDay = (d: Date) => Math.floor(d.getTime() / DAY_MS) * DAY_MS;
+const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
+const dayOf = (from: string) => Date.parse(`${from}T00:00:00Z`);
+
+// ---- Loki schema periods ---------------------------------------------------------------------------------------
+
+interface Period {
+  from: number;
+  identity: string;
+  raw: Doc;
+}
+
+function periods(doc: Doc | undefined): Period[] {
+  const configs: Doc[] = Array.isArray(doc?.schema_config?.configs) ? doc!.schema_config.configs : [];
+  return configs
+    .map((c) => {
+      const { from, ...rest } = c;
+      return { from: dayOf(String(from)), identity: canonical(rest), raw: c };
+    })
+    .filter((p) => !Number.isNaN(p.from));
+}
+
+/** JSON with keys sorted at every level: two periods are the same when every field is. */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v && typeof v === 'object') return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as Doc)[k])}`).join(',')}}`;
+  return JSON.stringify(v) ?? 'null';
+}
+
+/** SchemaForTime: the period whose `from <= t` and whose successor starts after t; undefined before the first. */
+function periodAt(list: Period[], t: number): Period | undefined {
+  let found: Period | undefined;
+  for (const p of list) if (p.from <= t) found = p;
+  return found;
+}
+
+/** The longest time Loki keeps data: the default and every tenant's retention_period; Infinity when retention is off. */
+function lokiRetentionMs(doc: Doc | undefined, runtime: Doc | undefined): number {
+  if (!doc?.compactor?.retention_enabled) return Infinity;
+  const values = [doc.limits_config?.retention_period, ...Object.values((runtime?.overrides ?? {}) as Record<string, Doc>).map((t) => t?.retention_period)]
+    .filter((v) => typeof v === 'string')
+    .map((v) => durationMs(v as string));
+  // 0 means "keep forever" in Loki's limits.
+  return values.some((v) => v === 0 || Number.isNaN(v)) ? Infinity : Math.max(0, ...values);
+}
+
+function lokiSchemaFindings(before: Doc, after: Doc, cm: K8sObject, retentionMs: number, today: Date): Finding[] {
+  const a = periods(before);
+  const b = periods(after);
+  const todayStart = utcDay(today);
+  const oldest = retentionMs === Infinity ? -Infinity : todayStart - Math.ceil(retentionMs / DAY_MS) * DAY_MS;
+  const bounds = [...new Set([...a, ...b].map((p) => p.from))].sort((x, y) => x - y);
+  // Each stretch between two consecutive `from` dates is read by one period before and one after.
+  const stretches = [-Infinity, ...bounds].map((start, i, all) => ({ start, end: all[i + 1] ?? Infinity }));
+  const bad = stretches.filter(({ start, end }) => {
+    const t = start === -Infinity ? end - 1 : start;
+    if (periodAt(a, t)?.identity === periodAt(b, t)?.identity) return false;
+    // Days with data: from the oldest retained day up to and including today.
+    return start <= todayStart && end > oldest;
+  });
+  if (!bad.length) return [];
+  const first = bad[0];
+  const tomorrow = isoDay(todayStart + DAY_MS);
+  const what = first.start === -Infinity ? `the days before ${isoDay(first.end)}` : `${isoDay(first.start)}${first.end === Infinity ? ' onwards' : ` to ${isoDay(first.end - DAY_MS)}`}`;
+  const kept = retentionMs === Infinity ? 'retention is off, so every day is kept' : `retention keeps ${Math.ceil(retentionMs / DAY_MS)} days, back to ${isoDay(Math.max(oldest, first.start))}`;
+  return [
+    risk(
+      objectKey(cm),
+      `data[${LOKI_CONFIG_KEY}].schema_config.configs`,
+      `schema periods change for days that already hold logs (${what}; today is ${isoDay(todayStart)} UTC and ${kept}): Loki reads each day with the period whose "from" is the latest one on or before it (schema_config.go SchemaForTime), so those days would be read with another schema, index prefix or store. The logs stay in the bucket, but no query finds them`,
+      [
+        `keep every existing period exactly as it is (date, store, schema, prefix)`,
+        `add the new period after the last one, dated ${tomorrow} or later (a day that has not started in UTC), and synth again`,
+        `sync before ${tomorrow} 00:00 UTC so every Loki pod runs the new config when the period starts`,
+        `remove an old period only once retention has deleted its last day`,
+      ],
+    ),
+  ];
+}
+
+// ---- object stores ---------------------------------------------------------------------------------------------
+
+/** What names the place the data lives: backend, bucket or container, endpoint, account, local path. */
+function lokiStore(doc: Doc | undefined): Doc {
+  const s = doc?.common?.storage ?? {};
+  return {
+    s3: s.s3 && { bucketnames: s.s3.bucketnames, endpoint: s.s3.endpoint, region: s.s3.region },
+    gcs: s.gcs && { bucket_name: s.gcs.bucket_name },
+    azure: s.azure && { account_name: s.azure.account_name, container_name: s.azure.container_name },
+    filesystem: s.filesystem && { chunks_directory: s.filesystem.chunks_directory, rules_directory: s.filesystem.rules_directory },
+  };
+}
+
+function tempoStore(doc: Doc | undefined): Doc {
+  const t = doc?.storage?.trace ?? {};
+  return {
+    backend: t.backend,
+    s3: t.s3 && { bucket: t.s3.bucket, endpoint: t.s3.endpoint, region: t.s3.region },
+    gcs: t.gcs && { bucket_name: t.gcs.bucket_name },
+    azure: t.azure && { storage_account_name: t.azure.storage_account_name, container_name: t.azure.container_name },
+    local: t.local && { path: t.local.path },
+  };
+}
+
+const describeStore = (s: Doc) => JSON.stringify(JSON.parse(JSON.stringify(s)));
+
+function storeFindings(engine: 'Loki' | 'Tempo', key: string, cm: K8sObject, before: Doc, after: Doc): Finding[] {
+  const [a, b] = engine === 'Loki' ? [lokiStore(before), lokiStore(after)] : [tempoStore(before), tempoStore(after)];
+  const paths = changedPaths(JSON.parse(JSON.stringify(a)), JSON.parse(JSON.stringify(b)));
+  if (!paths.length) return [];
+  const what = engine === 'Loki' ? 'logs and their index' : 'trace blocks';
+  return [
+    risk(objectKey(cm), `data[${key}].${engine === 'Loki' ? 'common.storage' : 'storage.trace'}`, `${engine}'s object store moves from ${describeStore(a)} to ${describeStore(b)}: ${engine} reads only the new one, so every ${what.replace(/s$/, '')} written so far disappears from queries (still in the old store, which nothing deletes or reads)`, [
+      `copy the old store into the new one first (aws s3 sync s3://old s3://new, gcloud storage rsync -r gs://old gs://new, or azcopy sync), with writes stopped or followed by a second sync`,
+      `then sync this change; keep the old store until queries over the retention window return the old ${what}`,
+    ]),
+  ];
+}
+
+// ---- retention ------------------------------------------------------------------------------------------------
+
+/** Every duration under a key named like a retention, by path. */
+function retentions(doc: unknown, at = ''): Map<string, string> {
+  const out = new Map<string, string>();
+  if (doc && typeof doc === 'object' && !Array.isArray(doc)) {
+    for (const [k, v] of Object.entries(doc)) {
+      const p = `${at}${segment(k)}`;
+      if ((k === 'retention_period' || k === 'block_retention') && typeof v === 'string') out.set(p.replace(/^\./, ''), v);
+      else for (const [kk, vv] of retentions(v, p)) out.set(kk, vv);
+    }
+  }
+  return out;
+}
+
+function retentionFindings(cm: K8sObject, key: string, before: Doc, after: Doc, engine: string): Finding[] {
+  const a = retentions(before);
+  const b = retentions(after);
+  const out: Finding[] = [];
+  for (const [path, was] of a) {
+    const now = b.get(path);
+    if (now === undefined) continue; // a removed tenant is its own finding
+    const [wasMs, nowMs] = [durationMs(was), durationMs(now)];
+    // 0 is "forever" in both engines.
+    if (wasMs === nowMs || (wasMs !== 0 && nowMs !== 0 && nowMs > wasMs) || (wasMs === 0 && nowMs === 0) || nowMs === 0) continue;
+    out.push(
+      risk(objectKey(cm), `data[${key}].${path}`, `${engine} retention shortens from ${was} to ${now}: at its next run the ${engine === 'Loki' ? 'compactor' : 'backend-worker'} deletes everything older than ${now}`, [
+        `export or copy what must outlive the new retention first (a copy of the bucket, or logcli/tempo-cli queries), or keep ${was}`,
+        `then sync; the deletion cannot be undone (only a versioned bucket's noncurrent versions keep it, for the cold/archive window)`,
+      ]),
+    );
+  }
+  return out;
+}
+
+/** Days a versioned bucket keeps deleted (noncurrent) objects: the cold and archive tiers. */
+function lifecycleFindings(before: K8sObject, after: K8sObject): Finding[] {
+  const out: Finding[] = [];
+  for (const path of changedPaths(before, after)) {
+    if (!/noncurrentDays$/i.test(path)) continue;
+    const [was, now] = [Number(valueAt(before, path)), Number(valueAt(after, path))];
+    if (!(now < was)) continue;
+    out.push(
+      risk(objectKey(after), path, `deleted objects are kept ${now} days instead of ${was} in the bucket's noncurrent versions (the cold/archive tier): versions between ${now} and ${was} days old expire at the store's next lifecycle run`, [
+        `restore or copy any noncurrent version older than ${now} days that must be kept, then sync`,
+      ]),
+    );
+  }
+  return out;
+}
+
+// ---- tenants ---------------------------------------------------------------------------------------------------
+
+function tenantFindings(engine: 'Loki' | 'Tempo', cm: K8sObject | undefined, before: Doc | undefined, after: Doc | undefined, fallback: string | undefined): Finding[] {
+  const a = Object.keys(before?.overrides ?? {});
+  const b = new Set(Object.keys(after?.overrides ?? {}));
+  return a
+    .filter((t) => !b.has(t))
+    .map((t) =>
+      risk(cm ? objectKey(cm) : `ConfigMap/${engine.toLowerCase()}`, `data[overrides.yaml].overrides[${t}]`, `tenant ${t} is removed from ${engine}'s runtime overrides: its limits fall back to the defaults, so its ${before!.overrides[t]?.retention_period ?? before!.overrides[t]?.compaction?.block_retention ?? 'own'} retention becomes ${fallback ?? 'the default'} (the ${engine === 'Loki' ? 'compactor' : 'backend-worker'} deletes its older data), and nothing the stack provisions reads its data any more (it stays in the bucket under "${t}")`, [
+        `if the tenant's data must be kept: copy its folder in the bucket ("${t}/" prefix) or keep the tenant until its data has aged out`,
+        `stop its writers first, then sync`,
+      ]),
+    );
+}
+
+// ---- stateful objects removed, namespaces, Grafana's database, Kafka -------------------------------------------
+
+function flushProcedure(o: K8sObject, replicas: number): string[] {
+  const app = appName(o);
+  const pods = Array.from({ length: Math.max(1, replicas) }, (_, i) => `${o.metadata.name}-${i}`);
+  if (app === 'loki') {
+    return [
+      ...pods.map((p) => `kubectl${ns(o)} exec ${p} -- wget -qO- --post-data='' http://localhost:3100/flush   (Loki writes its in-memory chunks to the object store; use https and the TLS port when tls.enabled)`),
+      `wait until loki_ingester_memory_chunks is 0 on each pod, then sync`,
+      `with backend: filesystem the chunks themselves are on these PVCs: copy /var/loki out of the pod first (kubectl cp), or stay on the current mode`,
+    ];
+  }
+  if (app === 'tempo') {
+    return [
+      ...pods.map((p) => `kubectl${ns(o)} exec ${p} -- wget -qO- --post-data='' http://localhost:3200/flush   (Tempo cuts and writes its WAL and live blocks to the backend)`),
+      `wait for the flush to finish in the pod's log, then sync`,
+      `with backend: filesystem the blocks themselves are on these PVCs: copy /var/tempo out of the pod first (kubectl cp), or stay on the current mode`,
+    ];
+  }
+  return [`copy what the pods keep on their volumes (kubectl cp) before syncing, or keep the workload`];
+}
+
+function removedStateFindings(before: K8sObject[], after: K8sObject[], afterKeys: Set<string>, movedNamespaces: Set<string>): Finding[] {
+  const out: Finding[] = [];
+  for (const o of before) {
+    if (afterKeys.has(objectKey(o)) || movedNamespaces.has(o.metadata.namespace ?? '')) continue;
+    const movedTo = after.find((x) => x.kind === o.kind && x.metadata.name === o.metadata.name && x.metadata.namespace !== o.metadata.namespace);
+    if (o.kind === 'StatefulSet' && (o.spec?.volumeClaimTemplates ?? []).length) {
+      const claims = (o.spec.volumeClaimTemplates as K8sObject[]).map((t) => `${t.metadata.name}-${o.metadata.name}-<n>`).join(', ');
+      const successor = after.filter((x) => x.kind === 'StatefulSet' && appName(x) === appName(o) && !before.some((y) => objectKey(y) === objectKey(x))).map((x) => x.metadata.name);
+      out.push(
+        risk(objectKey(o), '(object)', `${movedTo ? `moves to namespace ${movedTo.metadata.namespace}` : 'is removed'}${successor.length ? ` (${successor.join(', ')} take${successor.length === 1 ? 's' : ''} over)` : ''}: Argo CD or Flux delete it and its pods; its PVCs (${claims}) stay behind unread, so what is only on them (write-ahead log, blocks not yet flushed, local index${appName(o) === 'grafana' ? ', the database' : ''}) is lost to the new pods`, flushProcedure(o, Number(o.spec?.replicas ?? 1))),
+      );
+    } else if (o.kind === 'PersistentVolumeClaim') {
+      out.push(
+        risk(objectKey(o), '(object)', `the PVC ${movedTo ? `moves to namespace ${movedTo.metadata.namespace}` : 'is removed'}: pruning deletes it, and with the usual reclaim policy Delete its volume and everything on it${appName(o) === 'grafana' ? ' (Grafana\'s SQLite database: users, dashboards saved in the UI, alert rules, API keys)' : ''}`, [
+          `kubectl get pv $(kubectl${ns(o)} get pvc ${o.metadata.name} -o jsonpath='{.spec.volumeName}') -o jsonpath='{.spec.persistentVolumeReclaimPolicy}'; if it says Delete: kubectl patch pv <that volume> -p '{"spec":{"persistentVolumeReclaimPolicy":"Retain"}}'`,
+          `copy the data where it goes next (kubectl cp from a pod that mounts it), then sync`,
+        ]),
+      );
+    }
+  }
+  return out;
+}
+
+function namespaceFindings(before: K8sObject[], afterKeys: Set<string>): { findings: Finding[]; moved: Set<string> } {
+  const findings: Finding[] = [];
+  const moved = new Set<string>();
+  for (const n of before.filter((o) => o.kind === 'Namespace' && !afterKeys.has(objectKey(o)))) {
+    const name = n.metadata.name;
+    const stateful = before.filter((o) => o.metadata.namespace === name && (o.kind === 'PersistentVolumeClaim' || (o.kind === 'StatefulSet' && (o.spec?.volumeClaimTemplates ?? []).length)));
+    moved.add(name);
+    findings.push(
+      risk(objectKey(n), '(object)', `namespace ${name} is removed (moved): pruning it deletes every object in it, PVCs included${stateful.length ? ` (${stateful.map(objectKey).join(', ')})` : ''}; the new namespace starts with empty volumes`, [
+        `for each PV bound in ${name}: kubectl patch pv <volume> -p '{"spec":{"persistentVolumeReclaimPolicy":"Retain"}}'`,
+        `flush Loki and Tempo (POST /flush on each pod) so nothing is only on their volumes`,
+        `sync with pruning off (Argo CD: --prune=false; Flux: prune: false on the Kustomization) so ${name} survives, move or copy what the volumes hold, then delete ${name} by hand`,
+      ]),
+    );
+  }
+  return { findings, moved };
+}
+
+const GRAFANA_DB_ENV = ['GF_DATABASE_TYPE', 'GF_DATABASE_HOST', 'GF_DATABASE_NAME'];
+
+function grafanaDatabase(objs: K8sObject[]): { deployment: K8sObject; db: string } | undefined {
+  const d = objs.find((o) => o.kind === 'Deployment' && appName(o) === 'grafana');
+  const c = (d?.spec?.template?.spec?.containers ?? []).find((x: { name: string }) => x.name === 'grafana');
+  if (!d || !c) return undefined;
+  const env = new Map<string, string>((c.env ?? []).filter((e: { value?: string }) => typeof e.value === 'string').map((e: { name: string; value: string }) => [e.name, e.value]));
+  const type = env.get('GF_DATABASE_TYPE') ?? 'sqlite3';
+  return { deployment: d, db: type === 'sqlite3' ? 'SQLite on its PVC' : `${type} ${env.get('GF_DATABASE_NAME') ?? 'grafana'} on ${env.get('GF_DATABASE_HOST') ?? '(default host)'}` };
+}
+
+function grafanaFindings(before: K8sObject[], after: K8sObject[]): Finding[] {
+  const a = grafanaDatabase(before);
+  const b = grafanaDatabase(after);
+  if (!a || !b || a.db === b.db) return [];
+  const d = b.deployment;
+  return [
+    risk(objectKey(d), `spec.template.spec.containers[grafana].env[${GRAFANA_DB_ENV.join('|')}]`, `Grafana's database changes from ${a.db} to ${b.db}: Grafana starts on an empty database and nothing is migrated: every user, team, dashboard saved in the UI, folder permission, alert rule, contact point and API key stays behind (provisioned datasources and dashboards come back from dist/)`, [
+      `kubectl${ns(d)} scale deployment ${d.metadata.name} --replicas=0`,
+      a.db.startsWith('SQLite')
+        ? `copy /var/lib/grafana/grafana.db out of the PVC and load it into the new database (pgloader for PostgreSQL, or a SQLite-to-MySQL migration tool) before Grafana first starts on it`
+        : `dump the old database and restore it into the new one (pg_dump | pg_restore, mysqldump | mysql)`,
+      `then sync; keep the old database (and the grafana PVC) until users, dashboards and alert rules are checked`,
+    ]),
+  ];
+}
+
+function partitionsConsumed(objs: K8sObject[]): { sts: K8sObject; count: number; perInstance: number } | undefined {
+  const tempo = engineFile(objs, 'tempo', TEMPO_CONFIG_KEY)?.doc;
+  const perInstance = Number(tempo?.block_builder?.partitions_per_instance);
+  const sts = objs.find((o) => o.kind === 'StatefulSet' && appName(o) === 'tempo' && o.metadata.labels?.['app.kubernetes.io/component'] === 'block-builder') ?? objs.find((o) => o.kind === 'StatefulSet' && /block-builder$/.test(o.metadata.name));
+  if (!sts || !perInstance) return undefined;
+  return { sts, count: perInstance * Number(sts.spec?.replicas ?? 1), perInstance };
+}
+
+function kafkaFindings(before: K8sObject[], after: K8sObject[]): Finding[] {
+  const a = partitionsConsumed(before);
+  const b = partitionsConsumed(after);
+  if (!a || !b || b.count >= a.count) return [];
+  return [
+    risk(objectKey(b.sts), 'spec.replicas × block_builder.partitions_per_instance', `Tempo's block-builders consume partitions 0-${b.count - 1} instead of 0-${a.count - 1} (${b.sts.spec?.replicas ?? 1} × ${b.perInstance}): records in partitions ${b.count}-${a.count - 1} that are not yet in blocks never reach the backend, and a Kafka topic cannot lose partitions anyway`, [
+      `keep the partition count: Kafka topics only grow (kafka-topics.sh --alter --partitions only increases)`,
+      `to scale the block-builders down, keep tempo.kafka.partitions and let partitions_per_instance grow instead`,
+      `to really retire partitions: stop the distributors writing to them, wait until the block-builders' lag on them is 0 (tempo_block_builder_partition_lag), then sync`,
+    ]),
+  ];
+}
+
+/** Every class-3 finding between two sets of rendered objects. `today` decides which schema period days hold data. */
+export function dataRiskFindings(before: K8sObject[], after: K8sObject[], today: Date): Finding[] {
+  const afterKeys = new Set(after.map(objectKey));
+  const out: Finding[] = [];
+  const lokiA = engineFile(before, 'loki', LOKI_CONFIG_KEY);
+  const lokiB = engineFile(after, 'loki', LOKI_CONFIG_KEY);
+  const lokiRtA = engineFile(before, 'loki', LOKI_RUNTIME_FILE);
+  const lokiRtB = engineFile(after, 'loki', LOKI_RUNTIME_FILE);
+  if (lokiA && lokiB) {
+    out.push(...lokiSchemaFindings(lokiA.doc, lokiB.doc, lokiB.cm, lokiRetentionMs(lokiA.doc, lokiRtA?.doc), today));
+    out.push(...storeFindings('Loki', LOKI_CONFIG_KEY, lokiB.cm, lokiA.doc, lokiB.doc));
+    out.push(...retentionFindings(lokiB.cm, LOKI_CONFIG_KEY, lokiA.doc, lokiB.doc, 'Loki'));
+  }
+  if (lokiRtA && lokiRtB) out.push(...retentionFindings(lokiRtB.cm, LOKI_RUNTIME_FILE, lokiRtA.doc, lokiRtB.doc, 'Loki'));
+  out.push(...tenantFindings('Loki', lokiRtB?.cm ?? lokiRtA?.cm, lokiRtA?.doc, lokiRtB?.doc, lokiB?.doc.limits_config?.retention_period));
+
+  const tempoA = engineFile(before, 'tempo', TEMPO_CONFIG_KEY);
+  const tempoB = engineFile(after, 'tempo', TEMPO_CONFIG_KEY);
+  const tempoRtA = engineFile(before, 'tempo', TEMPO_OVERRIDES_FILE);
+  const tempoRtB = engineFile(after, 'tempo', TEMPO_OVERRIDES_FILE);
+  if (tempoA && tempoB) {
+    out.push(...storeFindings('Tempo', TEMPO_CONFIG_KEY, tempoB.cm, tempoA.doc, tempoB.doc));
+    out.push(...retentionFindings(tempoB.cm, TEMPO_CONFIG_KEY, tempoA.doc, tempoB.doc, 'Tempo'));
+  }
+  if (tempoRtA && tempoRtB) out.push(...retentionFindings(tempoRtB.cm, TEMPO_OVERRIDES_FILE, tempoRtA.doc, tempoRtB.doc, 'Tempo'));
+  const tempoDefault = valueAt(tempoB?.doc, 'overrides.defaults.compaction.block_retention');
+  out.push(...tenantFindings('Tempo', tempoRtB?.cm ?? tempoRtA?.cm, tempoRtA?.doc, tempoRtB?.doc, typeof tempoDefault === 'string' ? tempoDefault : undefined));
+
+  for (const o of after) {
+    const old = before.find((x) => objectKey(x) === objectKey(o));
+    if (old && /noncurrent/i.test(JSON.stringify(o.spec ?? {}))) out.push(...lifecycleFindings(old, o));
+  }
+  const namespaces = namespaceFindings(before, afterKeys);
+  out.push(...namespaces.findings);
+  out.push(...removedStateFindings(before, after, afterKeys, namespaces.moved));
+  out.push(...grafanaFindings(before, after));
+  out.push(...kafkaFindings(before, after));
+  return out;
+}

@@ -69,14 +69,14 @@ describe('npm run synth', () => {
     expect(readdirSync(dir).sort()).toEqual(['config', 'dev']);
   });
 
-  test('fails with exit 2 and usage on an unknown flag or environment', () => {
+  test('fails with exit 64 (EX_USAGE) and usage on an unknown flag or environment', () => {
     const flag = synth(['--frobnicate']);
-    expect(flag.code).toBe(2);
+    expect(flag.code).toBe(64);
     expect(flag.stderr).toContain('synth: unknown argument "--frobnicate"');
     expect(synth(['--outidr', '/tmp/x']).stderr).toContain('synth: unknown argument "--outidr" (did you mean --outdir?)');
     expect(flag.stderr).toContain('usage: npm run synth');
     const name = synth(['--env', 'prod']);
-    expect(name.code).toBe(2);
+    expect(name.code).toBe(64);
     expect(name.stderr).toContain('synth: unknown environment "prod"; known: dev, production, staging');
   });
 

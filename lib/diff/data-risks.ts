@@ -32,11 +32,13 @@ function risk(object: string, path: string, reason: string, procedure: string[])
 }
 
 const appName = (o: K8sObject) => o.metadata.labels?.['app.kubernetes.io/name'];
+/** The engine an object belongs to: `loki` for `loki` and for distributed `loki-ingester`. */
+const engine = (o: K8sObject) => appName(o)?.split('-')[0];
 const ns = (o: K8sObject) => (o.metadata.namespace ? ` -n ${o.metadata.namespace}` : '');
 
 /** A component config file in a ConfigMap of the engine (`app.kubernetes.io/name`), parsed. */
 function engineFile(objs: K8sObject[], app: string, key: string): { cm: K8sObject; doc: Doc } | undefined {
-  const cm = objs.find((o) => o.kind === 'ConfigMap' && appName(o) === app && typeof o.data?.[key] === 'string');
+  const cm = objs.find((o) => o.kind === 'ConfigMap' && engine(o) === app && typeof o.data?.[key] === 'string');
   if (!cm) return undefined;
   try {
     const doc = load(cm.data[key]);
@@ -234,7 +236,7 @@ function tenantFindings(engine: 'Loki' | 'Tempo', cm: K8sObject | undefined, bef
 // ---- stateful objects removed, namespaces, Grafana's database, Kafka -------------------------------------------
 
 function flushProcedure(o: K8sObject, replicas: number): string[] {
-  const app = appName(o);
+  const app = engine(o);
   const pods = Array.from({ length: Math.max(1, replicas) }, (_, i) => `${o.metadata.name}-${i}`);
   if (app === 'loki') {
     return [
@@ -260,7 +262,7 @@ function removedStateFindings(before: K8sObject[], after: K8sObject[], afterKeys
     const movedTo = after.find((x) => x.kind === o.kind && x.metadata.name === o.metadata.name && x.metadata.namespace !== o.metadata.namespace);
     if (o.kind === 'StatefulSet' && (o.spec?.volumeClaimTemplates ?? []).length) {
       const claims = (o.spec.volumeClaimTemplates as K8sObject[]).map((t) => `${t.metadata.name}-${o.metadata.name}-<n>`).join(', ');
-      const successor = after.filter((x) => x.kind === 'StatefulSet' && appName(x) === appName(o) && !before.some((y) => objectKey(y) === objectKey(x))).map((x) => x.metadata.name);
+      const successor = after.filter((x) => x.kind === 'StatefulSet' && engine(x) === engine(o) && !before.some((y) => objectKey(y) === objectKey(x))).map((x) => x.metadata.name);
       out.push(
         risk(objectKey(o), '(object)', `${movedTo ? `moves to namespace ${movedTo.metadata.namespace}` : 'is removed'}${successor.length ? ` (${successor.join(', ')} take${successor.length === 1 ? 's' : ''} over)` : ''}: Argo CD or Flux delete it and its pods; its PVCs (${claims}) stay behind unread, so what is only on them (write-ahead log, blocks not yet flushed, local index${appName(o) === 'grafana' ? ', the database' : ''}) is lost to the new pods`, flushProcedure(o, Number(o.spec?.replicas ?? 1))),
       );
@@ -297,7 +299,7 @@ function namespaceFindings(before: K8sObject[], afterKeys: Set<string>): { findi
 const GRAFANA_DB_ENV = ['GF_DATABASE_TYPE', 'GF_DATABASE_HOST', 'GF_DATABASE_NAME'];
 
 function grafanaDatabase(objs: K8sObject[]): { deployment: K8sObject; db: string } | undefined {
-  const d = objs.find((o) => o.kind === 'Deployment' && appName(o) === 'grafana');
+  const d = objs.find((o) => o.kind === 'Deployment' && engine(o) === 'grafana');
   const c = (d?.spec?.template?.spec?.containers ?? []).find((x: { name: string }) => x.name === 'grafana');
   if (!d || !c) return undefined;
   const env = new Map<string, string>((c.env ?? []).filter((e: { value?: string }) => typeof e.value === 'string').map((e: { name: string; value: string }) => [e.name, e.value]));
@@ -321,25 +323,46 @@ function grafanaFindings(before: K8sObject[], after: K8sObject[]): Finding[] {
   ];
 }
 
-function partitionsConsumed(objs: K8sObject[]): { sts: K8sObject; count: number; perInstance: number } | undefined {
+/**
+ * The Kafka partitions that hold Tempo's data: one per live-store ordinal (distributors write only to partitions a
+ * live-store owns), and the ones the block-builders consume: ordinal k takes k·P … k·P+P-1
+ * (tempo modules/blockbuilder/config.go, P = block_builder.partitions_per_instance).
+ */
+function partitions(objs: K8sObject[]): { written: number; consumed: number; builders?: K8sObject; liveStores: K8sObject[]; perInstance: number } | undefined {
   const tempo = engineFile(objs, 'tempo', TEMPO_CONFIG_KEY)?.doc;
   const perInstance = Number(tempo?.block_builder?.partitions_per_instance);
-  const sts = objs.find((o) => o.kind === 'StatefulSet' && appName(o) === 'tempo' && o.metadata.labels?.['app.kubernetes.io/component'] === 'block-builder') ?? objs.find((o) => o.kind === 'StatefulSet' && /block-builder$/.test(o.metadata.name));
-  if (!sts || !perInstance) return undefined;
-  return { sts, count: perInstance * Number(sts.spec?.replicas ?? 1), perInstance };
+  const statefulSets = objs.filter((o) => o.kind === 'StatefulSet' && engine(o) === 'tempo');
+  const builders = statefulSets.find((o) => o.metadata.name.endsWith('block-builder'));
+  const liveStores = statefulSets.filter((o) => o.metadata.name.includes('live-store'));
+  if (!builders || !perInstance || !liveStores.length) return undefined;
+  return { written: Math.max(...liveStores.map((o) => Number(o.spec?.replicas ?? 1))), consumed: perInstance * Number(builders.spec?.replicas ?? 1), builders, liveStores, perInstance };
 }
 
 function kafkaFindings(before: K8sObject[], after: K8sObject[]): Finding[] {
-  const a = partitionsConsumed(before);
-  const b = partitionsConsumed(after);
-  if (!a || !b || b.count >= a.count) return [];
-  return [
-    risk(objectKey(b.sts), 'spec.replicas × block_builder.partitions_per_instance', `Tempo's block-builders consume partitions 0-${b.count - 1} instead of 0-${a.count - 1} (${b.sts.spec?.replicas ?? 1} × ${b.perInstance}): records in partitions ${b.count}-${a.count - 1} that are not yet in blocks never reach the backend, and a Kafka topic cannot lose partitions anyway`, [
-      `keep the partition count: Kafka topics only grow (kafka-topics.sh --alter --partitions only increases)`,
-      `to scale the block-builders down, keep tempo.kafka.partitions and let partitions_per_instance grow instead`,
-      `to really retire partitions: stop the distributors writing to them, wait until the block-builders' lag on them is 0 (tempo_block_builder_partition_lag), then sync`,
-    ]),
-  ];
+  const a = partitions(before);
+  const b = partitions(after);
+  if (!a || !b) return [];
+  const out: Finding[] = [];
+  const lag = 'until the block-builders have consumed those partitions to the end (their consumer-group lag on them is 0)';
+  if (b.written < a.written) {
+    const gone = `${b.written}-${a.written - 1}`;
+    out.push(
+      risk(objectKey(b.liveStores[0]), 'spec.replicas', `Tempo writes to fewer Kafka partitions: live-stores own partitions 0-${b.written - 1} per zone instead of 0-${a.written - 1}. Removing the live-stores of partitions ${gone} without marking them INACTIVE first leaves them in the partition ring with no owner (recent-data queries fail) and their recent traces unreadable until flushed`, [
+        ...a.liveStores.map((s) => `for each pod ${s.metadata.name}-<p>, p in ${gone}: kubectl${ns(s)} exec ${s.metadata.name}-<p> -- wget -qO- --post-data='' http://localhost:3200/live-store/prepare-partition-downscale`),
+        `wait ${lag}`,
+        `then sync; Kafka keeps the partitions (a topic never loses partitions), they just stay unused`,
+      ]),
+    );
+  }
+  if (b.consumed < a.written) {
+    out.push(
+      risk(objectKey(b.builders!), 'spec.replicas × block_builder.partitions_per_instance', `Tempo's block-builders consume partitions 0-${b.consumed - 1} instead of 0-${Math.max(a.consumed, a.written) - 1} (${b.builders!.spec?.replicas ?? 1} × ${b.perInstance}): records in partitions ${b.consumed}-${a.written - 1} that are not yet in blocks never reach the backend and are gone when Kafka's retention drops them`, [
+        `keep the block-builders covering every partition a live-store owns (replicas × partitions_per_instance ≥ live-stores per zone)`,
+        `to retire partitions: mark them INACTIVE first (POST /live-store/prepare-partition-downscale on their live-stores) and wait ${lag}, then sync`,
+      ]),
+    );
+  }
+  return out;
 }
 
 /** Every class-3 finding between two sets of rendered objects. `today` decides which schema period days hold data. */

@@ -274,6 +274,13 @@ describe('risks data', () => {
     expect(f.reason).toContain('its 168h retention becomes 720h');
     expect(f.steps).toContain('"team-b/" prefix');
   });
+
+  test('multi-tenancy switched on hides what was written under "fake" and "single-tenant"', () => {
+    const t = load('production');
+    const c = change({ loki: { ...t.loki, authEnabled: true, tenantId: 'team-a' }, tempo: { ...t.tempo, authEnabled: true, tenantId: 'team-a' } });
+    expect(finding(c, LOKI_CM, 'data[loki.yaml].auth_enabled').reason).toContain('everything written so far is under "fake"');
+    expect(finding(c, 'ConfigMap/observability/tempo', 'data[tempo.yaml].multitenancy_enabled').class).toBe(ChangeClass.RisksData);
+  });
 });
 
 describe('the command', () => {

@@ -13,12 +13,13 @@
  * - a StatefulSet with volume claims, or a PVC, removed: the single binary's WAL or local blocks when Loki or
  *   Tempo switch mode, Grafana's SQLite;
  * - fewer Kafka partitions consumed by Tempo's block-builders;
- * - a tenant removed from Loki's or Tempo's runtime overrides.
+ * - a tenant removed from Loki's or Tempo's runtime overrides, or multi-tenancy switched on or off.
  */
 import { load } from 'js-yaml';
 import { LOKI_CONFIG_KEY } from '../../charts/loki';
 import { TEMPO_CONFIG_KEY } from '../../charts/tempo';
 import { LOKI_RUNTIME_FILE } from '../loki/overrides';
+import { LOKI_SINGLE_TENANT } from '../loki/config';
 import { TEMPO_OVERRIDES_FILE } from '../tempo/overrides';
 import { durationMs } from '../config/primitives';
 import { changedPaths, segment, valueAt } from './paths';
@@ -26,6 +27,8 @@ import { ChangeClass, Finding, K8sObject, objectKey } from './types';
 
 type Doc = Record<string, any>;
 const DAY_MS = 86_400_000;
+/** The tenant Tempo files everything under when multitenancy_enabled is false (tempo pkg/util/auth.go). */
+const TEMPO_SINGLE_TENANT = 'single-tenant';
 
 function risk(object: string, path: string, reason: string, procedure: string[]): Finding {
   return { class: ChangeClass.RisksData, object, path, reason, procedure };
@@ -233,6 +236,25 @@ function tenantFindings(engine: 'Loki' | 'Tempo', cm: K8sObject | undefined, bef
     );
 }
 
+/**
+ * Multi-tenancy switched: Loki files everything under "fake" without auth_enabled (and Tempo under "single-tenant"
+ * without multitenancy_enabled), under each X-Scope-OrgID with it, so a switch either way hides what was written.
+ */
+function tenancyFindings(engineName: 'Loki' | 'Tempo', key: string, cm: K8sObject, before: Doc, after: Doc): Finding[] {
+  const field = engineName === 'Loki' ? 'auth_enabled' : 'multitenancy_enabled';
+  const [a, b] = [Boolean(before[field]), Boolean(after[field])];
+  if (a === b) return [];
+  const single = engineName === 'Loki' ? LOKI_SINGLE_TENANT : TEMPO_SINGLE_TENANT;
+  return [
+    risk(objectKey(cm), `data[${key}].${field}`, `${engineName} ${b ? 'turns multi-tenancy on' : 'turns multi-tenancy off'}: data is filed per tenant id, and everything written so far is under ${a ? 'the tenants\' ids' : `"${single}"`}, which ${b ? 'no reader sends' : `single-tenant ${engineName} no longer reads (it reads "${single}" only)`}`, [
+      b
+        ? `keep reading the old data: add a tenant named "${single}" to the datasources that must see it (or copy the bucket's "${single}/" prefix to the new tenant's prefix) before syncing`
+        : `copy the tenant prefixes that must stay readable into "${single}/" in the bucket first, or keep multi-tenancy on`,
+      `then sync; retention applies to the old data as before`,
+    ]),
+  ];
+}
+
 // ---- stateful objects removed, namespaces, Grafana's database, Kafka -------------------------------------------
 
 function flushProcedure(o: K8sObject, replicas: number): string[] {
@@ -377,6 +399,7 @@ export function dataRiskFindings(before: K8sObject[], after: K8sObject[], today:
     out.push(...lokiSchemaFindings(lokiA.doc, lokiB.doc, lokiB.cm, lokiRetentionMs(lokiA.doc, lokiRtA?.doc), today));
     out.push(...storeFindings('Loki', LOKI_CONFIG_KEY, lokiB.cm, lokiA.doc, lokiB.doc));
     out.push(...retentionFindings(lokiB.cm, LOKI_CONFIG_KEY, lokiA.doc, lokiB.doc, 'Loki'));
+    out.push(...tenancyFindings('Loki', LOKI_CONFIG_KEY, lokiB.cm, lokiA.doc, lokiB.doc));
   }
   if (lokiRtA && lokiRtB) out.push(...retentionFindings(lokiRtB.cm, LOKI_RUNTIME_FILE, lokiRtA.doc, lokiRtB.doc, 'Loki'));
   out.push(...tenantFindings('Loki', lokiRtB?.cm ?? lokiRtA?.cm, lokiRtA?.doc, lokiRtB?.doc, lokiB?.doc.limits_config?.retention_period));
@@ -388,6 +411,7 @@ export function dataRiskFindings(before: K8sObject[], after: K8sObject[], today:
   if (tempoA && tempoB) {
     out.push(...storeFindings('Tempo', TEMPO_CONFIG_KEY, tempoB.cm, tempoA.doc, tempoB.doc));
     out.push(...retentionFindings(tempoB.cm, TEMPO_CONFIG_KEY, tempoA.doc, tempoB.doc, 'Tempo'));
+    out.push(...tenancyFindings('Tempo', TEMPO_CONFIG_KEY, tempoB.cm, tempoA.doc, tempoB.doc));
   }
   if (tempoRtA && tempoRtB) out.push(...retentionFindings(tempoRtB.cm, TEMPO_OVERRIDES_FILE, tempoRtA.doc, tempoRtB.doc, 'Tempo'));
   const tempoDefault = valueAt(tempoB?.doc, 'overrides.defaults.compaction.block_retention');

@@ -62,9 +62,13 @@ function atCommit(commit: string, dir: string): Map<string, string> {
   return files;
 }
 
-/** The objects in `dir` (on disk, or at a resolved commit), with a one-sentence error for unparsable YAML. */
-export function objectsIn(dir: string, commit?: string): K8sObject[] {
-  const files = commit ? atCommit(commit, dir) : onDisk(dir);
+/** The files of `dir` (on disk, or at a resolved commit). */
+function filesIn(dir: string, commit?: string): Map<string, string> {
+  return commit ? atCommit(commit, dir) : onDisk(dir);
+}
+
+/** Parsed objects, with a one-sentence error for unparsable YAML. */
+function objectsOf(files: Map<string, string>, dir: string, commit?: string): K8sObject[] {
   try {
     return parseObjects(files);
   } catch (e) {
@@ -107,9 +111,15 @@ export interface EnvironmentDiff {
  */
 export function diffEnvironment(outdir: string, envName: string, rendered: Map<string, string>, opts: { commit?: string; today?: Date } = {}): EnvironmentDiff {
   const dir = path.join(outdir, envName);
-  const before = objectsIn(dir, opts.commit);
-  const after = parseObjects(rendered);
-  if (!before.length && !after.length) return { text: '', highest: ChangeClass.None };
+  const old = filesIn(dir, opts.commit);
+  // Only files whose text differs can hold a change, and every rule reads objects that change together (an engine's
+  // config and its workloads are one file; a namespace move changes every file), so the rest is not parsed: synth
+  // runs this on every write.
+  const differs = (f: string) => old.get(f) !== rendered.get(f);
+  const pick = (files: Map<string, string>) => new Map([...files].filter(([f]) => differs(f)));
+  const before = objectsOf(pick(old), dir, opts.commit);
+  const after = parseObjects(pick(rendered));
+  if (!old.size && !rendered.size) return { text: '', highest: ChangeClass.None };
   const c = classify(before, after, { today: opts.today ?? new Date() });
   return { text: formatClassification(`${dir}/${opts.commit ? ` (against ${opts.commit.slice(0, 12)})` : ''}`, c), highest: c.highest };
 }

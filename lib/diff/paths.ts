@@ -50,8 +50,10 @@ function walk(a: Json, b: Json, at: string, out: string[], inData: boolean): voi
   if (isObject(a) && isObject(b)) {
     for (const key of [...new Set([...Object.keys(a), ...Object.keys(b)])].sort()) {
       const p = `${at}${segment(key)}`;
-      const docA = inData ? embedded(key, a[key]) : undefined;
-      const docB = inData ? embedded(key, b[key]) : undefined;
+      // Parsed only when the text differs: dashboards are large JSON documents.
+      const differs = inData && a[key] !== b[key];
+      const docA = differs ? embedded(key, a[key]) : undefined;
+      const docB = differs ? embedded(key, b[key]) : undefined;
       if (docA && docB) walk(docA, docB, p, out, false);
       else walk(a[key], b[key], p, out, at === '' && (key === 'data' || key === 'binaryData'));
     }

@@ -249,8 +249,11 @@ describe('risks data', () => {
     const loki = finding(c, LOKI);
     expect([loki.class, loki.path]).toEqual([ChangeClass.RisksData, '(object)']);
     expect(loki.reason).toContain('loki-ingester');
-    expect(loki.steps).toContain('kubectl -n observability exec loki-0 -- wget -qO- --post-data=\'\' http://localhost:3100/flush');
-    expect(finding(c, 'StatefulSet/observability/tempo').steps).toContain('http://localhost:3200/flush');
+    // production serves TLS: the flush goes over https through a port-forward.
+    expect(loki.steps).toContain('kubectl -n observability port-forward pod/loki-0 3100:3100, and meanwhile: curl -k -X POST https://localhost:3100/flush');
+    const tempo = finding(c, 'StatefulSet/observability/tempo');
+    expect(tempo.steps).toContain('kubectl -n observability scale deployment otel-gateway --replicas=0');
+    expect(tempo.steps).toContain('wait 5m plus a minute');
   });
 
   test('fewer Kafka partitions: one live-store per zone instead of two', () => {

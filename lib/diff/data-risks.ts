@@ -257,21 +257,48 @@ function tenancyFindings(engineName: 'Loki' | 'Tempo', key: string, cm: K8sObjec
 
 // ---- stateful objects removed, namespaces, Grafana's database, Kafka -------------------------------------------
 
-function flushProcedure(o: K8sObject, replicas: number): string[] {
+/** The container port named `http` of a workload (Services and probes use the same one). */
+function httpPort(o: K8sObject): number | undefined {
+  for (const c of o.spec?.template?.spec?.containers ?? []) {
+    const p = (c.ports ?? []).find((x: { name?: string }) => x.name === 'http');
+    if (p) return Number(p.containerPort);
+  }
+  return undefined;
+}
+
+/**
+ * How to get what a stateful engine pod holds only locally into the object store before the pod goes. Through a
+ * port-forward with curl on the operator's machine, so nothing depends on tools inside the image.
+ * - Loki: `POST /flush` writes every ingester's in-memory chunks to the store (Loki HTTP API, ingester flush).
+ * - Tempo 3 has no flush endpoint (cmd/tempo/app/modules.go v3.0.3 registers only /live-store/prepare-*); a
+ *   live-store completes a block after max_block_duration and its lifecycle writes it to the backend, while on
+ *   shutdown it only cuts traces to the WAL on its volume (modules/livestore/live_store.go stopping). So: stop
+ *   the writers and wait out max_block_duration.
+ */
+function flushProcedure(o: K8sObject, replicas: number, objs: K8sObject[]): string[] {
   const app = engine(o);
   const pods = Array.from({ length: Math.max(1, replicas) }, (_, i) => `${o.metadata.name}-${i}`);
   if (app === 'loki') {
+    const doc = engineFile(objs, 'loki', LOKI_CONFIG_KEY)?.doc;
+    const port = httpPort(o) ?? doc?.server?.http_listen_port;
+    const tls = Boolean(doc?.server?.http_tls_config);
     return [
-      ...pods.map((p) => `kubectl${ns(o)} exec ${p} -- wget -qO- --post-data='' http://localhost:3100/flush   (Loki writes its in-memory chunks to the object store; use https and the TLS port when tls.enabled)`),
-      `wait until loki_ingester_memory_chunks is 0 on each pod, then sync`,
-      `with backend: filesystem the chunks themselves are on these PVCs: copy /var/loki out of the pod first (kubectl cp), or stay on the current mode`,
+      ...pods.map((p) => `kubectl${ns(o)} port-forward pod/${p} ${port}:${port}, and meanwhile: curl ${tls ? '-k ' : ''}-X POST ${tls ? 'https' : 'http'}://localhost:${port}/flush   (Loki writes its in-memory chunks to the object store${tls ? '; -k because the certificate names the Service, not localhost' : ''})`),
+      `wait until loki_ingester_memory_chunks is 0 for ${pods.length > 1 ? 'each of these pods' : 'the pod'}, then sync`,
+      ...(doc?.common?.storage?.filesystem ? [`backend: filesystem keeps the chunks themselves on these PVCs: copy /var/loki out first (kubectl cp ${pods[0]}:/var/loki ./loki-data${ns(o) ? ` -n ${o.metadata.namespace}` : ''}), or stay on the current mode`] : []),
     ];
   }
   if (app === 'tempo') {
+    const doc = engineFile(objs, 'tempo', TEMPO_CONFIG_KEY)?.doc;
+    const blockDuration = doc?.live_store?.max_block_duration ?? doc?.ingester?.max_block_duration ?? '5m';
+    const gateway = objs.find((x) => x.kind === 'Deployment' && /gateway$/.test(x.metadata.name) && x.metadata.namespace === o.metadata.namespace);
     return [
-      ...pods.map((p) => `kubectl${ns(o)} exec ${p} -- wget -qO- --post-data='' http://localhost:3200/flush   (Tempo cuts and writes its WAL and live blocks to the backend)`),
-      `wait for the flush to finish in the pod's log, then sync`,
-      `with backend: filesystem the blocks themselves are on these PVCs: copy /var/tempo out of the pod first (kubectl cp), or stay on the current mode`,
+      gateway
+        ? `stop new traces: kubectl${ns(gateway)} scale deployment ${gateway.metadata.name} --replicas=0 (senders retry or drop meanwhile), or accept losing the last ${blockDuration} of traces`
+        : `stop the writers, or accept losing the last ${blockDuration} of traces`,
+      `wait ${blockDuration} plus a minute: Tempo completes its open blocks and writes them to the backend (on shutdown it only writes them to the WAL on its volume)`,
+      ...(doc?.storage?.trace?.backend === 'local' ? [`backend: filesystem keeps the blocks themselves on these PVCs: copy /var/tempo out first (kubectl cp ${pods[0]}:/var/tempo ./tempo-data${ns(o) ? ` -n ${o.metadata.namespace}` : ''}), or stay on the current mode`] : []),
+      `sync${gateway ? `, then scale ${gateway.metadata.name} back` : ''}`,
     ];
   }
   return [`copy what the pods keep on their volumes (kubectl cp) before syncing, or keep the workload`];
@@ -286,7 +313,7 @@ function removedStateFindings(before: K8sObject[], after: K8sObject[], afterKeys
       const claims = (o.spec.volumeClaimTemplates as K8sObject[]).map((t) => `${t.metadata.name}-${o.metadata.name}-<n>`).join(', ');
       const successor = after.filter((x) => x.kind === 'StatefulSet' && engine(x) === engine(o) && !before.some((y) => objectKey(y) === objectKey(x))).map((x) => x.metadata.name);
       out.push(
-        risk(objectKey(o), '(object)', `${movedTo ? `moves to namespace ${movedTo.metadata.namespace}` : 'is removed'}${successor.length ? ` (${successor.join(', ')} take${successor.length === 1 ? 's' : ''} over)` : ''}: Argo CD or Flux delete it and its pods; its PVCs (${claims}) stay behind unread, so what is only on them (write-ahead log, blocks not yet flushed, local index${appName(o) === 'grafana' ? ', the database' : ''}) is lost to the new pods`, flushProcedure(o, Number(o.spec?.replicas ?? 1))),
+        risk(objectKey(o), '(object)', `${movedTo ? `moves to namespace ${movedTo.metadata.namespace}` : 'is removed'}${successor.length ? ` (${successor.join(', ')} take${successor.length === 1 ? 's' : ''} over)` : ''}: Argo CD or Flux delete it and its pods; its PVCs (${claims}) stay behind unread, so what is only on them (write-ahead log, blocks not yet flushed, local index${appName(o) === 'grafana' ? ', the database' : ''}) is lost to the new pods`, flushProcedure(o, Number(o.spec?.replicas ?? 1), before)),
       );
     } else if (o.kind === 'PersistentVolumeClaim') {
       out.push(
@@ -310,7 +337,7 @@ function namespaceFindings(before: K8sObject[], afterKeys: Set<string>): { findi
     findings.push(
       risk(objectKey(n), '(object)', `namespace ${name} is removed (moved): pruning it deletes every object in it, PVCs included${stateful.length ? ` (${stateful.map(objectKey).join(', ')})` : ''}; the new namespace starts with empty volumes`, [
         `for each PV bound in ${name}: kubectl patch pv <volume> -p '{"spec":{"persistentVolumeReclaimPolicy":"Retain"}}'`,
-        `flush Loki and Tempo (POST /flush on each pod) so nothing is only on their volumes`,
+        `flush Loki (POST /flush on each pod) and let Tempo complete its blocks, so nothing is only on their volumes (npm run diff prints the commands when the workloads themselves go)`,
         `sync with pruning off (Argo CD: --prune=false; Flux: prune: false on the Kustomization) so ${name} survives, move or copy what the volumes hold, then delete ${name} by hand`,
       ]),
     );

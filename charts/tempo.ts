@@ -14,7 +14,7 @@ import { liveStoresPerZone, tempoTopology } from '../lib/topology/tempo';
 import { Topology, workloadFor } from '../lib/topology/types';
 import { checksum, toYaml } from '../lib/serialize';
 import { probeScheme, scheme, tlsVolumes } from '../lib/k8s/tls';
-import { padsTraceIds, tempoConfig, TempoDistributedWiring } from '../lib/tempo/config';
+import { padsTraceIds, tempoConfig, TempoDistributedWiring, TEMPO_CONFIG_KEY } from '../lib/tempo/config';
 import { TEMPO_OVERRIDES_DIR, TEMPO_OVERRIDES_FILE, tempoOverridesFile } from '../lib/tempo/overrides';
 import { runtimeOverrides } from '../lib/k8s/runtime-overrides';
 
@@ -23,9 +23,6 @@ export interface TempoChartProps {
 }
 
 const CONFIG_DIR = '/conf';
-/** The ConfigMap key of tempo.yaml (also read by lib/diff to find it in rendered output). */
-export const TEMPO_CONFIG_KEY = 'tempo.yaml';
-const CONFIG_KEY = TEMPO_CONFIG_KEY;
 
 /**
  * Tempo (traces) in the mode `tempo.deployment` chooses, rendered from its topology (lib/topology/tempo.ts):
@@ -73,7 +70,7 @@ export class TempoChart extends StackChart {
     const overrides = tenantFile && runtimeOverrides(this, { name: 'tempo-overrides', dir: TEMPO_OVERRIDES_DIR, file: TEMPO_OVERRIDES_FILE, content: tenantFile });
     const store = objectStorageAccess(tempo);
     const tlsMount = tlsVolumes(tls);
-    new k8s.KubeConfigMap(this, 'config', { metadata: this.meta('tempo'), data: { [CONFIG_KEY]: this.configText } });
+    new k8s.KubeConfigMap(this, 'config', { metadata: this.meta('tempo'), data: { [TEMPO_CONFIG_KEY]: this.configText } });
 
     renderWorkloads(this, this.services, (w) => {
       const data = w.volume ?? w.scratch;
@@ -81,7 +78,7 @@ export class TempoChart extends StackChart {
         container: hardenedContainer({
           name: 'tempo',
           image: tempo.image,
-          args: [`-target=${w.target}`, `-config.file=${CONFIG_DIR}/${CONFIG_KEY}`, ...w.args],
+          args: [`-target=${w.target}`, `-config.file=${CONFIG_DIR}/${TEMPO_CONFIG_KEY}`, ...w.args],
           env: store.env,
           ports: w.ports.map((p) => portByName[p]),
           ...engineProbes(probeScheme(tls)),

@@ -16,10 +16,9 @@
  * - a tenant removed from Loki's or Tempo's runtime overrides, or multi-tenancy switched on or off.
  */
 import { load } from 'js-yaml';
-import { LOKI_CONFIG_KEY } from '../../charts/loki';
-import { TEMPO_CONFIG_KEY } from '../../charts/tempo';
 import { LOKI_RUNTIME_FILE } from '../loki/overrides';
-import { LOKI_SINGLE_TENANT } from '../loki/config';
+import { LOKI_CONFIG_KEY, LOKI_SINGLE_TENANT } from '../loki/config';
+import { TEMPO_CONFIG_KEY } from '../tempo/config';
 import { TEMPO_OVERRIDES_FILE } from '../tempo/overrides';
 import { durationMs } from '../config/primitives';
 import { changedPaths, segment, valueAt } from './paths';

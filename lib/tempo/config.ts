@@ -21,6 +21,9 @@ import { tempoStorage } from './object-store';
 import { TEMPO_OVERRIDES_DIR, TEMPO_OVERRIDES_FILE } from './overrides';
 import { TEMPO_DATA_DIR } from '../topology/tempo';
 
+/** The ConfigMap key (and file name) of tempo.yaml; lib/diff finds the file in rendered output by it. */
+export const TEMPO_CONFIG_KEY = 'tempo.yaml';
+
 /**
  * Whether this release line can pad trace ids in its answers to 32 hex digits
  * (modules/overrides/config.go ReadOverrides.LeftPadTraceIDs exists in 3.x; 2.10 has no such setting).

@@ -214,7 +214,8 @@ function summaryBeforeWrite(outdir: string, envName: string, files: Map<string, 
     return d.highest >= ChangeClass.NeedsStep ? d.text : '';
   } catch (e) {
     if (!(e instanceof OutputError)) throw e;
-    return `synth: not classified against the previous output (${e.message})\n`;
+    process.stderr.write(`synth: not classified against the previous output (${e.message})\n`);
+    return '';
   }
 }
 

@@ -342,6 +342,22 @@ describe('the command', () => {
     expect(shipped).toContain('storage: 50Gi');
   });
 
+  test('fails when the folder compared holds YAML aliases (a billion laughs), with one sentence and no stack', async () => {
+    const out = tempDir('diff-bomb-');
+    const file = prodWith((y) => y);
+    expect((await runMain(['--config', file, '--outdir', out])).code).toBe(0);
+    const lol = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]', ...Array.from({ length: 8 }, (_, i) => `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(9).fill(`*${String.fromCharCode(97 + i)}`).join(',')}]`)].join('\n');
+    writeFileSync(path.join(out, 'production', 'loki.k8s.yaml'), `kind: ConfigMap\nmetadata: {name: x}\ndata:\n  ${lol.replace(/\n/g, '\n  ')}\n`);
+    const r = await runMain(['--diff', '--exit-code', '--config', file, '--outdir', out]);
+    expect(r.code).toBe(65);
+    expect(r.stderr).toMatch(/^synth: cannot compare with .*production\/: it holds a file that is not valid YAML \(aliases exceeded maxAliases \(0\)[^\n]*\)\n$/);
+    // synth itself still writes (what was asked) and says it could not classify.
+    const w = await runMain(['--config', file, '--outdir', out]);
+    expect(w.code).toBe(0);
+    expect(w.stderr).toContain('synth: not classified against the previous output (cannot compare with');
+    expect(readFileSync(path.join(out, 'production', 'loki.k8s.yaml'), 'utf8')).toContain('kind: StatefulSet');
+  });
+
   test('fails when --against names no commit, or looks like an option', async () => {
     const r = await runMain(['--diff', '--against', 'no-such-branch-xyz', '--env', 'dev']);
     expect(r.code).toBe(1);

@@ -15,7 +15,9 @@ export function parseObjects(files: Map<string, string>): K8sObject[] {
   const out: K8sObject[] = [];
   for (const [file, text] of files) {
     if (file === 'kustomization.yaml' || !file.endsWith('.yaml')) continue;
-    for (const doc of loadAll(text) as K8sObject[]) if (doc && typeof doc === 'object' && doc.kind && doc.metadata) out.push(doc);
+    // Synth never writes YAML aliases (lib/serialize.ts, noRefs), so any alias is refused: a file in a branch or on
+    // disk that expands a "billion laughs" cannot hang the comparison.
+    for (const doc of loadAll(text, { maxAliases: 0 }) as K8sObject[]) if (doc && typeof doc === 'object' && doc.kind && doc.metadata) out.push(doc);
   }
   return out;
 }
@@ -120,6 +122,13 @@ export function diffEnvironment(outdir: string, envName: string, rendered: Map<s
   const before = objectsOf(pick(old), dir, opts.commit);
   const after = parseObjects(pick(rendered));
   if (!old.size && !rendered.size) return { text: '', highest: ChangeClass.None };
-  const c = classify(before, after, { today: opts.today ?? new Date() });
+  let c: Classification;
+  try {
+    c = classify(before, after, { today: opts.today ?? new Date() });
+  } catch (e) {
+    // Objects nested deeper than the walk's stack: not what synth writes.
+    if (e instanceof RangeError) throw new OutputError(`cannot compare with ${dir}/: it holds objects nested too deeply to compare (not written by synth)`);
+    throw e;
+  }
   return { text: formatClassification(`${dir}/${opts.commit ? ` (against ${opts.commit.slice(0, 12)})` : ''}`, c), highest: c.highest };
 }

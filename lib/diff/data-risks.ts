@@ -43,7 +43,7 @@ function engineFile(objs: K8sObject[], app: string, key: string): { cm: K8sObjec
   const cm = objs.find((o) => o.kind === 'ConfigMap' && engine(o) === app && typeof o.data?.[key] === 'string');
   if (!cm) return undefined;
   try {
-    const doc = load(cm.data[key]);
+    const doc = load(cm.data[key], { maxAliases: 0 });
     return doc && typeof doc === 'object' ? { cm, doc: doc as Doc } : undefined;
   } catch {
     return undefined;

@@ -38,7 +38,7 @@ function byName(list: Json[]): Map<string, Json> | undefined {
 function embedded(key: string, v: Json): Record<string, Json> | undefined {
   if (typeof v !== 'string' || !/\.(ya?ml|json)$/.test(key)) return undefined;
   try {
-    const doc = load(v);
+    const doc = load(v, { maxAliases: 0 });
     return isObject(doc) ? doc : undefined;
   } catch {
     return undefined;

@@ -28,7 +28,8 @@ function finding(c: Classification, object: string, path?: string) {
 const LOKI = 'StatefulSet/observability/loki';
 const LOKI_CM = 'ConfigMap/observability/loki';
 // Variants rendered under production's name, so only what the variant changes differs (not the instance label).
-const distributed = () => objects(productionWith(SCALE_OUT_VARIANTS['production-distributed']));
+let distributedEnv: ReturnType<typeof productionWith> | undefined;
+const distributed = () => objects((distributedEnv ??= productionWith(SCALE_OUT_VARIANTS['production-distributed'])));
 
 describe('field paths', () => {
   test('name lists items by name, and embedded YAML by key', () => {

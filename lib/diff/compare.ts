@@ -53,13 +53,23 @@ function atCommit(commit: string, dir: string): Map<string, string> {
   if (rel.startsWith('..') || path.isAbsolute(rel)) throw new OutputError(`--against compares folders inside the repository; ${dir}/ is outside it`);
   const list = git(['ls-tree', '-z', '--name-only', commit, '--', `${rel}/`]);
   if (!list.ok) throw new OutputError(`cannot list ${rel}/ at ${commit.slice(0, 12)} (${list.err})`);
+  const entries = list.out.split('\0').filter((e) => e.endsWith('.yaml') && !e.slice(rel.length + 1).includes('/'));
   const files = new Map<string, string>();
-  for (const entry of list.out.split('\0').filter(Boolean)) {
-    const name = entry.slice(rel.length + 1);
-    if (!name.endsWith('.yaml') || name.includes('/')) continue;
-    const blob = git(['cat-file', 'blob', `${commit}:${entry}`]);
-    if (!blob.ok) throw new OutputError(`cannot read ${entry} at ${commit.slice(0, 12)} (${blob.err})`);
-    files.set(name, blob.out);
+  if (!entries.length) return files;
+  // One git process for every file: `cat-file --batch` answers "<sha> blob <size>\n<content>\n" per object name.
+  // (File names are synth's own: `<chart>.k8s.yaml`, no newline possible.)
+  // Bytes, not text: the sizes git gives are byte counts.
+  const batch = spawnSync('git', ['cat-file', '--batch'], { input: entries.map((e) => `${commit}:${e}\n`).join(''), maxBuffer: 256 * 1024 * 1024 });
+  if (batch.status !== 0) throw new OutputError(`cannot read ${rel}/ at ${commit.slice(0, 12)} (${String(batch.stderr ?? batch.error ?? '').trim().split('\n')[0]})`);
+  const buf = batch.stdout;
+  let at = 0;
+  for (const entry of entries) {
+    const eol = buf.indexOf(0x0a, at);
+    const header = buf.subarray(at, eol).toString('utf8').split(' ');
+    if (header[1] !== 'blob') throw new OutputError(`cannot read ${entry} at ${commit.slice(0, 12)} (${header.join(' ')})`);
+    const size = Number(header[2]);
+    files.set(entry.slice(rel.length + 1), buf.subarray(eol + 1, eol + 1 + size).toString('utf8'));
+    at = eol + 1 + size + 1;
   }
   return files;
 }

@@ -181,7 +181,7 @@ export async function main(argv: string[], cwd = process.cwd()): Promise<number>
   let highest = ChangeClass.None;
   try {
     if (options.diff) {
-      const commit = options.against === undefined ? undefined : resolveRef(options.against);
+      const commit = options.against === undefined ? undefined : resolveRef(options.against, options.outdir);
       for (const [env, files] of rendered) {
         for (const [dir, out] of [[options.outdir, files], [path.join(options.outdir, BOOTSTRAP_DIR), bootstrapFiles(env, DIST_DIR)]] as const) {
           const d = diffEnvironment(dir, env.name, out, { commit });

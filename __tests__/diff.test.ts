@@ -331,16 +331,27 @@ describe('the command', () => {
     expect(r.stderr).toContain('loki.storageGiB');
   });
 
-  test('--against compares with dist/ at a git ref, read from git without a checkout', async () => {
-    const head = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
-    const shipped = execFileSync('git', ['show', 'HEAD:dist/production/loki.k8s.yaml'], { cwd: ROOT, encoding: 'utf8' });
-    const file = prodWith((y) => y.replace('storageGiB: 50', 'storageGiB: 100'));
-    const r = await runMain(['--diff', '--exit-code', '--against', 'HEAD', '--config', file]);
-    // Only the loki StatefulSet differs from HEAD's dist/production when HEAD's dist/ is in sync with HEAD's code.
-    expect(r.stdout).toContain(`dist/production/ (against ${head.slice(0, 12)}): `);
+  test('--against compares with the folder as committed at a git ref, not with the disk', async () => {
+    // A repository of its own holding the output folder: commit dev's output, then write the new one to disk.
+    const repo = tempDir('diff-repo-');
+    const g = (...args: string[]) => execFileSync('git', ['-c', 'user.email=t@example.com', '-c', 'user.name=t', '-c', 'commit.gpgsign=false', ...args], { cwd: repo, encoding: 'utf8' });
+    g('init', '-q');
+    const out = path.join(repo, 'dist');
+    const file = path.join(tempDir('diff-cfg-'), 'dev.yaml');
+    writeFileSync(file, readFileSync(path.join(ROOT, 'config', 'dev.yaml'), 'utf8'));
+    expect((await runMain(['--config', file, '--outdir', out])).code).toBe(0);
+    g('add', '-A');
+    g('commit', '-qm', 'dev as deployed');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('storageGiB: 5', 'storageGiB: 10'));
+    expect((await runMain(['--config', file, '--outdir', out])).code).toBe(0);
+    const head = g('rev-parse', 'HEAD').trim();
+    expect(await runMain(['--diff', '--exit-code', '--config', file, '--outdir', out])).toMatchObject({ code: 0 });
+    const r = await runMain(['--diff', '--exit-code', '--against', 'HEAD', '--config', file, '--outdir', out]);
+    expect(r.stdout).toContain(`${path.join(out, 'dev')}/ (against ${head.slice(0, 12)}): 1 object would change; highest class 2 (needs a step)`);
     expect(r.stdout).toContain('StatefulSet/observability/loki  [needs a step]');
     expect(r.code).toBe(2);
-    expect(shipped).toContain('storage: 50Gi');
+    // Read from git's objects: nothing was checked out or written.
+    expect(g('status', '--porcelain')).toBe(' M dist/dev/loki.k8s.yaml\n');
   });
 
   test('fails when the folder compared holds YAML aliases (a billion laughs), with one sentence and no stack', async () => {
@@ -362,7 +373,7 @@ describe('the command', () => {
   test('fails when --against names no commit, or looks like an option', async () => {
     const r = await runMain(['--diff', '--against', 'no-such-branch-xyz', '--env', 'dev']);
     expect(r.code).toBe(1);
-    expect(r.stderr).toBe('synth: --against "no-such-branch-xyz": no such commit, branch or tag in this repository\n');
+    expect(r.stderr).toBe('synth: --against "no-such-branch-xyz": no such commit, branch or tag in the repository of dist/\n');
     const o = await runMain(['--diff', '--against=-output=/tmp/x', '--env', 'dev']);
     expect(o.stderr).toBe('synth: --against "-output=/tmp/x" is not a git ref\n');
   });

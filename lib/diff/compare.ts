@@ -31,27 +31,40 @@ function onDisk(dir: string): Map<string, string> {
   }
 }
 
-function git(args: string[]): { ok: boolean; out: string; err: string } {
-  const r = spawnSync('git', args, { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+/** git, run in `cwd`: the repository is the one that holds the output folder. */
+function git(cwd: string, args: string[]): { ok: boolean; out: string; err: string } {
+  const r = spawnSync('git', args, { cwd, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
   return { ok: r.status === 0, out: r.stdout ?? '', err: (r.stderr ?? String(r.error ?? '')).trim().split('\n')[0] };
 }
 
-/** A git ref as the user gave it, resolved once to a commit; everything after reads that commit. */
-export function resolveRef(ref: string): string {
+/** The output folder's repository: git runs there (the folder itself, or its nearest existing parent). */
+function repoDir(outdir: string): string {
+  let dir = path.resolve(outdir);
+  while (!existsSync(dir) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  return dir;
+}
+
+/**
+ * A git ref as the user gave it, resolved once to a commit of the repository holding `outdir`; everything after
+ * reads that commit.
+ */
+export function resolveRef(ref: string, outdir: string): string {
   // A ref that starts with "-" would be read as an option by git.
   if (ref.startsWith('-') || /[\0\s]/.test(ref)) throw new OutputError(`--against ${JSON.stringify(ref.slice(0, 80))} is not a git ref`);
-  const r = git(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]);
-  if (!r.ok) throw new OutputError(`--against ${JSON.stringify(ref.slice(0, 80))}: no such commit, branch or tag in this repository`);
+  const r = git(repoDir(outdir), ['rev-parse', '--verify', '--quiet', `${ref}^{commit}`]);
+  if (!r.ok) throw new OutputError(`--against ${JSON.stringify(ref.slice(0, 80))}: no such commit, branch or tag in the repository of ${outdir}/`);
   return r.out.trim();
 }
 
 /** The files of `dir` as committed at `commit`, read into memory (no checkout, nothing written). */
 function atCommit(commit: string, dir: string): Map<string, string> {
-  const top = git(['rev-parse', '--show-toplevel']);
-  if (!top.ok) throw new OutputError(`--against needs a git repository (${top.err})`);
-  const rel = path.relative(top.out.trim(), path.resolve(dir)).split(path.sep).join('/');
-  if (rel.startsWith('..') || path.isAbsolute(rel)) throw new OutputError(`--against compares folders inside the repository; ${dir}/ is outside it`);
-  const list = git(['ls-tree', '-z', '--name-only', commit, '--', `${rel}/`]);
+  const cwd = repoDir(dir);
+  // Where `cwd` sits in the repository (git's own answer, so symlinks in the path do not matter), then the rest.
+  const prefix = git(cwd, ['rev-parse', '--show-prefix']);
+  if (!prefix.ok) throw new OutputError(`--against needs ${dir}/ inside a git repository (${prefix.err})`);
+  const rel = path.posix.normalize(`${prefix.out.trim()}${path.relative(cwd, path.resolve(dir)).split(path.sep).join('/')}`).replace(/\/$/, '');
+  if (rel.startsWith('..') || rel === '.') throw new OutputError(`--against compares folders inside the repository; ${dir}/ is outside it`);
+  const list = git(cwd, ['ls-tree', '-z', '--name-only', '--full-tree', commit, '--', `${rel}/`]);
   if (!list.ok) throw new OutputError(`cannot list ${rel}/ at ${commit.slice(0, 12)} (${list.err})`);
   const entries = list.out.split('\0').filter((e) => e.endsWith('.yaml') && !e.slice(rel.length + 1).includes('/'));
   const files = new Map<string, string>();
@@ -59,7 +72,7 @@ function atCommit(commit: string, dir: string): Map<string, string> {
   // One git process for every file: `cat-file --batch` answers "<sha> blob <size>\n<content>\n" per object name.
   // (File names are synth's own: `<chart>.k8s.yaml`, no newline possible.)
   // Bytes, not text: the sizes git gives are byte counts.
-  const batch = spawnSync('git', ['cat-file', '--batch'], { input: entries.map((e) => `${commit}:${e}\n`).join(''), maxBuffer: 256 * 1024 * 1024 });
+  const batch = spawnSync('git', ['cat-file', '--batch'], { cwd, input: entries.map((e) => `${commit}:${e}\n`).join(''), maxBuffer: 256 * 1024 * 1024 });
   if (batch.status !== 0) throw new OutputError(`cannot read ${rel}/ at ${commit.slice(0, 12)} (${String(batch.stderr ?? batch.error ?? '').trim().split('\n')[0]})`);
   const buf = batch.stdout;
   let at = 0;

@@ -233,6 +233,7 @@ describe('risks data', () => {
     expect(f.class).toBe(ChangeClass.RisksData);
     expect(f.reason).toContain('StatefulSet/observability/loki');
     expect(f.steps).toContain('persistentVolumeReclaimPolicy');
+    expect(f.reason).toContain('the Secrets you created there');
   });
 
   test("Grafana's database: SQLite to PostgreSQL", () => {
@@ -255,6 +256,15 @@ describe('risks data', () => {
     const tempo = finding(c, 'StatefulSet/observability/tempo');
     expect(tempo.steps).toContain('kubectl -n observability scale deployment otel-gateway --replicas=0');
     expect(tempo.steps).toContain('wait 5m plus a minute');
+  });
+
+  test('back to single binaries: the ingesters and the unconsumed Kafka records are at stake, not caches and work dirs', () => {
+    const c = run(distributed(), base());
+    expect(finding(c, 'StatefulSet/observability/loki-ingester').steps).toContain('port-forward pod/loki-ingester-0');
+    expect(finding(c, 'StatefulSet/observability/tempo-block-builder').reason).toContain('Tempo leaves Kafka');
+    for (const rebuilt of ['loki-compactor', 'loki-index-gateway', 'tempo-live-store-zone-a', 'tempo-backend-scheduler']) {
+      expect(c.findings.filter((f) => f.object === `StatefulSet/observability/${rebuilt}`)).toEqual([]);
+    }
   });
 
   test('fewer Kafka partitions: one live-store per zone instead of two', () => {

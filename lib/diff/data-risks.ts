@@ -303,12 +303,39 @@ function flushProcedure(o: K8sObject, replicas: number, objs: K8sObject[]): stri
   return [`copy what the pods keep on their volumes (kubectl cp) before syncing, or keep the workload`];
 }
 
+/** The `-target=` a Loki or Tempo container runs (`all` for the single binary). */
+function targetOf(o: K8sObject): string | undefined {
+  for (const c of o.spec?.template?.spec?.containers ?? []) {
+    for (const arg of c.args ?? []) {
+      const m = /^-target=(.+)$/.exec(String(arg));
+      if (m) return m[1];
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Whether a workload's volumes hold data found nowhere else. Loki: the single binary and ingesters (WAL, chunks
+ * not yet flushed); an index gateway's or compactor's volume is cache and work space rebuilt from the store. Tempo:
+ * the single binary (its live-store writes pushed traces only to its own WAL until a block completes); in
+ * distributed mode every record is in Kafka until the block-builders flush it (lost only when Kafka partitions stop
+ * being consumed: kafkaFindings), so a live-store's or block-builder's volume is not the only copy.
+ * Anything else with volume claims is treated as holding data.
+ */
+function holdsOnlyCopy(o: K8sObject): boolean {
+  const app = engine(o);
+  const target = targetOf(o);
+  if (app === 'loki') return target === undefined || target === 'all' || target.split(',').includes('ingester') || target === 'write';
+  if (app === 'tempo') return target === undefined || target === 'all';
+  return true;
+}
+
 function removedStateFindings(before: K8sObject[], after: K8sObject[], afterKeys: Set<string>, movedNamespaces: Set<string>): Finding[] {
   const out: Finding[] = [];
   for (const o of before) {
     if (afterKeys.has(objectKey(o)) || movedNamespaces.has(o.metadata.namespace ?? '')) continue;
     const movedTo = after.find((x) => x.kind === o.kind && x.metadata.name === o.metadata.name && x.metadata.namespace !== o.metadata.namespace);
-    if (o.kind === 'StatefulSet' && (o.spec?.volumeClaimTemplates ?? []).length) {
+    if (o.kind === 'StatefulSet' && (o.spec?.volumeClaimTemplates ?? []).length && holdsOnlyCopy(o)) {
       const claims = (o.spec.volumeClaimTemplates as K8sObject[]).map((t) => `${t.metadata.name}-${o.metadata.name}-<n>`).join(', ');
       const successor = after.filter((x) => x.kind === 'StatefulSet' && engine(x) === engine(o) && !before.some((y) => objectKey(y) === objectKey(x))).map((x) => x.metadata.name);
       out.push(
@@ -334,7 +361,8 @@ function namespaceFindings(before: K8sObject[], afterKeys: Set<string>): { findi
     const stateful = before.filter((o) => o.metadata.namespace === name && (o.kind === 'PersistentVolumeClaim' || (o.kind === 'StatefulSet' && (o.spec?.volumeClaimTemplates ?? []).length)));
     moved.add(name);
     findings.push(
-      risk(objectKey(n), '(object)', `namespace ${name} is removed (moved): pruning it deletes every object in it, PVCs included${stateful.length ? ` (${stateful.map(objectKey).join(', ')})` : ''}; the new namespace starts with empty volumes`, [
+      risk(objectKey(n), '(object)', `namespace ${name} is removed (moved): pruning it deletes every object in it, PVCs included${stateful.length ? ` (${stateful.map(objectKey).join(', ')})` : ''}, and the Secrets you created there (object-store credentials, Grafana's admin password and secret key); the new namespace starts with empty volumes and without those Secrets`, [
+        `create the Secrets the stack reads in the new namespace first (kubectl get secret <name> -n ${name} -o yaml, edit the namespace, apply)`,
         `for each PV bound in ${name}: kubectl patch pv <volume> -p '{"spec":{"persistentVolumeReclaimPolicy":"Retain"}}'`,
         `flush Loki (POST /flush on each pod) and let Tempo complete its blocks, so nothing is only on their volumes (npm run diff prints the commands when the workloads themselves go)`,
         `sync with pruning off (Argo CD: --prune=false; Flux: prune: false on the Kustomization) so ${name} survives, move or copy what the volumes hold, then delete ${name} by hand`,
@@ -389,6 +417,14 @@ function partitions(objs: K8sObject[]): { written: number; consumed: number; bui
 function kafkaFindings(before: K8sObject[], after: K8sObject[]): Finding[] {
   const a = partitions(before);
   const b = partitions(after);
+  if (a && !b && a.builders && !after.some((o) => objectKey(o) === objectKey(a.builders!))) {
+    return [
+      risk(objectKey(a.builders), '(object)', `Tempo leaves Kafka: the block-builders go, so records in partitions 0-${a.written - 1} that are not yet in blocks are never written to the backend`, [
+        `stop the distributors writing (scale them to 0) and wait until the block-builders have consumed every partition to the end (their consumer-group lag is 0)`,
+        `then sync`,
+      ]),
+    ];
+  }
   if (!a || !b) return [];
   const out: Finding[] = [];
   const lag = 'until the block-builders have consumed those partitions to the end (their consumer-group lag on them is 0)';

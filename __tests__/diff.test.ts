@@ -102,8 +102,8 @@ describe('needs a step: immutable fields', () => {
   });
 
   test.each([
-    ['Deployment', 'grafana', 'replicaset -l'],
-    ['DaemonSet', 'promtail', 'delete pod -l'],
+    ['Deployment', 'grafana', 'get replicaset -l app.kubernetes.io/instance=production,app.kubernetes.io/name=grafana -o name > old-grafana-replicasets.txt'],
+    ['DaemonSet', 'promtail', 'get pod -l app.kubernetes.io/instance=production,app.kubernetes.io/name=promtail -o name > old-promtail-pods.txt'],
   ])('%s selector', (kind, name, step) => {
     const after = base();
     findObject(after, kind, name).spec.selector.matchLabels.extra = 'x';

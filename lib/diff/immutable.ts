@@ -101,13 +101,17 @@ function selector(before: K8sObject, after: K8sObject): Finding[] {
   if (!changedPaths(before.spec?.selector, after.spec?.selector).length) return [];
   const kind = after.kind.toLowerCase();
   const rule = after.kind === 'Deployment' ? 'pkg/registry/apps/deployment/strategy.go' : 'pkg/registry/apps/daemonset/strategy.go';
+  const old = Object.entries(before.spec?.selector?.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
+  // The old objects are listed before anything changes: a new selector that adds a label still matches the old
+  // one's labels, so selecting by the old labels afterwards would catch the new pods too.
+  const owned = after.kind === 'Deployment' ? 'replicaset' : 'pod';
+  const list = `old-${after.metadata.name}-${owned}s.txt`;
   return [
     needsStep(after, 'spec.selector', `a ${after.kind}'s selector is immutable in apps/v1 (${rule} ValidateUpdate), so the sync fails until it is recreated`, [
-      `${kubectl(after)} delete ${kind} ${after.metadata.name} --cascade=orphan   (the old pods keep serving)`,
-      SYNC,
-      after.kind === 'Deployment'
-        ? `when the new pods are Ready: ${kubectl(after)} delete replicaset -l ${Object.entries(before.spec?.selector?.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`).join(',')} --field-selector metadata.name!=<the new ReplicaSet>`
-        : `${kubectl(after)} delete pod -l ${Object.entries(before.spec?.selector?.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`).join(',')}   (old pods are not adopted; the DaemonSet starts its own on each node)`,
+      `${kubectl(after)} get ${owned} -l ${old} -o name > ${list}`,
+      `${kubectl(after)} delete ${kind} ${after.metadata.name} --cascade=orphan   (the old ${owned}s keep running)`,
+      `${SYNC}${after.kind === 'DaemonSet' ? ' (for a while each node runs an old and a new pod)' : ''}`,
+      `when the new pods are Ready: ${kubectl(after)} delete $(cat ${list})`,
     ]),
   ];
 }

@@ -330,14 +330,14 @@ function holdsOnlyCopy(o: K8sObject): boolean {
   return true;
 }
 
-function removedStateFindings(before: K8sObject[], after: K8sObject[], afterKeys: Set<string>, movedNamespaces: Set<string>): Finding[] {
+function removedStateFindings(before: K8sObject[], after: K8sObject[], afterKeys: Set<string>): Finding[] {
   const out: Finding[] = [];
   for (const o of before) {
-    if (afterKeys.has(objectKey(o)) || movedNamespaces.has(o.metadata.namespace ?? '')) continue;
+    if (afterKeys.has(objectKey(o))) continue;
     const movedTo = after.find((x) => x.kind === o.kind && x.metadata.name === o.metadata.name && x.metadata.namespace !== o.metadata.namespace);
     if (o.kind === 'StatefulSet' && (o.spec?.volumeClaimTemplates ?? []).length && holdsOnlyCopy(o)) {
       const claims = (o.spec.volumeClaimTemplates as K8sObject[]).map((t) => `${t.metadata.name}-${o.metadata.name}-<n>`).join(', ');
-      const successor = after.filter((x) => x.kind === 'StatefulSet' && engine(x) === engine(o) && !before.some((y) => objectKey(y) === objectKey(x))).map((x) => x.metadata.name);
+      const successor = after.filter((x) => x.kind === 'StatefulSet' && engine(x) === engine(o) && x.metadata.name !== o.metadata.name && !before.some((y) => objectKey(y) === objectKey(x))).map((x) => x.metadata.name);
       out.push(
         risk(objectKey(o), '(object)', `${movedTo ? `moves to namespace ${movedTo.metadata.namespace}` : 'is removed'}${successor.length ? ` (${successor.join(', ')} take${successor.length === 1 ? 's' : ''} over)` : ''}: Argo CD or Flux delete it and its pods; its PVCs (${claims}) stay behind unread, so what is only on them (write-ahead log, blocks not yet flushed, local index${appName(o) === 'grafana' ? ', the database' : ''}) is lost to the new pods`, flushProcedure(o, Number(o.spec?.replicas ?? 1), before)),
       );
@@ -353,23 +353,21 @@ function removedStateFindings(before: K8sObject[], after: K8sObject[], afterKeys
   return out;
 }
 
-function namespaceFindings(before: K8sObject[], afterKeys: Set<string>): { findings: Finding[]; moved: Set<string> } {
+function namespaceFindings(before: K8sObject[], afterKeys: Set<string>): Finding[] {
   const findings: Finding[] = [];
-  const moved = new Set<string>();
   for (const n of before.filter((o) => o.kind === 'Namespace' && !afterKeys.has(objectKey(o)))) {
     const name = n.metadata.name;
     const stateful = before.filter((o) => o.metadata.namespace === name && (o.kind === 'PersistentVolumeClaim' || (o.kind === 'StatefulSet' && (o.spec?.volumeClaimTemplates ?? []).length)));
-    moved.add(name);
     findings.push(
       risk(objectKey(n), '(object)', `namespace ${name} is removed (moved): pruning it deletes every object in it, PVCs included${stateful.length ? ` (${stateful.map(objectKey).join(', ')})` : ''}, and the Secrets you created there (object-store credentials, Grafana's admin password and secret key); the new namespace starts with empty volumes and without those Secrets`, [
         `create the Secrets the stack reads in the new namespace first (kubectl get secret <name> -n ${name} -o yaml, edit the namespace, apply)`,
         `for each PV bound in ${name}: kubectl patch pv <volume> -p '{"spec":{"persistentVolumeReclaimPolicy":"Retain"}}'`,
-        `flush Loki (POST /flush on each pod) and let Tempo complete its blocks, so nothing is only on their volumes (npm run diff prints the commands when the workloads themselves go)`,
+        `flush Loki and let Tempo complete its blocks, so nothing is only on their volumes (the commands are listed with their StatefulSets)`,
         `sync with pruning off (Argo CD: --prune=false; Flux: prune: false on the Kustomization) so ${name} survives, move or copy what the volumes hold, then delete ${name} by hand`,
       ]),
     );
   }
-  return { findings, moved };
+  return findings;
 }
 
 const GRAFANA_DB_ENV = ['GF_DATABASE_TYPE', 'GF_DATABASE_HOST', 'GF_DATABASE_NAME'];
@@ -483,9 +481,8 @@ export function dataRiskFindings(before: K8sObject[], after: K8sObject[], today:
     const old = before.find((x) => objectKey(x) === objectKey(o));
     if (old && /noncurrent/i.test(JSON.stringify(o.spec ?? {}))) out.push(...lifecycleFindings(old, o));
   }
-  const namespaces = namespaceFindings(before, afterKeys);
-  out.push(...namespaces.findings);
-  out.push(...removedStateFindings(before, after, afterKeys, namespaces.moved));
+  out.push(...namespaceFindings(before, afterKeys));
+  out.push(...removedStateFindings(before, after, afterKeys));
   out.push(...grafanaFindings(before, after));
   out.push(...kafkaFindings(before, after));
   return out;

@@ -268,7 +268,9 @@ function httpPort(o: K8sObject): number | undefined {
 /**
  * How to get what a stateful engine pod holds only locally into the object store before the pod goes. Through a
  * port-forward with curl on the operator's machine, so nothing depends on tools inside the image.
- * - Loki: `POST /flush` writes every ingester's in-memory chunks to the store (Loki HTTP API, ingester flush).
+ * - Loki: `POST /flush` writes every ingester's in-memory chunks to the store (grafana/loki v3.7.6
+ *   pkg/loki/modules.go initIngester registers it on the HTTP server, without the tenant middleware); the gauge
+ *   loki_ingester_memory_chunks (pkg/ingester/metrics.go) reaches 0 when nothing is left in memory.
  * - Tempo 3 has no flush endpoint (cmd/tempo/app/modules.go v3.0.3 registers only /live-store/prepare-*); a
  *   live-store completes a block after max_block_duration and its lifecycle writes it to the backend, while on
  *   shutdown it only cuts traces to the WAL on its volume (modules/livestore/live_store.go stopping). So: stop

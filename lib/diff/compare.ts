@@ -66,11 +66,11 @@ function atCommit(commit: string, dir: string): Map<string, string> {
   if (rel.startsWith('..') || rel === '.') throw new OutputError(`--against compares folders inside the repository; ${dir}/ is outside it`);
   const list = git(cwd, ['ls-tree', '-z', '--name-only', '--full-tree', commit, '--', `${rel}/`]);
   if (!list.ok) throw new OutputError(`cannot list ${rel}/ at ${commit.slice(0, 12)} (${list.err})`);
-  const entries = list.out.split('\0').filter((e) => e.endsWith('.yaml') && !e.slice(rel.length + 1).includes('/'));
+  // Synth's own file names only (`<chart>.k8s.yaml`): a name with a newline would break the batch protocol below.
+  const entries = list.out.split('\0').filter((e) => e.endsWith('.yaml') && !e.slice(rel.length + 1).includes('/') && !e.includes('\n'));
   const files = new Map<string, string>();
   if (!entries.length) return files;
   // One git process for every file: `cat-file --batch` answers "<sha> blob <size>\n<content>\n" per object name.
-  // (File names are synth's own: `<chart>.k8s.yaml`, no newline possible.)
   // Bytes, not text: the sizes git gives are byte counts.
   const batch = spawnSync('git', ['cat-file', '--batch'], { cwd, input: entries.map((e) => `${commit}:${e}\n`).join(''), maxBuffer: 256 * 1024 * 1024 });
   if (batch.status !== 0) throw new OutputError(`cannot read ${rel}/ at ${commit.slice(0, 12)} (${String(batch.stderr ?? batch.error ?? '').trim().split('\n')[0]})`);

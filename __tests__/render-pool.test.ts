@@ -5,7 +5,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 import { MIN_PARALLEL, renderFiles } from '../lib/render-pool';
-import { ROOT, runMain, synth, tempDir } from './helpers';
+import { ENVIRONMENTS, fixture, ROOT, runMain, synth, tempDir } from './helpers';
 
 function tree(dir: string): Record<string, string> {
   const out: Record<string, string> = {};
@@ -28,7 +28,7 @@ const { cachedBundle } = require('../bin/bundle');
 
 describe('rendering on worker threads', () => {
   itIfCores('renders on workers and the main thread, each result equal to rendering alone', async () => {
-    const files = Array.from({ length: MIN_PARALLEL * 2 }, (_, i) => path.join('config', ['dev.yaml', 'staging.yaml', 'production.yaml'][i % 3]));
+    const files = Array.from({ length: MIN_PARALLEL * 2 }, (_, i) => fixture(ENVIRONMENTS[i % ENVIRONMENTS.length]));
     const where: string[] = [];
     const pooled = await renderFiles(files, {
       bundle: cachedBundle('synth', 'main.ts'),
@@ -43,11 +43,10 @@ describe('rendering on worker threads', () => {
 
   itIfCores('writes what one thread writes, in the same order, with a bad file reported in its place', async () => {
     const configs = tempDir('pool-configs-');
-    const shipped = readdirSync(path.join(ROOT, 'config')).filter((f) => f.endsWith('.yaml'));
     const files: string[] = [];
     for (let i = 0; i < MIN_PARALLEL * 2; i++) {
       const file = path.join(configs, `env-${String(i).padStart(2, '0')}.yaml`);
-      writeFileSync(file, i === 3 ? 'namespace: 12\n' : readFileSync(path.join(ROOT, 'config', shipped[i % shipped.length]), 'utf8'));
+      writeFileSync(file, i === 3 ? 'namespace: 12\n' : readFileSync(fixture(ENVIRONMENTS[i % ENVIRONMENTS.length]), 'utf8'));
       files.push(file);
     }
     const args = (out: string) => ['--outdir', out, ...files.flatMap((f) => ['--config', f])];

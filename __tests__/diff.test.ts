@@ -11,7 +11,7 @@ import { classify } from '../lib/diff/classify';
 import { changedPaths } from '../lib/diff/paths';
 import { ChangeClass, Classification, K8sObject } from '../lib/diff/types';
 import * as yaml from 'js-yaml';
-import { env, findObject, objects, FEATURE_VARIANTS, productionWith, ROOT, runMain, SCALE_OUT_VARIANTS, tempDir } from './helpers';
+import { env, findObject, fixture, objects, FEATURE_VARIANTS, productionWith, runMain, SCALE_OUT_VARIANTS, tempDir } from './helpers';
 
 const TODAY = new Date('2026-12-02T09:30:00Z');
 const base = () => objects(env('production'));
@@ -154,7 +154,7 @@ describe('needs a step: immutable fields', () => {
 });
 
 function load(name: string): any {
-  return yaml.load(readFileSync(path.join(ROOT, 'config', `${name}.yaml`), 'utf8'));
+  return yaml.load(readFileSync(fixture(name as 'production'), 'utf8'));
 }
 
 describe('risks data', () => {
@@ -301,7 +301,7 @@ describe('the command', () => {
   const prodWith = (edit: (yaml: string) => string) => {
     const dir = tempDir('diff-');
     const file = path.join(dir, 'production.yaml');
-    writeFileSync(file, edit(readFileSync(path.join(ROOT, 'config', 'production.yaml'), 'utf8')));
+    writeFileSync(file, edit(readFileSync(fixture('production'), 'utf8')));
     return file;
   };
 
@@ -348,7 +348,7 @@ describe('the command', () => {
     g('init', '-q');
     const out = path.join(repo, 'dist');
     const file = path.join(tempDir('diff-cfg-'), 'dev.yaml');
-    writeFileSync(file, readFileSync(path.join(ROOT, 'config', 'dev.yaml'), 'utf8'));
+    writeFileSync(file, readFileSync(fixture('dev'), 'utf8'));
     expect((await runMain(['--config', file, '--outdir', out])).code).toBe(0);
     g('add', '-A');
     g('commit', '-qm', 'dev as deployed');
@@ -381,10 +381,10 @@ describe('the command', () => {
   });
 
   test('fails when --against names no commit, or looks like an option', async () => {
-    const r = await runMain(['--diff', '--against', 'no-such-branch-xyz', '--env', 'dev']);
+    const r = await runMain(['--diff', '--against', 'no-such-branch-xyz', '--config', fixture('dev')]);
     expect(r.code).toBe(1);
     expect(r.stderr).toBe('synth: --against "no-such-branch-xyz": no such commit, branch or tag in the repository of dist/\n');
-    const o = await runMain(['--diff', '--against=-output=/tmp/x', '--env', 'dev']);
+    const o = await runMain(['--diff', '--against=-output=/tmp/x', '--config', fixture('dev')]);
     expect(o.stderr).toBe('synth: --against "-output=/tmp/x" is not a git ref\n');
   });
 });

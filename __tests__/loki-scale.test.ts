@@ -233,9 +233,11 @@ describe('gRPC limits and HTTP timeouts fit the largest answer and the longest q
     expect(loki.frontend_worker.grpc_client_config).toBeUndefined();
   });
 
-  test('fails when loki.queryTimeout is shorter than a second', () => {
-    expect(problems('loki: {queryTimeout: 0s}\n')).toContain('loki.queryTimeout: expected at least 1s, got "0s"');
-    expect(problems('loki: {queryTimeout: 1s}\n').filter((p) => p.startsWith('loki.queryTimeout'))).toEqual([]);
+  test('fails when loki.queryTimeout is shorter than a second or longer than a day', () => {
+    const timeoutProblems = (value: string) => problems(`loki: {queryTimeout: ${value}}\n`).filter((p) => p.startsWith('loki.queryTimeout'));
+    expect(timeoutProblems('0s')).toEqual(['loki.queryTimeout: expected 1s to 24h, got "0s"']);
+    expect(timeoutProblems('2562047h')).toEqual(['loki.queryTimeout: expected 1s to 24h, got "2562047h"']);
+    expect([...timeoutProblems('1s'), ...timeoutProblems('1d')]).toEqual([]);
   });
 });
 

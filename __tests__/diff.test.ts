@@ -91,6 +91,13 @@ describe('needs a step: immutable fields', () => {
     expect(f.steps).toContain(step);
   });
 
+  test('Loki 1 → 3 replicas: the ring StatefulSet starts pods in parallel, an immutable field', () => {
+    const c = change({ loki: { ...load('production').loki, deployment: { mode: 'single-binary', replicas: 3 } } });
+    const f = finding(c, LOKI);
+    expect([f.class, f.path]).toEqual([ChangeClass.NeedsStep, 'spec.podManagementPolicy']);
+    expect(f.procedure[0]).toBe('kubectl -n observability delete statefulset loki --cascade=orphan   (the pods and their PVCs keep running)');
+  });
+
   test('StatefulSet replicas, template, updateStrategy and minReadySeconds change in place', () => {
     const after = base();
     const s = findObject(after, 'StatefulSet', 'loki');

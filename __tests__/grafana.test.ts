@@ -157,7 +157,7 @@ describe('Grafana details', () => {
 
   test('fails when an OAuth client secret is written in plain text', () => {
     expect(() => envFrom(`${FS}grafana: {oauth: {provider: google, clientId: abc, clientSecret: hunter2}}`)).toThrow(
-      'grafana.oauth.clientSecret: plaintext secrets are not accepted (they would be committed to git and rendered into dist/); reference a Secret instead: { name: <Secret>, key: <key> }',
+      'grafana.oauth.clientSecret: plaintext secrets are not accepted (they would be committed to git and rendered into dist/); reference a Secret instead: { name: <name of an existing Secret in the namespace>, key: <key inside that Secret> }, got a string of 7 characters (not shown)',
     );
   });
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { dnsLabel, image, isLabelValue, port, resources, secretKeyRef, withoutCredentials } from './primitives';
+import { dnsLabel, image, isLabelValue, port, resources, secretDataKey, secretKeyRef, withoutCredentials } from './primitives';
 import { IMAGES } from '../images';
 
 /** The value a discriminated union was given for its tag, for the error message. */
@@ -18,7 +18,7 @@ const exposure = z.discriminatedUnion(
       type: z.literal('ingress'),
       host: hostname.describe('public host name; root_url is derived from it'),
       className: z.string().min(1).optional().describe('IngressClass name'),
-      tlsSecret: dnsLabel.optional().describe('existing TLS Secret for the host (cookies are marked secure when set)'),
+      tlsSecret: dnsLabel.optional().describe('name of an existing TLS Secret for the host (cookies are marked secure when set)'),
     }),
     z.strictObject({
       type: z.literal('httproute'),
@@ -116,9 +116,9 @@ export const grafanaSchema = z
       .describe("existing Secret key holding [security] secret_key, which encrypts data source credentials in Grafana's database (never Grafana's public default)"),
     adminSecret: z
       .strictObject({
-        name: dnsLabel.default('grafana-admin').describe('existing Secret holding the admin credentials'),
-        userKey: z.string().min(1).default('admin-user').describe('key of the admin user name'),
-        passwordKey: z.string().min(1).default('admin-password').describe('key of the admin password'),
+        name: dnsLabel.default('grafana-admin').describe('name of an existing Secret holding the admin credentials'),
+        userKey: secretDataKey.default('admin-user').describe('key of the admin user name'),
+        passwordKey: secretDataKey.default('admin-password').describe('key of the admin password'),
       })
       .prefault({})
       .describe('the admin login comes from this Secret; it is never written to config or dist/'),

@@ -156,14 +156,16 @@ export const grafanaSchema = z
       .prefault({}),
     dashboards: z
       .strictObject({
-        folder: z.string().min(1).default('YBUILT').describe('folder the provisioned dashboards go to'),
+        folder: z.string().min(1).default('Observability').describe('folder the tracing and log correlation dashboards go to'),
+        teamFolder: z.string().min(1).default('Team dashboards').describe('folder of the JSON dashboards in dashboards/shared/ and dashboards/<env>/'),
         job: z
           .string()
           .refine(isLabelValue, {
             error: (i) => `expected a Kubernetes label value (1-63 of A-Z a-z 0-9 - _ . starting and ending alphanumeric: Promtail copies it from app.kubernetes.io/name), got ${JSON.stringify(i.input)}`,
           })
           .refine((v) => v !== '', { error: 'expected a non-empty job name' })
-          .default('ybuilt-api').describe('Loki `job` label of the application the dashboards show (Promtail sets it from app.kubernetes.io/name)'),
+          .optional()
+          .describe('Loki `job` label of the application the log correlation dashboard shows (the log agent sets it from app.kubernetes.io/name); unset: the logs of every job'),
       })
       .prefault({}),
     storageGiB: z.number().int().positive().default(10).describe('PVC size for the SQLite database and plugins (no PVC with grafana.database)'),

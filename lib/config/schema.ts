@@ -136,8 +136,21 @@ export const configSchema = z
 /** The parsed, fully defaulted configuration every chart receives. */
 export type StackConfig = z.infer<typeof configSchema>;
 
-/** One environment: its name (the config file's base name) and its configuration. */
+/** A team dashboard file (dashboards/shared or dashboards/<env>), validated by lib/grafana/team-dashboards.ts. */
+export interface TeamDashboard {
+  /** Where it was read, for messages. */
+  readonly file: string;
+  /** Its ConfigMap key (the file name). */
+  readonly key: string;
+  readonly uid: string;
+  readonly title: string;
+  /** The dashboard as provisioned: parsed and serialized once. */
+  readonly json: string;
+}
+
+/** One environment: its name (the config file's base name), its configuration and the team's dashboard files. */
 export interface Environment {
   readonly name: string;
   readonly config: StackConfig;
+  readonly teamDashboards?: readonly TeamDashboard[];
 }

@@ -6,7 +6,7 @@ import { dnsLabel, labelSelector } from './primitives';
 export const securitySchema = z
   .strictObject({
     applicationNamespaceSelector: labelSelector('namespace (every namespace could send traces)')
-      .default({ 'observability.ybuilt.dev/send-traces': 'true' })
+      .default({ 'observability/send-traces': 'true' })
       .describe('namespaces whose pods may send OTLP to the traces gateway: label them with this'),
     prometheusNamespace: dnsLabel
       .optional()

@@ -13,6 +13,7 @@ import { StackChart } from '../lib/k8s/chart';
 import { METRICS_PATH, StackService } from '../lib/k8s/service';
 import { hardenedContainer, hardenedPodSpec, podTemplate, scratchVolume, serviceAccount } from '../lib/k8s/workload';
 import { checksum, toYaml } from '../lib/serialize';
+import { claimSpec } from '../lib/k8s/platform';
 import { TLS_FILES, tlsVolumes } from '../lib/k8s/tls';
 import { LokiChart } from './loki';
 import { TempoChart } from './tempo';
@@ -165,7 +166,7 @@ export class GrafanaChart extends StackChart {
     if (!grafana.database) {
       new k8s.KubePersistentVolumeClaim(this, 'data', {
         metadata: this.meta('grafana'),
-        spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: k8s.Quantity.fromString(`${grafana.storageGiB}Gi`) } } },
+        spec: claimSpec(this, grafana.storageGiB),
       });
     }
     serviceAccount(this, 'grafana');
@@ -249,7 +250,7 @@ export class GrafanaChart extends StackChart {
     const backend = { name: this.service.name, port: this.service.port('http') };
     if (e.type === 'ingress') {
       new k8s.KubeIngress(this, 'ingress', {
-        metadata: this.meta('grafana'),
+        metadata: this.meta('grafana', { annotations: e.annotations }),
         spec: {
           ...(e.className ? { ingressClassName: e.className } : {}),
           ...(e.tlsSecret ? { tls: [{ hosts: [e.host], secretName: e.tlsSecret }] } : {}),
@@ -261,7 +262,7 @@ export class GrafanaChart extends StackChart {
       new ApiObject(this, 'httproute', {
         apiVersion: 'gateway.networking.k8s.io/v1',
         kind: 'HTTPRoute',
-        metadata: this.meta('grafana'),
+        metadata: this.meta('grafana', { annotations: e.annotations }),
         spec: {
           parentRefs: [{ name: e.gateway.name, namespace: e.gateway.namespace, ...(e.gateway.sectionName ? { sectionName: e.gateway.sectionName } : {}) }],
           hostnames: [e.host],

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { dnsLabel, image, isLabelValue, port, resources, secretDataKey, secretKeyRef, withoutCredentials } from './primitives';
 import { IMAGES } from '../images';
+import { annotations } from './platform';
 
 /** The value a discriminated union was given for its tag, for the error message. */
 const discriminator = (input: unknown, key: string): unknown => (input && typeof input === 'object' ? (input as Record<string, unknown>)[key] : input);
@@ -18,6 +19,7 @@ const exposure = z.discriminatedUnion(
       type: z.literal('ingress'),
       host: hostname.describe('public host name; root_url is derived from it'),
       className: z.string().min(1).optional().describe('IngressClass name'),
+      annotations: annotations.optional().describe('annotations on the Ingress (cert-manager.io/cluster-issuer, alb.ingress.kubernetes.io/*, nginx.ingress.kubernetes.io/*)'),
       tlsSecret: dnsLabel.optional().describe('name of an existing TLS Secret for the host: the ingress controller terminates TLS (root_url https, secure cookies)'),
       // EKS with the AWS Load Balancer Controller: the Ingress becomes an ALB whose listener holds an ACM
       // certificate (alb.ingress.kubernetes.io/certificate-arn), so there is no Secret and no tls block; an NLB
@@ -38,6 +40,7 @@ const exposure = z.discriminatedUnion(
         })
         .describe('parent Gateway'),
       tls: z.boolean().default(true).describe('the Gateway listener terminates TLS (root_url https, secure cookies)'),
+      annotations: annotations.optional().describe('annotations on the HTTPRoute'),
     }),
   ],
   { error: (i) => `expected one of "none", "ingress", "httproute", got ${JSON.stringify(discriminator(i.input, 'type'))}` },

@@ -17,6 +17,7 @@ import { gitopsSchema } from './gitops';
 import { tlsSchema } from './tls';
 import { namespaceOfServiceUrl, securitySchema } from './security';
 import { monitoringSchema } from './monitoring';
+import { platformSchema } from './platform';
 import { objectStorageRules } from './object-storage';
 import { deploymentProblems } from '../topology/invariants';
 
@@ -60,6 +61,7 @@ export const configSchema = z
     tls: tlsSchema,
     gitops: gitopsSchema,
     monitoring: monitoringSchema,
+    platform: platformSchema,
   })
   .superRefine((c, ctx) => {
     const ordered = (tiers: [string, string][], base: (string | number)[]) => {
@@ -118,6 +120,15 @@ export const configSchema = z
     }
 
     for (const p of deploymentProblems(c)) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
+
+    // Settings that would reach no object are refused rather than ignored.
+    if (c.security.ingressCidrs.length && c.grafana.exposure.type === 'none') {
+      ctx.addIssue({ code: 'custom', path: ['security', 'ingressCidrs'], message: 'expected none while grafana.exposure.type is "none" (nothing is exposed to admit them to); set grafana.exposure or remove them' });
+    }
+    const idleAgent = c.logAgent === 'promtail' ? 'alloy' : 'promtail';
+    if (c.platform.components[idleAgent]) {
+      ctx.addIssue({ code: 'custom', path: ['platform', 'components', idleAgent], message: `expected no settings for ${idleAgent} while logAgent is ${JSON.stringify(c.logAgent)} (it is not rendered); move them to platform.components.${c.logAgent}` });
+    }
 
     for (const name of ['tempo', 'loki'] as const) {
       for (const issue of objectStorageRules(c[name])) ctx.addIssue({ code: 'custom', path: [name, ...issue.path], message: issue.message });

@@ -28,7 +28,15 @@ const GLOBAL = {
 const AGENT = { nodeSelector: { 'kubernetes.io/os': 'linux' }, priorityClassName: 'system-node-critical', tolerations: [{ key: 'gpu', operator: 'Exists', effect: 'NoSchedule' }] };
 const LOKI = { storageClassName: 'io2', imageRegistry: OTHER_MIRROR, serviceAnnotations: { 'example.com/owner': 'logs-team' } };
 
-type Knobs = Partial<typeof GLOBAL>;
+interface Knobs {
+  storageClassName?: string;
+  serviceAnnotations?: Record<string, string>;
+  nodeSelector?: Record<string, string>;
+  tolerations?: Record<string, string>[];
+  priorityClassName?: string;
+  affinity?: typeof GLOBAL.affinity;
+  imageRegistry?: string;
+}
 /** What each component must carry in each variant (written out, not derived from the code). */
 interface Variant {
   name: string;

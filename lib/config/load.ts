@@ -9,6 +9,7 @@ import { load, YAMLException } from 'js-yaml';
 import { z } from 'zod';
 import { plainHttpRules } from './object-storage';
 import { configSchema, Environment } from './schema';
+import { deploymentProblems } from '../topology/invariants';
 import { nearest } from '../nearest';
 import { maskSecrets } from './primitives';
 
@@ -45,6 +46,17 @@ export function isCredentialPath(p: readonly PropertyKey[]): boolean {
   return p.some((seg) => typeof seg === 'string' && CREDENTIAL_SEGMENT.test(seg));
 }
 
+/**
+ * The schema plus the cross-layer checks. The topology invariants (quorum, singletons, partitions vs replicas)
+ * need the parsed config and the topology built from it, so they run here, where the config is loaded, and not
+ * inside the schema (which would make config import topology and close an import circle). zod runs this
+ * refinement only on a config that parsed, and after the schema's own refinements, so every problem is still
+ * reported in one pass.
+ */
+const loadSchema = configSchema.superRefine((c, ctx) => {
+  for (const p of deploymentProblems(c)) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
+});
+
 export function environmentName(file: string): string {
   return path.basename(file).replace(/\.ya?ml$/, '');
 }
@@ -71,7 +83,7 @@ export function loadConfig(file: string): Environment {
   if (typeof raw !== 'object' || Array.isArray(raw)) {
     throw new ConfigError([`${file}: expected a mapping of settings at the top level, got ${Array.isArray(raw) ? 'a list' : `the ${typeof raw} ${JSON.stringify(raw)}`}`]);
   }
-  const result = configSchema.safeParse(raw, { reportInput: true });
+  const result = loadSchema.safeParse(raw, { reportInput: true });
   // Second line of defence: a cross-field rule that quotes another key must not quote a credential field either.
   const planted = credentialValues(raw);
   const scrub = (line: string) => planted.reduce((text, v) => text.split(v).join('***'), line);

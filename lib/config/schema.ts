@@ -19,7 +19,6 @@ import { namespaceOfServiceUrl, securitySchema } from './security';
 import { monitoringSchema } from './monitoring';
 import { platformSchema } from './platform';
 import { objectStorageRules } from './object-storage';
-import { deploymentProblems } from '../topology/invariants';
 
 export const configSchema = z
   .strictObject({
@@ -118,8 +117,6 @@ export const configSchema = z
     if (!c.security.prometheusNamespace && !namespaceOfServiceUrl(c.prometheus.url)) {
       ctx.addIssue({ code: 'custom', path: ['security', 'prometheusNamespace'], message: `missing, expected the namespace of Prometheus (it cannot be derived from prometheus.url ${JSON.stringify(c.prometheus.url)})` });
     }
-
-    for (const p of deploymentProblems(c)) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
 
     // Settings that would reach no object are refused rather than ignored.
     if (c.security.ingressCidrs.length && c.grafana.exposure.type === 'none') {

@@ -99,20 +99,31 @@ describe('team dashboards', () => {
       'eu-prod/shared-export.json': dashboard('exported', 'Exported', '${DS_PROMETHEUS}', { __inputs: [{ name: 'DS_PROMETHEUS', type: 'datasource' }] }),
       'eu-prod/bad name!.json': dashboard('bad-name', 'Bad name'),
       'eu-prod/object-uid.json': dashboard('object-uid', 'Object uid', { uid: 'prometheus' }),
+      'shared/passwd.json': 'root:x:0:0:hunter2-secret',
+      'shared/deep.json': `${'['.repeat(50_000)}${']'.repeat(50_000)}`,
     });
     expect(problems(bad)).toEqual([
       'eu-prod/bad name!.json: expected a file name of A-Z a-z 0-9 - _ . (it becomes a ConfigMap key)',
-      expect.stringMatching(/^shared\/broken\.json: invalid JSON: /),
+      'shared/broken.json: invalid JSON (cut short, or not JSON from its first character)',
+      'shared/deep.json: expected a dashboard nested at most 100 levels deep, got deeper (a real dashboard is under 20)',
       'eu-prod/dup-b.json: uid "same-uid" is also the uid of ' + path.join(bad, 'eu-prod/dup-a.json') + ", expected each dashboard's uid once (Grafana keeps one of them)",
       'shared/list.json: expected a dashboard (a JSON object with uid, title and panels), got a list',
       'shared/no-uid.json: uid: expected 1-40 of A-Z a-z 0-9 - _ (a stable uid keeps links working), got none',
       'eu-prod/object-uid.json: panels[0].datasource.uid: data source {"uid":"prometheus"} is not provisioned in this environment, expected one of prometheus, tempo, loki, loki-payments or a dashboard variable like "$datasource"',
       'eu-prod/object-uid.json: panels[0].targets[0].datasource.uid: data source {"uid":"prometheus"} is not provisioned in this environment, expected one of prometheus, tempo, loki, loki-payments or a dashboard variable like "$datasource"',
+      'shared/passwd.json: invalid JSON (cut short, or not JSON from its first character)',
       'eu-prod/shared-export.json: __inputs: expected a dashboard exported without "Export for sharing externally" (provisioning does not fill in ${DS_…} inputs); export it again, or replace each input with a data source uid (prometheus, tempo, loki, loki-payments)',
       'eu-prod/title-b.json: title "same TITLE" is also the title of ' + path.join(bad, 'eu-prod/title-a.json') + ', expected distinct titles (they share one Grafana folder)',
       'eu-prod/unknown-ds.json: panels[0].datasource.uid: data source "mimir" is not provisioned in this environment, expected one of prometheus, tempo, loki, loki-payments or a dashboard variable like "$datasource"',
       'eu-prod/unknown-ds.json: panels[0].targets[0].datasource.uid: data source "mimir" is not provisioned in this environment, expected one of prometheus, tempo, loki, loki-payments or a dashboard variable like "$datasource"',
     ]);
+  });
+
+  test('fails with the position of a JSON error, never the text around it', () => {
+    const bad = made({ 'shared/trailing.json': '{\n  "uid": "a",\n  "title": "t",\n}', 'shared/secret.json': 'token: hunter2-secret' });
+    const found = problems(bad);
+    expect(found).toEqual(['shared/secret.json: invalid JSON (cut short, or not JSON from its first character)', 'shared/trailing.json: invalid JSON at line 4, column 1']);
+    expect(found.join('\n')).not.toContain('hunter2');
   });
 
   test("fails when a team dashboard takes the uid of one of the stack's own", () => {

@@ -133,7 +133,15 @@ function parseDashboard(file: string, text: string, known: readonly string[], pr
   try {
     d = JSON.parse(text);
   } catch (e) {
-    problems.push(`${file}: invalid JSON: ${(e as Error).message.slice(0, 160)}`);
+    // Where, never what: V8's message quotes the text, and a file misplaced here may hold anything.
+    const at = /at position (\d+)/.exec((e as Error).message);
+    const where = at ? ` at line ${text.slice(0, Number(at[1])).split('\n').length}, column ${Number(at[1]) - text.lastIndexOf('\n', Number(at[1]) - 1)}` : '';
+    problems.push(`${file}: invalid JSON${where}${at ? '' : ' (cut short, or not JSON from its first character)'}`);
+    return undefined;
+  }
+  const depth = nesting(d);
+  if (depth > MAX_DEPTH) {
+    problems.push(`${file}: expected a dashboard nested at most ${MAX_DEPTH} levels deep, got deeper (a real dashboard is under 20)`);
     return undefined;
   }
   if (!d || typeof d !== 'object' || Array.isArray(d)) {
@@ -160,6 +168,22 @@ function parseDashboard(file: string, text: string, known: readonly string[], pr
   // Grafana assigns the numeric id itself; an exported one from another instance would be ignored at best.
   const { id: _id, ...rest } = dash;
   return { uid: dash.uid as string, title: dash.title as string, json: `${JSON.stringify(rest, null, 2)}\n` };
+}
+
+/** Deeper than any dashboard, shallow enough for JSON.stringify's recursion. */
+const MAX_DEPTH = 100;
+
+/** How deep a parsed value nests, walked without recursion (stops counting past MAX_DEPTH). */
+function nesting(root: unknown): number {
+  let max = 0;
+  const stack: [unknown, number][] = [[root, 0]];
+  while (stack.length) {
+    const [node, depth] = stack.pop()!;
+    if (depth > max) max = depth;
+    if (max > MAX_DEPTH) return max;
+    if (node && typeof node === 'object') for (const child of Object.values(node)) stack.push([child, depth + 1]);
+  }
+  return max;
 }
 
 /** Every data source reference in a dashboard: `datasource` as an object's uid, or a string (uid or name). */

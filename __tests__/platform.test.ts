@@ -114,6 +114,7 @@ describe.each(VARIANTS)('$name', (v) => {
       if (!k.affinity) expect([where, spec.affinity?.podAntiAffinity]).toEqual([where, undefined]);
       // Our own: the log agents still tolerate every taint, multi-replica workloads still spread.
       if (o.kind === 'DaemonSet') expect(spec.tolerations).toContainEqual({ operator: 'Exists' });
+      if ((o.spec.replicas ?? 1) > 1) expect([where, spec.topologySpreadConstraints?.length]).toEqual([where, expect.any(Number)]);
     }
     // The zone-pinned live-stores keep their zone in every required term.
     for (const o of all.filter((x) => x.kind === 'StatefulSet' && /live-store/.test(x.metadata.name))) {

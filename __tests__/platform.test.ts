@@ -5,10 +5,9 @@
  * knob is written out here per component, not computed by the code under test.
  */
 import { readFileSync } from 'node:fs';
-import * as path from 'node:path';
 import { load } from 'js-yaml';
 import { mergeAffinity, mirrorImage } from '../lib/k8s/platform';
-import { envFrom, findObject, K8sObject, problems, productionWith, render, ROOT } from './helpers';
+import { envFrom, findObject, fixture, K8sObject, problems, productionWith, render } from './helpers';
 import { allowed, podOf } from './support/netpol';
 
 const MIRROR = 'registry.example.com/hub';
@@ -67,7 +66,7 @@ const VARIANTS: Variant[] = [
   {
     name: 'dev with Alloy and per-component overrides',
     build: () => {
-      const dev = load(readFileSync(path.join(ROOT, 'config', 'dev.yaml'), 'utf8')) as Record<string, unknown>;
+      const dev = load(readFileSync(fixture('dev'), 'utf8')) as Record<string, unknown>;
       return envFrom({ ...dev, logAgent: 'alloy', platform: { ...GLOBAL, components: { loki: LOKI, alloy: AGENT, grafana: { storageClassName: 'standard', priorityClassName: 'dashboards' } } } }, 'dev');
     },
     expected: {

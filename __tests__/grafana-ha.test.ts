@@ -34,7 +34,7 @@ describe('production with grafana.replicas 2 on PostgreSQL', () => {
     });
   });
 
-  test('verify-full reads its CA from the referenced ConfigMap key, at the path Grafana is given', () => {
+  test('verify-full reads its CA from the referenced Secret key, at the path Grafana is given', () => {
     // Walk the path: the file named by GF_DATABASE_CA_CERT_PATH lies in a read-only mount whose volume projects
     // exactly the referenced key to that file name.
     const path = envVar(m, 'GF_DATABASE_CA_CERT_PATH').value as string;
@@ -42,8 +42,8 @@ describe('production with grafana.replicas 2 on PostgreSQL', () => {
     expect(mount.readOnly).toBe(true);
     expect(mount.subPath).toBeUndefined();
     const volume = pod.volumes.find((v: any) => v.name === mount.name);
-    expect(volume.configMap.name).toBe('grafana-db-ca');
-    expect(volume.configMap.items).toEqual([{ key: 'ca.crt', path: path.slice(mount.mountPath.length + 1) }]);
+    expect(volume.secret.secretName).toBe('grafana-db-ca');
+    expect(volume.secret.items).toEqual([{ key: 'ca.crt', path: path.slice(mount.mountPath.length + 1) }]);
   });
 
   test('two replicas, rolling one at a time, data on an emptyDir and no PVC', () => {
@@ -119,10 +119,10 @@ describe('Grafana shared state, other cases', () => {
     );
   });
 
-  test('a CA from a Secret key is mounted from that Secret', () => {
-    const m = objects(productionWith({ grafana: { database: { type: 'postgres', host: 'pg.example.org', passwordSecret: { name: 'grafana-db', key: 'password' }, sslMode: 'verify-ca', caCert: { secret: { name: 'rds-ca', key: 'bundle.pem' } } } } }));
+  test('a CA from a ConfigMap key is mounted from that ConfigMap', () => {
+    const m = objects(productionWith({ grafana: { database: { type: 'postgres', host: 'pg.example.org', passwordSecret: { name: 'grafana-db', key: 'password' }, sslMode: 'verify-ca', caCert: { configMap: { name: 'rds-ca', key: 'bundle.pem' } } } } }));
     const volume = findObject(m, 'Deployment', 'grafana').spec.template.spec.volumes.find((v: any) => v.name === 'database-ca');
-    expect(volume.secret).toEqual({ secretName: 'rds-ca', items: [{ key: 'bundle.pem', path: 'ca.crt' }] });
+    expect(volume.configMap).toEqual({ name: 'rds-ca', items: [{ key: 'bundle.pem', path: 'ca.crt' }] });
     expect(envVar(m, 'GF_DATABASE_CA_CERT_PATH').value).toBe('/etc/grafana/database-ca/ca.crt');
   });
 

@@ -180,7 +180,7 @@ export const FEATURE_VARIANTS = {
   'production-grafana-ha': {
     grafana: {
       replicas: 2,
-      database: { type: 'postgres', host: 'grafana-pg.databases.svc.cluster.local', passwordSecret: { name: 'grafana-db', key: 'password' }, sslMode: 'verify-full', caCert: { configMap: { name: 'grafana-db-ca', key: 'ca.crt' } } },
+      database: { type: 'postgres', host: 'grafana-pg.databases.svc.cluster.local', passwordSecret: { name: 'grafana-db', key: 'password' }, sslMode: 'verify-full', caCert: { secret: { name: 'grafana-db-ca', key: 'ca.crt' } } },
     },
   },
   'production-tenants': {

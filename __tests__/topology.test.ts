@@ -62,6 +62,22 @@ describe('shipped environments keep one replica of everything', () => {
   });
 });
 
+describe('every StatefulSet is governed by a headless Service selecting exactly its pods', () => {
+  test.each(['dev', 'production', 'production-loki-ha', 'production-distributed'])('%s', (name) => {
+    const all = objects(anyEnv(name));
+    const sets = all.filter((o) => o.kind === 'StatefulSet');
+    expect(sets.length).toBeGreaterThan(0);
+    for (const sts of sets) {
+      // The pod DNS name <pod>.<serviceName> exists only when that Service is headless (clusterIP None).
+      const svc = findObject(all, 'Service', sts.spec.serviceName);
+      expect(`${sts.metadata.name} → ${svc.metadata.name}: ${svc.spec.clusterIP}`).toBe(`${sts.metadata.name} → ${svc.metadata.name}: None`);
+      expect(svc.metadata.namespace).toBe(sts.metadata.namespace);
+      const selected = workloadsOf(all).filter((w) => w.metadata.namespace === svc.metadata.namespace && matches(svc.spec.selector, podLabels(w)));
+      expect(selected.map((w) => w.metadata.name)).toEqual([sts.metadata.name]);
+    }
+  });
+});
+
 describe('HA single-binary Loki (replicas: 3)', () => {
   const all = objects(anyEnv('production-loki-ha'));
   const loki = configMapYaml(all, 'loki', 'loki.yaml');

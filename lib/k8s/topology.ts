@@ -42,6 +42,8 @@ export class TopologyServices {
   readonly services = new Map<string, StackService>();
   readonly discovery = new Map<string, StackService>();
   readonly caches = new Map<string, StackService>();
+  /** The headless Service governing each StatefulSet (`spec.serviceName`), by workload name. */
+  readonly governing = new Map<string, StackService>();
   readonly gossip?: StackService;
 
   constructor(
@@ -63,6 +65,17 @@ export class TopologyServices {
           ...(single ? {} : { selector: l.selector, labels: l.labels }),
         }),
       );
+      if (w.kind === 'StatefulSet' && !w.headless) {
+        // A StatefulSet's serviceName must name a headless Service: it gives each pod its DNS name
+        // (<pod>.<service>), which a ClusterIP Service never does (the StatefulSet docs; the Helm charts'
+        // `loki-headless`). It publishes no port: it exists for pod identity, clients keep the ClusterIP
+        // Service, and a ServiceMonitor (which selects by the same labels) finds no metrics port on it to
+        // scrape twice. Pods are named before they are ready, as peers resolve each other while starting.
+        this.governing.set(
+          w.name,
+          new StackService(chart, { name: `${w.name}-headless`, ports: [], headless: true, publishNotReadyAddresses: true, ...(single ? {} : { selector: l.selector, labels: l.labels }) }),
+        );
+      }
       if (w.discoveryService) {
         this.discovery.set(
           w.name,
@@ -151,7 +164,7 @@ export function renderWorkloads(chart: StackChart, s: TopologyServices, pod: (w:
         metadata,
         spec: {
           replicas: w.replicas,
-          serviceName: s.service(w).name,
+          serviceName: (s.governing.get(w.name) ?? s.service(w)).name,
           selector: { matchLabels: l.selector },
           ...(w.parallel ? { podManagementPolicy: 'Parallel' } : {}),
           template,

@@ -134,7 +134,7 @@ export const SCALE_OUT_VARIANTS = {
   'production-loki-ha': { loki: { deployment: { mode: 'single-binary', replicas: 3 } } },
   'production-distributed': {
     loki: { deployment: { mode: 'distributed' } },
-    tempo: { deployment: { mode: 'distributed' }, kafka: { address: 'kafka-bootstrap.kafka.svc.cluster.local:9092', topic: 'tempo-ingest', partitions: 6 } },
+    tempo: { deployment: { mode: 'distributed' }, kafka: { address: 'kafka-bootstrap.kafka.svc.cluster.local:9092', topic: 'tempo-ingest', partitions: 6, maxMessageBytes: 16_000_000 } },
   },
 } as const;
 export type ScaleOutVariant = keyof typeof SCALE_OUT_VARIANTS;

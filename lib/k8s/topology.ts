@@ -10,6 +10,8 @@ import { Cache, Topology, Workload } from '../topology/types';
 import { PART_OF, StackChart } from './chart';
 import { METRICS_PATH, NamedPort, StackService } from './service';
 import { hardenedContainer, hardenedPodSpec, podTemplate, scratchVolume, serviceAccount } from './workload';
+import { partitionRegex, ROLLOUT_GROUP_LABEL, ROLLOUT_MAX_UNAVAILABLE_ANNOTATION, ROLLOUT_POD_NAME_LABEL, ZPDB_GROUP, ZPDB_KIND, ZPDB_VERSION } from './rollout-operator';
+import { ApiObject } from 'cdk8s';
 
 export interface RenderTopologyProps {
   readonly topology: Topology;
@@ -30,8 +32,8 @@ export const MEMCACHED_METRICS_PORT: NamedPort = { name: 'http-metrics', port: 9
 const MEMCACHED_UID = 11211;
 /** The well-known node label of a node's zone. */
 const ZONE_KEY = 'topology.kubernetes.io/zone';
-/** Label shared by the live-store zones, selected by their one disruption budget (the Helm charts' name). */
-const DISRUPTION_GROUP_LABEL = 'rollout-group';
+/** Label shared by the live-store zones, selected by their disruption budgets and read by the rollout-operator. */
+const DISRUPTION_GROUP_LABEL = ROLLOUT_GROUP_LABEL;
 
 /**
  * Services and labels of a topology, created before the engine's config (which names the Services) and
@@ -77,10 +79,11 @@ export class TopologyServices {
         );
       }
       if (w.discoveryService) {
+        const d = w.discoveryService;
         this.discovery.set(
           w.name,
           // Tempo's frontend is ready only once a querier has connected, so queriers must find unready frontends.
-        new StackService(chart, { name: w.discoveryService, ports: [ports.grpc], headless: true, publishNotReadyAddresses: true, selector: l.selector, labels: l.labels }),
+          new StackService(chart, { name: d.name, ports: d.ports.map((p) => ports[p]), headless: true, ...(d.unready ? { publishNotReadyAddresses: true } : {}), selector: l.selector, labels: l.labels }),
         );
       }
     }
@@ -147,18 +150,19 @@ export function renderWorkloads(chart: StackChart, s: TopologyServices, pod: (w:
     const p = pod(w);
     const account = serviceAccount(chart, w.name, p.serviceAccountAnnotations, topology.mode === 'single-binary' ? undefined : l.labels);
     const spread = w.replicas > 1 || w.autoscaling ? spreadConstraints(l.selector, w.kind === 'StatefulSet') : [];
+    const affinity = affinityOf(chart, w, topology);
     const spec = hardenedPodSpec({
       containers: [p.container],
       serviceAccountName: account.name,
       volumes: [...p.volumes, ...(w.scratch ? [scratchVolume(w.scratch.name, `${w.scratch.storageGiB}Gi`)] : [])],
       ...(w.terminationGracePeriodSeconds !== undefined ? { terminationGracePeriodSeconds: w.terminationGracePeriodSeconds } : {}),
       topologySpreadConstraints: spread,
-      ...(w.nodeZone
-        ? { affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: ZONE_KEY, operator: 'In', values: [w.nodeZone] }] }] } } } }
-        : {}),
+      ...(affinity ? { affinity } : {}),
     });
-    const template = podTemplate(chart, spec, p.checksums, { ...l.labels, ...p.podLabels });
-    const metadata = topology.mode === 'single-binary' ? chart.meta(w.name) : chart.meta(w.name, { labels: l.labels });
+    // The rollout-operator finds a zone's pods by the `name` label alone: unique per StatefulSet, never in the selector.
+    const template = podTemplate(chart, spec, p.checksums, { ...l.labels, ...p.podLabels, ...(w.zoneRollout ? { [ROLLOUT_POD_NAME_LABEL]: w.name } : {}) });
+    const rolloutAnnotations = w.zoneRollout ? { annotations: { [ROLLOUT_MAX_UNAVAILABLE_ANNOTATION]: String(w.zoneRollout.maxUnavailable) } } : {};
+    const metadata = topology.mode === 'single-binary' ? chart.meta(w.name) : chart.meta(w.name, { labels: l.labels, ...rolloutAnnotations });
     if (w.kind === 'StatefulSet') {
       new k8s.KubeStatefulSet(chart, `statefulset-${w.name}`, {
         metadata,
@@ -167,6 +171,9 @@ export function renderWorkloads(chart: StackChart, s: TopologyServices, pod: (w:
           serviceName: (s.governing.get(w.name) ?? s.service(w)).name,
           selector: { matchLabels: l.selector },
           ...(w.parallel ? { podManagementPolicy: 'Parallel' } : {}),
+          // The rollout-operator deletes the pods itself, one zone at a time; a RollingUpdate would restart the
+          // same ordinal, i.e. both owners of a partition, in every zone at once (it skips a group otherwise).
+          ...(w.zoneRollout ? { updateStrategy: { type: 'OnDelete' } } : {}),
           template,
           ...(w.volume
             ? {
@@ -198,6 +205,7 @@ export function renderWorkloads(chart: StackChart, s: TopologyServices, pod: (w:
             selector: { matchLabels: group ? { 'app.kubernetes.io/instance': chart.env.name, [DISRUPTION_GROUP_LABEL]: group } : l.selector },
           },
         });
+        if (group && w.zoneRollout) zoneAwareBudget(chart, group, topology.workloads.filter((x) => x.disruptionGroup === group), w.maxUnavailable);
       }
     }
     if (w.autoscaling) {
@@ -213,6 +221,59 @@ export function renderWorkloads(chart: StackChart, s: TopologyServices, pod: (w:
     }
   }
   for (const c of topology.caches) renderCache(chart, s.caches.get(c.name)!, c);
+}
+
+/**
+ * Node affinity pins a zone StatefulSet to its zone; pod anti-affinity keeps the owners of one partition (pods of
+ * other workloads of the group, i.e. the other zones) off this pod's node, as upstream's jsonnet does for
+ * live-stores (requiredDuringScheduling, hostname, rollout-group In [group], name NotIn [own zone]).
+ */
+function affinityOf(chart: StackChart, w: Workload, t: Topology): k8s.Affinity | undefined {
+  const zone = w.nodeZone
+    ? { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: ZONE_KEY, operator: 'In', values: [w.nodeZone] }] }] } } }
+    : {};
+  const others = t.workloads.filter((x) => w.apartFromGroup && x.disruptionGroup === w.disruptionGroup && x.name !== w.name).map((x) => x.name);
+  const apart = others.length
+    ? {
+        podAntiAffinity: {
+          requiredDuringSchedulingIgnoredDuringExecution: [
+            {
+              topologyKey: 'kubernetes.io/hostname',
+              labelSelector: {
+                matchExpressions: [
+                  { key: 'app.kubernetes.io/instance', operator: 'In', values: [chart.env.name] },
+                  { key: DISRUPTION_GROUP_LABEL, operator: 'In', values: [w.disruptionGroup!] },
+                  { key: 'app.kubernetes.io/name', operator: 'In', values: others },
+                ],
+              },
+            },
+          ],
+        },
+      }
+    : {};
+  const affinity = { ...zone, ...apart };
+  return Object.keys(affinity).length ? affinity : undefined;
+}
+
+/**
+ * The rollout-operator's ZoneAwarePodDisruptionBudget over a zone group. In partition mode it allows deleting a
+ * pod only while fewer than `maxUnavailable` other owners of the same partition are unavailable
+ * (pkg/zpdb/validator_partition_aware.go). The operator applies it to its own rollout deletions in process
+ * (pkg/controller updateStatefulSetPods → MarkPodAsDeleted); node drains are held by the plain PDB above, since
+ * the eviction webhook that would apply it to evictions is not rendered (it needs webhook certificates).
+ */
+function zoneAwareBudget(chart: StackChart, group: string, zones: readonly Workload[], maxUnavailable: number | undefined): void {
+  const partitioned = zones.every((z) => z.zoneRollout?.partitioned);
+  new ApiObject(chart, `zpdb-${group}`, {
+    apiVersion: `${ZPDB_GROUP}/${ZPDB_VERSION}`,
+    kind: ZPDB_KIND,
+    metadata: chart.meta(`${group}-rollout`, { labels: chart.workloadLabels(group).labels }),
+    spec: {
+      maxUnavailable: maxUnavailable ?? 1,
+      selector: { matchLabels: { 'app.kubernetes.io/instance': chart.env.name, [DISRUPTION_GROUP_LABEL]: group } },
+      ...(partitioned ? { podNamePartitionRegex: partitionRegex(zones.map((z) => z.name)), podNameRegexGroup: 1 } : {}),
+    },
+  });
 }
 
 /**

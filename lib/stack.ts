@@ -56,6 +56,7 @@ export function buildCharts(env: Environment): StackChart[] {
   const rules = stackRules({
     ...monitored,
     grafana,
+    rolloutOperator: rollouts,
     samplerReplicas: env.config.collector.sampler.replicas,
     prometheus: {
       namespace: env.config.security.prometheusNamespace ?? namespaceOfServiceUrl(env.config.prometheus.url)!,

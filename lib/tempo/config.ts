@@ -19,14 +19,12 @@ import { otlpServerTls, serverTls } from '../k8s/tls';
 import { TRACE_ID_LABEL } from '../log-format';
 import { tempoStorage } from './object-store';
 import { TEMPO_OVERRIDES_DIR, TEMPO_OVERRIDES_FILE } from './overrides';
+import { TEMPO_DATA_DIR } from '../topology/tempo';
 
 /** How long an INACTIVE, ownerless partition stays in the ring (live_store.partition_ring.delete_inactive_partition_after; upstream's jsonnet downscale_delay). */
 export const LIVE_STORE_DOWNSCALE_DELAY = '35m';
 /** Owners a new partition waits for before it goes ACTIVE (see tempoConfig). */
 export const LIVE_STORE_MIN_PARTITION_OWNERS = 1;
-
-/** Root of everything Tempo writes locally; the StatefulSet mounts its PVC here. */
-export const TEMPO_DATA_DIR = '/var/tempo';
 
 /**
  * Whether this release line can pad trace ids in its answers to 32 hex digits

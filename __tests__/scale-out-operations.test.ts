@@ -20,15 +20,17 @@ const zones = all.filter((o) => o.kind === 'StatefulSet' && o.metadata.labels?.[
 const tempoYaml = configMapYaml(all, 'tempo', 'tempo.yaml');
 const clone = (objs: K8sObject[]): K8sObject[] => JSON.parse(JSON.stringify(objs));
 const matches = (sel: Record<string, string>, labels: Record<string, string>) => Object.entries(sel).every(([k, v]) => labels[k] === v);
-const threeZones = (extra: Record<string, unknown> = {}) =>
-  objects(
+let three: K8sObject[] | undefined;
+/** Three zones, rendered once for the file. */
+const threeZones = (): K8sObject[] =>
+  (three ??= objects(
     productionWith({
       tempo: {
-        deployment: { mode: 'distributed', zones: ['zone-a', 'zone-b', 'zone-c'], ...extra },
+        deployment: { mode: 'distributed', zones: ['zone-a', 'zone-b', 'zone-c'] },
         kafka: { address: 'kafka.kafka.svc.cluster.local:9092', topic: 't', partitions: 6, maxMessageBytes: 16_000_000 },
       },
     }),
-  );
+  ));
 
 /** Kubernetes label selector semantics (apimachinery labels.Selector) for matchExpressions. */
 function selects(selector: { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values?: string[] }[] }, labels: Record<string, string>): boolean {
@@ -87,8 +89,12 @@ describe('a config or image change rolls the live-store zones one at a time', ()
         'rollout-operator.grafana.com/zoneawarepoddisruptionbudgets:get', 'rollout-operator.grafana.com/zoneawarepoddisruptionbudgets:list', 'rollout-operator.grafana.com/zoneawarepoddisruptionbudgets:watch',
       ].sort(),
     );
-    // Without its CRD the operator waits forever for its budget informer: the CRD is rendered with it.
-    expect(findObject(all, 'CustomResourceDefinition', 'zoneawarepoddisruptionbudgets.rollout-operator.grafana.com').spec.names.kind).toBe('ZoneAwarePodDisruptionBudget');
+    // Without its CRD the operator waits forever for its budget informer: the CRD is rendered with it, the same
+    // in every environment (no instance label) and never pruned (that would delete every budget in the cluster).
+    const crd = findObject(all, 'CustomResourceDefinition', 'zoneawarepoddisruptionbudgets.rollout-operator.grafana.com');
+    expect(crd.spec.names.kind).toBe('ZoneAwarePodDisruptionBudget');
+    expect(crd.metadata.labels!['app.kubernetes.io/instance']).toBeUndefined();
+    expect(crd.metadata.annotations).toMatchObject({ 'argocd.argoproj.io/sync-options': 'Prune=false', 'kustomize.toolkit.fluxcd.io/prune': 'disabled' });
     // No admission webhooks (see charts/rollout-operator.ts).
     expect(all.filter((o) => /WebhookConfiguration$/.test(o.kind))).toEqual([]);
   });

@@ -9,6 +9,21 @@ import { ZPDB_GROUP, ZPDB_RESOURCE, zpdbCustomResourceDefinition } from '../lib/
 import { METRICS_PATH, NamedPort } from '../lib/k8s/service';
 import { hardenedContainer, hardenedPodSpec, podTemplate, serviceAccount } from '../lib/k8s/workload';
 
+/**
+ * A cluster-scoped object every environment in the cluster renders identically (the ZPDB CRD): without the
+ * environment's `app.kubernetes.io/instance` label, so two environments do not rewrite each other's copy, and
+ * never pruned by Argo CD or Flux, since deleting a CRD deletes every budget of that kind in the cluster
+ * (another environment's too) and the operator cannot start without it.
+ */
+class ClusterShared extends ApiObject {
+  override toJson(): any {
+    const json = super.toJson();
+    delete json.metadata.labels?.['app.kubernetes.io/instance'];
+    json.metadata.annotations = { ...json.metadata.annotations, 'argocd.argoproj.io/sync-options': 'Prune=false', 'kustomize.toolkit.fluxcd.io/prune': 'disabled' };
+    return json;
+  }
+}
+
 export interface RolloutOperatorChartProps {
   readonly env: Environment;
 }
@@ -42,8 +57,7 @@ export class RolloutOperatorChart extends StackChart {
     this.podLabels = this.selectorLabels;
     this.podMetrics('rollout-operator', this.podLabels, this.ports);
 
-    // Cluster-scoped, and the same object in every environment that renders it (one CRD per cluster).
-    new ApiObject(this, 'crd-zpdb', zpdbCustomResourceDefinition(this.commonLabels) as never);
+    new ClusterShared(this, 'crd-zpdb', zpdbCustomResourceDefinition(this.commonLabels) as never);
 
     const account = serviceAccount(this, 'rollout-operator');
     // Least privilege for what the controller and the in-process eviction controller call, nothing for the

@@ -30,6 +30,8 @@ export const MEMCACHED_PORT: NamedPort = { name: 'memcached-client', port: 11211
 export const MEMCACHED_METRICS_PORT: NamedPort = { name: 'http-metrics', port: 9150, metricsPath: METRICS_PATH };
 /** The image's own memcache user; runAsNonRoot needs it numeric. */
 const MEMCACHED_UID = 11211;
+/** The well-known node label of a node's name. */
+const HOSTNAME_KEY = 'kubernetes.io/hostname';
 /** The well-known node label of a node's zone. */
 const ZONE_KEY = 'topology.kubernetes.io/zone';
 /** Label shared by the live-store zones, selected by their disruption budgets and read by the rollout-operator. */
@@ -149,8 +151,8 @@ export function renderWorkloads(chart: StackChart, s: TopologyServices, pod: (w:
     const l = s.labels(w);
     const p = pod(w);
     const account = serviceAccount(chart, w.name, p.serviceAccountAnnotations, topology.mode === 'single-binary' ? undefined : l.labels);
-    const spread = w.replicas > 1 || w.autoscaling ? spreadConstraints(l.selector, w.kind === 'StatefulSet') : [];
-    const affinity = affinityOf(chart, w, topology);
+    const spread = w.replicas > 1 || w.autoscaling ? spreadConstraints(l.selector, w.kind === 'StatefulSet', !w.onePerNode) : [];
+    const affinity = affinityOf(chart, w, topology, l.selector);
     const spec = hardenedPodSpec({
       containers: [p.container],
       serviceAccountName: account.name,
@@ -170,6 +172,14 @@ export function renderWorkloads(chart: StackChart, s: TopologyServices, pod: (w:
           replicas: w.replicas,
           serviceName: (s.governing.get(w.name) ?? s.service(w)).name,
           selector: { matchLabels: l.selector },
+          // Ring members are created and deleted without waiting for their lower ordinals (upstream's choice: the
+          // Loki chart's singleBinary and ingester StatefulSets, ksonnet newLokiStatefulSet). Under OrderedReady,
+          // pod k is only created once pods 0..k-1 are Ready, while a ring member is Ready only once every entry of
+          // its ring is ACTIVE and heartbeating (dskit ring/lifecycler.go checkRingHealthForReadiness, with
+          // readiness_check_ring_health on by default; Loki's /ready calls it, pkg/loki/loki.go). Two pods lost
+          // without leaving the ring then deadlock: the first one recreated waits for the second's stale entry, and
+          // the second is never created. Rolling updates are unaffected (the policy only governs scaling and
+          // recreation): they still replace one pod at a time, each waiting for the previous one's readiness.
           ...(w.parallel ? { podManagementPolicy: 'Parallel' } : {}),
           // The rollout-operator deletes the pods itself, one zone at a time; a RollingUpdate would restart the
           // same ordinal, i.e. both owners of a partition, in every zone at once (it skips a group otherwise).
@@ -202,7 +212,7 @@ export function renderWorkloads(chart: StackChart, s: TopologyServices, pod: (w:
           metadata: chart.meta(group ?? w.name, { labels: group ? chart.workloadLabels(group).labels : l.labels }),
           spec: {
             maxUnavailable: k8s.IntOrString.fromNumber(w.maxUnavailable),
-            selector: { matchLabels: group ? { 'app.kubernetes.io/instance': chart.env.name, [DISRUPTION_GROUP_LABEL]: group } : l.selector },
+            selector: { matchLabels: groupSelector(chart, w) ?? l.selector },
           },
         });
         if (group && w.zoneRollout) zoneAwareBudget(chart, group, topology.workloads.filter((x) => x.disruptionGroup === group), w.maxUnavailable);
@@ -223,35 +233,41 @@ export function renderWorkloads(chart: StackChart, s: TopologyServices, pod: (w:
   for (const c of topology.caches) renderCache(chart, s.caches.get(c.name)!, c);
 }
 
+/** Pods of the workload's disruption group, across its StatefulSets; undefined when it has none. */
+function groupSelector(chart: StackChart, w: Workload): Record<string, string> | undefined {
+  return w.disruptionGroup ? { 'app.kubernetes.io/instance': chart.env.name, [DISRUPTION_GROUP_LABEL]: w.disruptionGroup } : undefined;
+}
+
 /**
- * Node affinity pins a zone StatefulSet to its zone; pod anti-affinity keeps the owners of one partition (pods of
- * other workloads of the group, i.e. the other zones) off this pod's node, as upstream's jsonnet does for
- * live-stores (requiredDuringScheduling, hostname, rollout-group In [group], name NotIn [own zone]).
+ * Node affinity pins a zone StatefulSet to its zone. Pod anti-affinity on the node (required):
+ * - `onePerNode`: the Loki chart's default for the single binary and ingesters ("Hard node anti-affinity",
+ *   values.yaml singleBinary.affinity, ingester.affinity). A hostname spread with maxSkew 1 would still put two of
+ *   three pods on one node when only two nodes are free; this never does (the third stays Pending instead). A
+ *   disruption group (zones of one component) shares the rule: no two of its pods on one node.
+ * - `apartFromGroup`: the owners of one partition (pods of the other workloads of the group, i.e. the other
+ *   zones) never on this pod's node, as upstream's jsonnet does for live-stores (rollout-group In [group], name
+ *   NotIn [own zone]); the zone's own pods spread over nodes by the hard hostname spread constraint.
  */
-function affinityOf(chart: StackChart, w: Workload, t: Topology): k8s.Affinity | undefined {
+function affinityOf(chart: StackChart, w: Workload, t: Topology, selector: Record<string, string>): k8s.Affinity | undefined {
   const zone = w.nodeZone
     ? { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: ZONE_KEY, operator: 'In', values: [w.nodeZone] }] }] } } }
     : {};
+  const terms: k8s.PodAffinityTerm[] = [];
+  if (w.onePerNode && (w.replicas > 1 || w.disruptionGroup)) terms.push({ labelSelector: { matchLabels: groupSelector(chart, w) ?? selector }, topologyKey: HOSTNAME_KEY });
   const others = t.workloads.filter((x) => w.apartFromGroup && x.disruptionGroup === w.disruptionGroup && x.name !== w.name).map((x) => x.name);
-  const apart = others.length
-    ? {
-        podAntiAffinity: {
-          requiredDuringSchedulingIgnoredDuringExecution: [
-            {
-              topologyKey: 'kubernetes.io/hostname',
-              labelSelector: {
-                matchExpressions: [
-                  { key: 'app.kubernetes.io/instance', operator: 'In', values: [chart.env.name] },
-                  { key: DISRUPTION_GROUP_LABEL, operator: 'In', values: [w.disruptionGroup!] },
-                  { key: 'app.kubernetes.io/name', operator: 'In', values: others },
-                ],
-              },
-            },
-          ],
-        },
-      }
-    : {};
-  const affinity = { ...zone, ...apart };
+  if (others.length) {
+    terms.push({
+      topologyKey: HOSTNAME_KEY,
+      labelSelector: {
+        matchExpressions: [
+          { key: 'app.kubernetes.io/instance', operator: 'In', values: [chart.env.name] },
+          { key: DISRUPTION_GROUP_LABEL, operator: 'In', values: [w.disruptionGroup!] },
+          { key: 'app.kubernetes.io/name', operator: 'In', values: others },
+        ],
+      },
+    });
+  }
+  const affinity = { ...zone, ...(terms.length ? { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: terms } } : {}) };
   return Object.keys(affinity).length ? affinity : undefined;
 }
 
@@ -279,10 +295,11 @@ function zoneAwareBudget(chart: StackChart, group: string, zones: readonly Workl
 /**
  * Over nodes (hard for StatefulSets, whose pods hold ring or partition state: two on one node would fall
  * together) and over zones where the nodes carry the zone label (soft: clusters without zones still schedule).
+ * Workloads with one pod per node (required anti-affinity) need no node spread on top.
  */
-function spreadConstraints(selector: Record<string, string>, hard: boolean): k8s.TopologySpreadConstraint[] {
+function spreadConstraints(selector: Record<string, string>, hard: boolean, overNodes = true): k8s.TopologySpreadConstraint[] {
   return [
-    { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: hard ? 'DoNotSchedule' : 'ScheduleAnyway', labelSelector: { matchLabels: selector } },
+    ...(overNodes ? [{ maxSkew: 1, topologyKey: HOSTNAME_KEY, whenUnsatisfiable: hard ? 'DoNotSchedule' : 'ScheduleAnyway', labelSelector: { matchLabels: selector } }] : []),
     { maxSkew: 1, topologyKey: ZONE_KEY, whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: selector } },
   ];
 }

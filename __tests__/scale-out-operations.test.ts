@@ -90,10 +90,10 @@ describe('a config or image change rolls the live-store zones one at a time', ()
       ].sort(),
     );
     // Without its CRD the operator waits forever for its budget informer: the CRD is rendered with it, the same
-    // in every environment (no instance label) and never pruned (that would delete every budget in the cluster).
+    // in every environment (the stack's instance, not the environment's) and never pruned (that would delete every budget in the cluster).
     const crd = findObject(all, 'CustomResourceDefinition', 'zoneawarepoddisruptionbudgets.rollout-operator.grafana.com');
     expect(crd.spec.names.kind).toBe('ZoneAwarePodDisruptionBudget');
-    expect(crd.metadata.labels!['app.kubernetes.io/instance']).toBeUndefined();
+    expect(crd.metadata.labels!['app.kubernetes.io/instance']).toBe('grafana-stack');
     expect(crd.metadata.annotations).toMatchObject({ 'argocd.argoproj.io/sync-options': 'Prune=false', 'kustomize.toolkit.fluxcd.io/prune': 'disabled' });
     // No admission webhooks (see charts/rollout-operator.ts).
     expect(all.filter((o) => /WebhookConfiguration$/.test(o.kind))).toEqual([]);

@@ -4,21 +4,22 @@ import * as k8s from '../imports/k8s';
 import { imageVersion } from '../lib/config/primitives';
 import { Environment } from '../lib/config/schema';
 import { OPERATOR_IMAGES } from '../lib/images';
-import { StackChart } from '../lib/k8s/chart';
+import { PART_OF, StackChart } from '../lib/k8s/chart';
 import { ZPDB_GROUP, ZPDB_RESOURCE, zpdbCustomResourceDefinition } from '../lib/k8s/rollout-operator';
 import { METRICS_PATH, NamedPort } from '../lib/k8s/service';
 import { hardenedContainer, hardenedPodSpec, podTemplate, serviceAccount } from '../lib/k8s/workload';
 
 /**
  * A cluster-scoped object every environment in the cluster renders identically (the ZPDB CRD): without the
- * environment's `app.kubernetes.io/instance` label, so two environments do not rewrite each other's copy, and
+ * environment's `app.kubernetes.io/instance` (it carries the stack's name instead), so two environments do not rewrite each other's copy, and
  * never pruned by Argo CD or Flux, since deleting a CRD deletes every budget of that kind in the cluster
  * (another environment's too) and the operator cannot start without it.
  */
 class ClusterShared extends ApiObject {
   override toJson(): any {
     const json = super.toJson();
-    delete json.metadata.labels?.['app.kubernetes.io/instance'];
+    // The cluster's instance, not one environment's (every label the stack puts on objects stays present).
+    json.metadata.labels = { ...json.metadata.labels, 'app.kubernetes.io/instance': PART_OF };
     json.metadata.annotations = { ...json.metadata.annotations, 'argocd.argoproj.io/sync-options': 'Prune=false', 'kustomize.toolkit.fluxcd.io/prune': 'disabled' };
     return json;
   }

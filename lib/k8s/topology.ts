@@ -12,6 +12,7 @@ import { METRICS_PATH, NamedPort, StackService } from './service';
 import { hardenedContainer, hardenedPodSpec, podTemplate, scratchVolume, serviceAccount } from './workload';
 import { partitionRegex, ROLLOUT_GROUP_LABEL, ROLLOUT_MAX_UNAVAILABLE_ANNOTATION, ROLLOUT_POD_NAME_LABEL, ZPDB_GROUP, ZPDB_KIND, ZPDB_VERSION } from './rollout-operator';
 import { ApiObject } from 'cdk8s';
+import { claimSpec } from './platform';
 
 export interface RenderTopologyProps {
   readonly topology: Topology;
@@ -190,7 +191,7 @@ export function renderWorkloads(chart: StackChart, s: TopologyServices, pod: (w:
                 volumeClaimTemplates: [
                   {
                     metadata: { name: w.volume.name, labels: l.selector },
-                    spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: k8s.Quantity.fromString(`${w.volume.storageGiB}Gi`) } } },
+                    spec: claimSpec(chart, w.volume.storageGiB),
                   },
                 ],
               }

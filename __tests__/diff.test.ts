@@ -78,7 +78,7 @@ describe('needs a step: immutable fields', () => {
   });
 
   test.each([
-    ['serviceName', (s: any) => (s.spec.serviceName = 'loki-headless'), 'spec.serviceName', 'rollout restart statefulset loki'],
+    ['serviceName', (s: any) => (s.spec.serviceName = `${s.spec.serviceName}-other`), 'spec.serviceName', 'rollout restart statefulset loki'],
     ['podManagementPolicy', (s: any) => (s.spec.podManagementPolicy = 'Parallel'), 'spec.podManagementPolicy', '--cascade=orphan'],
     ['a claim template storage class', (s: any) => (s.spec.volumeClaimTemplates[0].spec.storageClassName = 'fast'), 'spec.volumeClaimTemplates[storage].spec.storageClassName', 'only PVCs created from now on'],
     ['selector', (s: any) => (s.spec.selector.matchLabels['app.kubernetes.io/component'] = 'x'), 'spec.selector', 'delete pod loki-<n>'],

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { load } from 'js-yaml';
@@ -85,6 +86,17 @@ describe('npm run synth', () => {
     expect(r.stderr).toContain(`${file}:`);
     expect(tree(outdir)).toEqual(before);
     expect(readdirSync(outdir)).toEqual(['production']); // no temporary folder left behind
+  });
+
+  test('`npm run synth | head -1`: a reader that goes away costs the report, not a stack trace or the output', async () => {
+    const dir = tempDir('synth-pipe-');
+    const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'synth.js'), '--config', fixture('dev'), '--config', fixture('staging'), '--outdir', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy(); // the reader is gone before synth writes its first line
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    expect(readdirSync(dir).sort()).toEqual(['dev', 'staging']);
   });
 
   test('a success replaces the folder and leaves no stale file', () => {

@@ -97,7 +97,7 @@ describe('npm run synth', () => {
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
     expect(readdirSync(dir).sort()).toEqual(['dev', 'staging']);
-  });
+  }, 30_000);
 
   test('a success replaces the folder and leaves no stale file', () => {
     const dir = tempDir('synth-stale-');

@@ -17,7 +17,7 @@ import { PromtailChart } from '../charts/promtail';
 import { TempoChart } from '../charts/tempo';
 import { Environment } from './config/schema';
 import { StackChart } from './k8s/chart';
-import { withSyncWave } from './gitops';
+import { withGitopsAnnotations } from './gitops';
 import { toYaml } from './serialize';
 import { tempoMajor } from './config/tempo';
 import { namespaceOfServiceUrl } from './config/security';
@@ -66,7 +66,7 @@ export function renderChart(chart: Chart): string {
   return chart
     .toJson()
     .map((obj) => {
-      withSyncWave(obj);
+      withGitopsAnnotations(obj);
       return toYaml(obj);
     })
     .join('---\n');

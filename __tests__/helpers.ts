@@ -86,7 +86,7 @@ export function render(e: Environment): Map<string, K8sObject[]> {
   let out = rendered.get(e);
   if (!out) {
     out = new Map();
-    for (const [file, text] of renderEnvironment(e)) out.set(file, loadAll(text) as K8sObject[]);
+    for (const [file, text] of renderEnvironment(e)) if (file.endsWith('.yaml')) out.set(file, loadAll(text) as K8sObject[]);
     rendered.set(e, out);
   }
   // A JSON copy (the objects are plain YAML data): structuredClone would build them in Node's realm, outside

@@ -2,7 +2,7 @@
  * Builds one environment: every component chart, wired by passing constructs (not strings), rendered
  * to one YAML file per chart plus a kustomization.yaml listing them. Pure: nothing touches the disk.
  */
-import { App } from 'cdk8s';
+import { ApiObject, App, Chart, DependencyGraph } from 'cdk8s';
 import { AccessChart } from '../charts/access';
 import { AlloyChart } from '../charts/alloy';
 import { CertificatesChart } from '../charts/certificates';
@@ -64,6 +64,34 @@ export function buildCharts(env: Environment): StackChart[] {
   return [...charts, new MonitoringChart(app, 'monitoring', { env, charts, rules })];
 }
 
+/**
+ * Every chart's objects, as `chart.toJson()` gives them. cdk8s's `Chart.toJson()` first resolves
+ * dependencies and validates the whole app (`App._synthChart` in cdk8s/lib/app.js), on every call: over
+ * eleven charts that walk was repeated eleven times. Here the first chart goes through `toJson()` as usual,
+ * which does that walk once for the app, and the others take the remaining steps of `_synthChart` themselves
+ * (`chartToKube`: the chart's API objects in dependency order, each closest to its own chart, then each
+ * object's `toJson()`). A test holds the two equal over every variant.
+ */
+export function chartObjects(charts: readonly Chart[]): unknown[][] {
+  return charts.map((chart, i) =>
+    i === 0
+      ? chart.toJson()
+      : new DependencyGraph(chart.node)
+          .topology()
+          .filter((c): c is ApiObject => c instanceof ApiObject && Chart.of(c) === chart)
+          .map((obj) => obj.toJson()),
+  );
+}
+
+export function renderObjects(objects: unknown[]): string {
+  return objects
+    .map((obj) => {
+      withGitopsAnnotations(obj as Parameters<typeof withGitopsAnnotations>[0]);
+      return toYaml(obj);
+    })
+    .join('---\n');
+}
+
 const NAMESPACE_FILE = 'namespace.k8s.yaml';
 
 /**
@@ -74,10 +102,12 @@ const NAMESPACE_FILE = 'namespace.k8s.yaml';
  */
 export function renderEnvironment(env: Environment): RenderedEnvironment {
   const byFile = new Map<string, PlainObject[]>([[NAMESPACE_FILE, []]]);
-  for (const chart of buildCharts(env)) {
+  const charts = buildCharts(env);
+  const objects = chartObjects(charts) as PlainObject[][];
+  for (const [i, chart] of charts.entries()) {
     const file = `${chart.appName}.k8s.yaml`;
     if (byFile.has(file) && file !== NAMESPACE_FILE) throw new Error(`two charts render ${file}`);
-    const objs = chart.toJson() as PlainObject[];
+    const objs = objects[i];
     for (const obj of objs) withGitopsAnnotations(obj);
     byFile.get(NAMESPACE_FILE)!.push(...objs.filter((o) => o.kind === 'Namespace'));
     if (file !== NAMESPACE_FILE) byFile.set(file, objs.filter((o) => o.kind !== 'Namespace'));

@@ -4,8 +4,7 @@
  * "secret" (secretKeyRef, secretRef, secretName, secret, imagePullSecrets, …), minus what the output creates.
  */
 import { Environment } from '../lib/config/schema';
-import { renderEnvironment } from '../lib/stack';
-import { anyEnv, CHECKED, envFrom, K8sObject, objects } from './helpers';
+import { anyEnv, CHECKED, envFrom, K8sObject, objects, renderedFiles } from './helpers';
 
 const FS = 'tempo: {backend: filesystem}\nloki: {backend: filesystem}\n';
 const S3 = (engine: string, credentials: string) => `${engine}: {bucket: ${engine}-bucket, s3: {region: eu-west-1, credentials: ${credentials}}}\n`;
@@ -22,7 +21,7 @@ const SCENARIOS: Record<string, () => Environment> = {
 
 /** The PREREQUISITES.md of an environment and what it applies (its objects and its GitOps bootstrap objects). */
 function rendered(e: Environment): { text: string; objs: K8sObject[] } {
-  return { text: renderEnvironment(e).get('PREREQUISITES.md')!, objs: objects(e) };
+  return { text: renderedFiles(e).get('PREREQUISITES.md')!, objs: objects(e) };
 }
 
 /** Every `namespace/name` of a Secret named anywhere in the objects, found by field name alone. */
@@ -94,7 +93,7 @@ describe('PREREQUISITES.md lists every Secret the output reads and does not crea
 describe('PREREQUISITES.md: namespaces, custom resources, identities, Prometheus', () => {
   test('every Namespace is in namespace.k8s.yaml, alone, so it can be applied before the Secrets', () => {
     for (const name of ['production', 'production-alloy-api', 'dev']) {
-      const files = renderEnvironment(anyEnv(name));
+      const files = renderedFiles(anyEnv(name));
       const all = objects(anyEnv(name));
       const nsFile = files.get('namespace.k8s.yaml')!;
       const inFile = [...nsFile.matchAll(/^kind: (\w+)$/gm)].map((m) => m[1]);

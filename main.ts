@@ -10,7 +10,7 @@
  * `--exit-code`, a configuration or read error exits 65 (EX_DATAERR) instead of 1, so CI cannot take it for
  * "in place".
  */
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError, environmentFiles, environmentName, unknownEnvironment } from './lib/config/load';
 import { Environment } from './lib/config/schema';
@@ -208,7 +208,7 @@ export async function main(argv: string[], cwd = process.cwd(), configDir = CONF
     if (options.diff) {
       const commit = options.against === undefined ? undefined : resolveRef(options.against, options.outdir);
       for (const [env, files] of rendered) {
-        for (const [dir, out] of [[options.outdir, files], [path.join(options.outdir, BOOTSTRAP_DIR), bootstrapFiles(env, DIST_DIR)]] as const) {
+        for (const [dir, out] of [[options.outdir, files], [path.join(options.outdir, BOOTSTRAP_DIR), bootstrapFiles(env, repositoryPath(options.outdir))]] as const) {
           const d = diffEnvironment(dir, env.name, out, { commit });
           process.stdout.write(d.text);
           highest = Math.max(highest, d.highest);
@@ -244,12 +244,27 @@ function summaryBeforeWrite(outdir: string, envName: string, files: Map<string, 
   }
 }
 
+/**
+ * The output folder as the Git repository holds it, which is where the bootstrap objects point Argo CD and Flux
+ * (`dist`, `deploy/rendered`, `.` at the top): relative to the nearest folder above it with a `.git` (a folder,
+ * or a file in a worktree). Outside any repository (a scratch render) it is taken to sit at the top of one,
+ * as dist/ does.
+ */
+export function repositoryPath(outdir: string): string {
+  const abs = path.resolve(outdir);
+  for (let dir = abs; ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, '.git'))) return path.relative(dir, abs).split(path.sep).join('/') || '.';
+    if (path.dirname(dir) === dir) return path.basename(abs);
+  }
+}
+
 /** Writes every rendered environment under one lock, after checking that every folder it would replace or delete is synth's. */
 function writeAll(outdir: string, rendered: [Environment, RenderedEnvironment][]): void {
   const release = lockOutdir(outdir);
   try {
     const bootstrapDir = path.join(outdir, BOOTSTRAP_DIR);
-    const plans = rendered.map(([env, files]) => ({ env, files, bootstrap: bootstrapFiles(env, DIST_DIR) }));
+    const repoDir = repositoryPath(outdir);
+    const plans = rendered.map(([env, files]) => ({ env, files, bootstrap: bootstrapFiles(env, repoDir) }));
     const refused = plans.flatMap(({ env }) => [ownershipProblem(outdir, env.name), ownershipProblem(bootstrapDir, env.name)]).filter((p) => p !== undefined);
     if (refused.length) throw new OutputError(`${[...new Set(refused)].join('\nsynth: ')}\nsynth: nothing was written`);
     for (const { env, files, bootstrap } of plans) {

@@ -9,9 +9,9 @@
  */
 import { readdirSync, statSync } from 'node:fs';
 import * as path from 'node:path';
-import { ConfigError, environmentName, loadConfig } from './lib/config/load';
+import { ConfigError, environmentName, escapeControl, loadConfig } from './lib/config/load';
 import { Environment } from './lib/config/schema';
-import { renderEnvironment, RenderedEnvironment } from './lib/stack';
+import { renderEnvironment, RenderedEnvironment, RenderRefused } from './lib/stack';
 import { lockOutdir, ownershipProblem, OutputError, removeEnvironment, writeEnvironment } from './lib/write';
 import { nearest } from './lib/nearest';
 import { BOOTSTRAP_DIR, bootstrapFiles } from './lib/gitops';
@@ -33,8 +33,12 @@ const USAGE = `usage: npm run synth [-- [--env NAME]... | [--config FILE]... [--
 class UsageError extends Error {}
 
 const FLAGS = ['--env', '--config', '--outdir', '--diff', '--write-schema', '--help'] as const;
-/** More problems than this in one file are counted, not printed: the first ones are what the user fixes first. */
+/**
+ * More problems than this in one file, or more characters than REPORT_CHARS, are counted, not printed: the first
+ * ones are what the user fixes first, and a report longer than a screen is not read.
+ */
 export const MAX_PROBLEMS_PER_FILE = 50;
+export const REPORT_CHARS = 3000;
 
 interface Options {
   files: string[];
@@ -143,15 +147,27 @@ export async function main(argv: string[], cwd = process.cwd()): Promise<number>
       const clash = names.get(env.name);
       if (clash) throw new ConfigError([`${file}: environment ${JSON.stringify(env.name)} is also given by ${clash}; each output folder needs one file`]);
       names.set(env.name, file);
-      rendered.push([env, renderEnvironment(env)]);
+      try {
+        rendered.push([env, renderEnvironment(env)]);
+      } catch (r) {
+        if (!(r instanceof RenderRefused)) throw r;
+        throw new ConfigError(r.problems.map((p) => `${file}: ${p.keyPath}: ${p.message}`));
+      }
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
       // One problem once, and a bounded report (200,000 unknown keys must not flood the terminal).
       const distinct = [...new Set(e.problems)];
-      const hidden = distinct.length - MAX_PROBLEMS_PER_FILE + e.more;
-      problems.push(...distinct.slice(0, MAX_PROBLEMS_PER_FILE));
-      if (hidden > 0) problems.push(`${file}: … and ${hidden} more problem${hidden > 1 ? 's' : ''} (the first ${MAX_PROBLEMS_PER_FILE} are shown)`);
-      problemCount += Math.min(distinct.length, MAX_PROBLEMS_PER_FILE) + Math.max(hidden, 0);
+      const shownLines: string[] = [];
+      let chars = 0;
+      for (const line of distinct.slice(0, MAX_PROBLEMS_PER_FILE)) {
+        if (shownLines.length && chars + line.length > REPORT_CHARS) break;
+        shownLines.push(line);
+        chars += line.length + 1;
+      }
+      const hidden = distinct.length - shownLines.length + e.more;
+      problems.push(...shownLines);
+      if (hidden > 0) problems.push(`${file}: … and ${hidden} more problem${hidden > 1 ? 's' : ''} (the first ${shownLines.length} are shown)`);
+      problemCount += shownLines.length + Math.max(hidden, 0);
       failed.push(file);
     }
   }
@@ -164,11 +180,11 @@ export async function main(argv: string[], cwd = process.cwd()): Promise<number>
     } else if (rendered.length) writeAll(options.outdir, rendered);
   } catch (e) {
     if (!(e instanceof OutputError)) throw e;
-    process.stderr.write(`synth: ${e.message}\n`);
+    process.stderr.write(`synth: ${escapeControl(e.message).replace(/\\u000a/g, '\n')}\n`);
     return 1;
   }
   if (problems.length) {
-    process.stderr.write(`${problems.join('\n')}\n`);
+    process.stderr.write(`${problems.map(escapeControl).join('\n')}\n`);
     process.stderr.write(`synth: ${problemCount} problem${problemCount > 1 ? 's' : ''} in ${failed.join(', ')}; nothing was written for ${failed.length > 1 ? 'them' : 'it'}\n`);
     return 1;
   }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { dnsLabel, image, isLabelValue, port, resources, secretKeyRef, withoutCredentials } from './primitives';
+import { configKey, dnsLabel, dnsSubdomain, hostPort, image, isLabelValue, replicaCount, port, resources, secretKeyRef, withoutCredentials } from './primitives';
 import { IMAGES } from '../images';
 
 /** The value a discriminated union was given for its tag, for the error message. */
@@ -17,7 +17,7 @@ const exposure = z.discriminatedUnion(
     z.strictObject({
       type: z.literal('ingress'),
       host: hostname.describe('public host name; root_url is derived from it'),
-      className: z.string().min(1).optional().describe('IngressClass name'),
+      className: dnsSubdomain.optional().describe('IngressClass name (spec.ingressClassName, a DNS subdomain)'),
       tlsSecret: dnsLabel.optional().describe('existing TLS Secret for the host (cookies are marked secure when set)'),
     }),
     z.strictObject({
@@ -70,9 +70,7 @@ const oauth = z.discriminatedUnion(
 );
 
 /** `host[:port]` as Grafana's [database] host reads it (no scheme). */
-const dbHost = z
-  .string()
-  .regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?$/, { error: (i) => `expected a host name with an optional port like "grafana-pg.databases.svc.cluster.local:5432" (no scheme), got ${JSON.stringify(i.input)}` });
+const dbHost = hostPort('grafana-pg.databases.svc.cluster.local:5432');
 
 const dbCommon = {
   host: dbHost.describe('database server host[:port] (port defaults to 5432 for postgres, 3306 for mysql)'),
@@ -109,7 +107,7 @@ export const grafanaSchema = z
         alertingHa: port.default(9094).describe('unified alerting HA gossip (TCP and UDP), used when replicas > 1'),
       })
       .prefault({}),
-    replicas: z.number().int().min(1).default(1).describe('Grafana pods; more than one needs grafana.database'),
+    replicas: replicaCount(1).default(1).describe('Grafana pods; more than one needs grafana.database'),
     database: database.optional().describe('shared PostgreSQL/MySQL database; without it Grafana keeps SQLite on a PVC (one replica)'),
     secretKey: secretKeyRef
       .default({ name: 'grafana-secret-key', key: 'secret-key' })
@@ -117,8 +115,8 @@ export const grafanaSchema = z
     adminSecret: z
       .strictObject({
         name: dnsLabel.default('grafana-admin').describe('existing Secret holding the admin credentials'),
-        userKey: z.string().min(1).default('admin-user').describe('key of the admin user name'),
-        passwordKey: z.string().min(1).default('admin-password').describe('key of the admin password'),
+        userKey: configKey.default('admin-user').describe('key of the admin user name'),
+        passwordKey: configKey.default('admin-password').describe('key of the admin password'),
       })
       .prefault({})
       .describe('the admin login comes from this Secret; it is never written to config or dist/'),

@@ -6,6 +6,7 @@ import {
   apiProblems,
   isCidr,
   isConfigMapKey,
+  isDns1035Label,
   isDnsLabel,
   isDnsSubdomain,
   isInt32,
@@ -25,6 +26,7 @@ describe('each rule, just inside and just outside its limit', () => {
   test.each([
     ['IsValidPortName', isPortName, ['memcache', a(15), 'http-metrics', 'a1'], [a(16), 'memcached-client', '8080', '-http', 'http-', 'ht--tp', 'HTTP', '']],
     ['IsDNS1123Label', isDnsLabel, [a(63), 'a', '0a', 'a-0'], [a(64), '-a', 'a-', 'A', 'a.b', '']],
+    ['IsDNS1035Label', isDns1035Label, [a(63), 'a', 'a-0'], [a(64), '0a', '-a', 'a-', 'A']],
     ['IsDNS1123Subdomain', isDnsSubdomain, [`${a(63)}.${a(63)}.${a(63)}.${a(61)}`, 'nginx', 'example.com'], [`${a(63)}.${a(63)}.${a(63)}.${a(62)}`, 'nginx internal', 'a..b', '.a', '']],
     ['IsLabelKey', isLabelKey, [a(63), `example.com/${a(63)}`, 'A_b.c-D', 'app.kubernetes.io/name'], [a(64), `example.com/${a(64)}`, '/a', 'a/b/c', '_a', 'Example.com/a', '']],
     ['IsLabelValue', isLabelValue, ['', a(63), '3.7.6', 'A_1'], [a(64), '_3.7.6', '3.7.6.', 'a b']],
@@ -79,6 +81,12 @@ describe('object rules', () => {
     expect(problems).toContain('spec.replicas: must be an int32 of at least 0, got 2147483648');
     expect(problems).toContain('metadata.labels.app.kubernetes.io/version: must be a label value');
     expect(problems).toContain('env[0].valueFrom: key must be a config key (- . _ a-z A-Z 0-9), got "admin user"');
+  });
+
+  test('fails when a Service name starts with a digit, and names RBAC objects as path segments', () => {
+    expect(apiProblems({ kind: 'Service', metadata: { name: '0tempo' }, spec: { ports: [] } })).toEqual(['Service/0tempo.metadata.name: must be a DNS-1035 label (a DNS label starting with a letter), got "0tempo"']);
+    expect(apiProblems({ kind: 'ClusterRoleBinding', metadata: { name: 'system:team-ops' } })).toEqual([]);
+    expect(apiProblems({ kind: 'RoleBinding', metadata: { name: 'a/b' } })).toEqual(['RoleBinding/a/b.metadata.name: must be a path segment name (not "." or "..", no "/" or "%"), got "a/b"']);
   });
 
   test('fails when a NetworkPolicy has a non-IP CIDR or port 0, or an Ingress class has a space', () => {

@@ -37,6 +37,10 @@ export const LIMITS = {
 export function isDnsLabel(v: string): boolean {
   return v.length <= LIMITS.dnsLabel && DNS1123_LABEL.test(v);
 }
+/** IsDNS1035Label (Service names: ValidateServiceName = NameIsDNS1035Label): a label that starts with a letter. */
+export function isDns1035Label(v: string): boolean {
+  return isDnsLabel(v) && /^[a-z]/.test(v);
+}
 export function isDnsSubdomain(v: string): boolean {
   return v.length <= LIMITS.dnsSubdomain && DNS1123_SUBDOMAIN.test(v);
 }
@@ -93,8 +97,19 @@ const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !
 const show = (v: unknown) => JSON.stringify(v);
 
 const POD_TEMPLATE_KINDS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job']);
-/** Kinds whose metadata.name is a DNS label rather than a subdomain (ValidateNamespaceName, ValidateServiceName). */
-const LABEL_NAMED = new Set(['Namespace', 'Service']);
+/**
+ * How each kind's metadata.name is validated: a Namespace is a DNS-1123 label (ValidateNamespaceName), a Service a
+ * DNS-1035 label (ValidateServiceName), RBAC objects a path segment (ValidateRBACName = path.IsValidPathSegmentName:
+ * not "." or "..", no "/" or "%"), everything else we render a DNS subdomain.
+ */
+const RBAC_KINDS = new Set(['Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding']);
+function nameProblem(kind: string, name: unknown): string | undefined {
+  if (typeof name !== 'string' || name === '') return 'must be set';
+  if (kind === 'Namespace') return isDnsLabel(name) ? undefined : 'must be a DNS-1123 label';
+  if (kind === 'Service') return isDns1035Label(name) ? undefined : 'must be a DNS-1035 label (a DNS label starting with a letter)';
+  if (RBAC_KINDS.has(kind)) return name !== '.' && name !== '..' && !/[/%]/.test(name) ? undefined : 'must be a path segment name (not "." or "..", no "/" or "%")';
+  return isDnsSubdomain(name) ? undefined : 'must be a DNS subdomain';
+}
 
 /**
  * Every problem the API server would report for one object, as `Kind/name.field.path: what`, empty when it
@@ -108,20 +123,25 @@ export function apiProblems(obj: Obj): string[] {
   const bytes = Buffer.byteLength(JSON.stringify(obj));
   if (bytes > LIMITS.annotationBytes) fail('', `the object is ${bytes} bytes; kubectl apply and Argo CD keep it in the last-applied annotation, which holds at most ${LIMITS.annotationBytes}`);
 
-  metadata(obj.metadata ?? {}, 'metadata', LABEL_NAMED.has(obj.kind), fail);
+  const badName = nameProblem(obj.kind, obj.metadata?.name);
+  if (badName) fail('metadata.name', `${badName}, got ${show(obj.metadata?.name)}`);
+  metadata(obj.metadata ?? {}, 'metadata', fail);
   if (obj.kind === 'ConfigMap' || obj.kind === 'Secret') dataKeys(obj, fail);
   const spec = obj.spec ?? {};
   if (POD_TEMPLATE_KINDS.has(obj.kind)) {
     if (spec.replicas !== undefined && !isInt32(spec.replicas)) fail('spec.replicas', `must be an int32 of at least 0, got ${show(spec.replicas)}`);
     selector(spec.selector, 'spec.selector', fail);
-    metadata(spec.template?.metadata ?? {}, 'spec.template.metadata', false, fail, true);
+    metadata(spec.template?.metadata ?? {}, 'spec.template.metadata', fail);
     // A StatefulSet's claim templates are volumes of its pods too.
     const claims = (spec.volumeClaimTemplates ?? []).map((t: Obj) => t.metadata?.name);
     podSpec(spec.template?.spec ?? {}, 'spec.template.spec', fail, claims);
   }
   if (obj.kind === 'CronJob') podSpec(spec.jobTemplate?.spec?.template?.spec ?? {}, 'spec.jobTemplate.spec.template.spec', fail);
   if (obj.kind === 'StatefulSet') {
-    (spec.volumeClaimTemplates ?? []).forEach((t: Obj, i: number) => metadata(t.metadata ?? {}, `spec.volumeClaimTemplates[${i}].metadata`, false, fail));
+    (spec.volumeClaimTemplates ?? []).forEach((t: Obj, i: number) => {
+      if (!isDnsSubdomain(t.metadata?.name ?? '')) fail(`spec.volumeClaimTemplates[${i}].metadata.name`, `must be a DNS subdomain, got ${show(t.metadata?.name)}`);
+      metadata(t.metadata ?? {}, `spec.volumeClaimTemplates[${i}].metadata`, fail);
+    });
     if (spec.serviceName !== undefined && !isDnsLabel(spec.serviceName)) fail('spec.serviceName', `must be a DNS label, got ${show(spec.serviceName)}`);
   }
   if (obj.kind === 'Service') service(spec, fail);
@@ -136,11 +156,7 @@ export function apiProblems(obj: Obj): string[] {
   return problems;
 }
 
-function metadata(meta: Obj, path: string, labelNamed: boolean, fail: (p: string, w: string) => void, template = false): void {
-  if (!template) {
-    const name = meta.name;
-    if (typeof name !== 'string' || !(labelNamed ? isDnsLabel(name) : isDnsSubdomain(name))) fail(`${path}.name`, `must be a DNS ${labelNamed ? 'label' : 'subdomain'}, got ${show(name)}`);
-  }
+function metadata(meta: Obj, path: string, fail: (p: string, w: string) => void): void {
   if (meta.namespace !== undefined && !isDnsLabel(meta.namespace)) fail(`${path}.namespace`, `must be a DNS label, got ${show(meta.namespace)}`);
   labels(meta.labels, `${path}.labels`, fail);
   if (isObj(meta.annotations)) {

@@ -18,7 +18,7 @@ import {
   LIMITS,
   toLabelValue,
 } from '../lib/api-rules';
-import { anyEnv, ENVIRONMENTS, env, findObject, K8sObject, objects, VARIANTS } from './helpers';
+import { anyEnv, CHECKED, env, findObject, K8sObject, objects } from './helpers';
 
 const a = (n: number, c = 'a') => c.repeat(n);
 
@@ -105,7 +105,7 @@ describe('object rules', () => {
 });
 
 describe('every rendered object passes the API server rules', () => {
-  test.each([...ENVIRONMENTS, ...VARIANTS])('%s', (name) => {
+  test.each(CHECKED)('%s', (name) => {
     expect(objects(anyEnv(name)).flatMap(apiProblems)).toEqual([]);
   });
 

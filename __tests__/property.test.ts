@@ -1,6 +1,6 @@
 /**
  * Property: whatever a user writes, synth either refuses cleanly or renders objects the API server admits.
- * Seeded random mutations of the shipped configs (wrong types, huge and odd values, unicode and control
+ * Seeded random mutations of the example environments (__tests__/fixtures/) (wrong types, huge and odd values, unicode and control
  * characters, invalid names, odd map keys, YAML tags, anchors and aliases, duplicate keys). Every outcome is
  * - a clean refusal: exit 1, each line naming the file (and the key path or YAML position), no stack trace, no raw
  *   control character, under 4 KB, and the environment's previous output untouched; or
@@ -13,7 +13,7 @@ import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from '
 import * as path from 'node:path';
 import { dump, load, loadAll } from 'js-yaml';
 import { apiProblems } from '../lib/api-rules';
-import { ROOT, runMain, tempDir } from './helpers';
+import { ENVIRONMENTS, fixture, ROOT, runMain, tempDir } from './helpers';
 import { prng } from './support/prng';
 
 const CASES = 160;
@@ -22,7 +22,7 @@ const CLI_SAMPLE = 1;
 const MAX_REPORT_BYTES = 4096;
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
-const BASES = ['dev', 'staging', 'production'].map((name) => ({ name, config: load(readFileSync(path.join(ROOT, 'config', `${name}.yaml`), 'utf8')) as { [k: string]: Json } }));
+const BASES = ENVIRONMENTS.map((name) => ({ name, config: load(readFileSync(fixture(name), 'utf8')) as { [k: string]: Json } }));
 
 const ODD_STRINGS = ['', ' ', 'x', 'Bad Name', 'UPPER', '-lead', 'trail-', 'a'.repeat(64), 'a'.repeat(254), 'é', 'ünïcödé', '😀', 'a\u001b[2Jb', 'a\nb', '\u202eevil', 'a\u0000b', '${HOME}', '0x1F', '1e3', 'null', 'true', '72h', '14d', '1.2.3.4', '999.1.1.1:9000', 'host:0', 'host:65536', '_3.7.6', 'a/b/c', 'example.com/key', '..', '.', 'k8s.io/x'];
 const ODD_NUMBERS = [0, -1, 1, 2, 3, 0.5, 65535, 65536, 2 ** 31 - 1, 2 ** 31, 2 ** 53 + 1, 1e308, -0];

@@ -237,23 +237,25 @@ const at = (p: PropertyKey[]) => (p.length ? keyPath(p) : '(top level)');
  */
 function unknownKeyLines(file: string, issue: z.core.$ZodIssue & { code: 'unrecognized_keys' }, room: number): string[] & { omitted: number } {
   const known = knownKeys(issue.path);
-  const hint = known.length ? `, expected one of: ${known.join(', ')}` : '';
+  const expected = known.length ? `, expected one of: ${known.join(', ')}` : '';
   const lines: string[] = [];
   const plain: string[] = [];
   let omitted = 0;
   const add = (line: string) => (lines.length < room ? lines.push(line) : omitted++);
-  for (const key of issue.keys) {
+  issue.keys.forEach((key, i) => {
     const keyPath = at([...issue.path, key]);
+    // Typo hints cost an edit distance per key: only the first keys get one (a file of 200,000 stray keys is not a typo).
+    const hint = i < LIMITS.described ? closest(key, known) : '';
     if (PLAINTEXT_SECRETS[keyPath] || SECRET_LIKE.test(key)) {
       const instead = PLAINTEXT_SECRETS[keyPath] ?? 'a reference to an existing Kubernetes Secret';
       add(`${file}: ${clip(keyPath, 120)}: plaintext secrets are not accepted (they would be committed to git and rendered into dist/); reference a Secret instead: ${instead}`);
-    } else if (closest(key, known)) add(`${file}: ${clip(keyPath, 120)}: unknown key${closest(key, known)}${hint}`);
+    } else if (hint) add(`${file}: ${clip(keyPath, 120)}: unknown key${hint}${expected}`);
     else plain.push(key);
-  }
+  });
   if (plain.length >= 3) {
     const shown = plain.slice(0, 3).map((k) => JSON.stringify(clip(k, 40))).join(', ');
-    add(`${file}: ${at(issue.path)}: ${plain.length} unknown keys (${shown}${plain.length > 3 ? ', …' : ''})${hint}`);
-  } else for (const key of plain) add(`${file}: ${clip(at([...issue.path, key]), 120)}: unknown key${hint}`);
+    add(`${file}: ${at(issue.path)}: ${plain.length} unknown keys (${shown}${plain.length > 3 ? ', …' : ''})${expected}`);
+  } else for (const key of plain) add(`${file}: ${clip(at([...issue.path, key]), 120)}: unknown key${expected}`);
   return Object.assign(lines, { omitted });
 }
 

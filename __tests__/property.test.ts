@@ -16,7 +16,7 @@ import { apiProblems } from '../lib/api-rules';
 import { ENVIRONMENTS, fixture, ROOT, runMain, tempDir } from './helpers';
 import { prng } from './support/prng';
 
-const CASES = 160;
+const CASES = 300;
 const FIRST_SEED = 26_000;
 const CLI_SAMPLE = 1;
 const MAX_REPORT_BYTES = 4096;
@@ -169,7 +169,7 @@ test(`${only.length} mutated configs: each refused cleanly or rendered into obje
   const out = path.join(dir, 'out');
   const failures: string[] = [];
   let accepted = 0;
-  const t0 = Date.now();
+  const cpu0 = process.cpuUsage();
   for (const seed of only) {
     const { base, text } = generator(prng(seed))();
     const file = path.join(dir, `${base}.yaml`);
@@ -189,8 +189,11 @@ test(`${only.length} mutated configs: each refused cleanly or rendered into obje
     expect(accepted).toBeGreaterThanOrEqual(CASES / 20);
     expect(accepted).toBeLessThan(CASES / 2);
   }
-  // Bounded time, so the whole suite stays fast: every case in well under the suite's budget.
-  expect(Date.now() - t0).toBeLessThan(20_000);
+  // Bounded cost, so the whole suite stays fast. CPU time, not wall time: on a machine shared with other work the
+  // wall clock says more about the neighbours than about synth (3.4 s of CPU for 300 cases when measured, 14 s of wall time on a loaded machine).
+  const { user, system } = process.cpuUsage(cpu0);
+  if (process.env.PROPERTY_TIMES) process.stdout.write(`cpu ${(user + system) / 1e6}s, accepted ${accepted}\n`);
+  expect((user + system) / 1e6).toBeLessThan(20);
 }, 60_000);
 
 test(`the real CLI on ${CLI_SAMPLE} of those configs: the same outcome as in-process`, async () => {

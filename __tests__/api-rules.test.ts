@@ -15,6 +15,7 @@ import {
   isLabelValue,
   isPortName,
   isPortNumber,
+  isQuantity,
   LIMITS,
   toLabelValue,
 } from '../lib/api-rules';
@@ -41,6 +42,11 @@ describe('each rule, just inside and just outside its limit', () => {
   test('port numbers: 1 and 65535 inside, 0 and 65536 outside', () => {
     expect([1, 65535].map(isPortNumber)).toEqual([true, true]);
     expect([0, 65536, 80.5, '80'].map(isPortNumber)).toEqual([false, false, false, false]);
+  });
+
+  test('quantities: ParseQuantity forms inside, JavaScript exponent forms outside', () => {
+    expect(['10Gi', '500m', '1.5', '2E', '1e3', '0.5Ki'].map(isQuantity)).toEqual([true, true, true, true, true, true]);
+    expect(['1e+21Gi', 'Infinity', '10 Gi', 'Gi', '1GiB'].map(isQuantity)).toEqual([false, false, false, false, false]);
   });
 
   test('int32: 2^31-1 inside, 2^31 outside', () => {

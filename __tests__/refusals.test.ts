@@ -27,6 +27,8 @@ describe('accepted before, refused at apply: now refused by key path', () => {
       'loki.deployment.components.querier.autoscaling.maxReplicas: expected at most 150000 replicas (the most pods a Kubernetes cluster holds), got 2147483648',
     ]);
     expect(dev('collector: {gateway: {replicas: 150000}}')).toEqual([]);
+    // A volume size bounded too: a huge one would print as "1e+21Gi", which is no Kubernetes quantity.
+    expect(dev('grafana: {storageGiB: 4294967296}')).toEqual(['grafana.storageGiB: expected at most 2147483647 GiB (a Kubernetes int32), got 4294967296']);
   });
 
   test('fails when a Secret key is not a config key (2)', () => {

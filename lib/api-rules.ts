@@ -84,6 +84,16 @@ export function isCidr(v: string): boolean {
   return Number(m[2]) <= (isIP(m[1]) === 4 ? 32 : 128);
 }
 
+/**
+ * resource.ParseQuantity's grammar (k8s.io/apimachinery pkg/api/resource/quantity.go): a decimal number and one
+ * suffix, binary (Ki..Ei), decimal (n, u, m, k, M..E) or an exponent. JavaScript's "1e+21" form of a large
+ * number followed by "Gi" is none of these.
+ */
+const QUANTITY = /^[+-]?(\d+(\.\d*)?|\.\d+)(([KMGTPE]i)|[numkMGTPE]|([eE][+-]?\d+))?$/;
+export function isQuantity(v: unknown): boolean {
+  return (typeof v === 'string' && QUANTITY.test(v)) || (typeof v === 'number' && Number.isFinite(v));
+}
+
 /** The value a label-derived field gets when its source (an image tag) is not a label value: cut to fit, ends trimmed. */
 export function toLabelValue(v: string): string {
   return v
@@ -139,10 +149,16 @@ export function apiProblems(obj: Obj): string[] {
   if (obj.kind === 'CronJob') podSpec(spec.jobTemplate?.spec?.template?.spec ?? {}, 'spec.jobTemplate.spec.template.spec', fail);
   if (obj.kind === 'StatefulSet') {
     (spec.volumeClaimTemplates ?? []).forEach((t: Obj, i: number) => {
+      const storage = t.spec?.resources?.requests?.storage;
+      if (storage !== undefined && !isQuantity(storage)) fail(`spec.volumeClaimTemplates[${i}].spec.resources.requests.storage`, `must be a quantity like "10Gi", got ${show(storage)}`);
       if (!isDnsSubdomain(t.metadata?.name ?? '')) fail(`spec.volumeClaimTemplates[${i}].metadata.name`, `must be a DNS subdomain, got ${show(t.metadata?.name)}`);
       metadata(t.metadata ?? {}, `spec.volumeClaimTemplates[${i}].metadata`, fail);
     });
     if (spec.serviceName !== undefined && !isDnsLabel(spec.serviceName)) fail('spec.serviceName', `must be a DNS label, got ${show(spec.serviceName)}`);
+  }
+  if (obj.kind === 'PersistentVolumeClaim') {
+    const storage = spec.resources?.requests?.storage;
+    if (!isQuantity(storage)) fail('spec.resources.requests.storage', `must be a quantity like "10Gi", got ${show(storage)}`);
   }
   if (obj.kind === 'Service') service(spec, fail);
   if (obj.kind === 'NetworkPolicy') networkPolicy(spec, fail);
@@ -252,6 +268,9 @@ function podSpec(spec: Obj, path: string, fail: (p: string, w: string) => void, 
         if (ref && !isConfigMapKey(ref.key)) fail(`${cp}.env[${j}].valueFrom`, `key must be a config key (- . _ a-z A-Z 0-9), got ${show(ref.key)}`);
         if (ref && !isDnsSubdomain(ref.name)) fail(`${cp}.env[${j}].valueFrom`, `name must be a DNS subdomain, got ${show(ref.name)}`);
       });
+      for (const kind of ['requests', 'limits'] as const) {
+        for (const [r, q] of Object.entries(c.resources?.[kind] ?? {})) if (!isQuantity(q)) fail(`${cp}.resources.${kind}.${r}`, `must be a quantity like "512Mi", got ${show(q)}`);
+      }
       (c.volumeMounts ?? []).forEach((m: Obj, j: number) => {
         if (!volumes.has(m.name)) fail(`${cp}.volumeMounts[${j}].name`, `names no volume of the pod, got ${show(m.name)}`);
       });

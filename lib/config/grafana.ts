@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { configKey, dnsLabel, dnsSubdomain, hostPort, image, isLabelValue, replicaCount, port, resources, secretKeyRef, withoutCredentials } from './primitives';
+import { configKey, dnsLabel, dnsSubdomain, hostPort, image, isLabelValue, replicaCount, port, resources, secretKeyRef, withoutCredentials, int32Count } from './primitives';
 import { IMAGES } from '../images';
 
 /** The value a discriminated union was given for its tag, for the error message. */
@@ -140,7 +140,7 @@ export const grafanaSchema = z
           .default('ybuilt-api').describe('Loki `job` label of the application the dashboards show (Promtail sets it from app.kubernetes.io/name)'),
       })
       .prefault({}),
-    storageGiB: z.number().int().positive().default(10).describe('PVC size for the SQLite database and plugins (no PVC with grafana.database)'),
+    storageGiB: int32Count('GiB', 1).default(10).describe('PVC size for the SQLite database and plugins (no PVC with grafana.database)'),
     resources: resources({ cpu: '250m', memory: '256Mi', memoryLimit: '512Mi' }),
   })
   .superRefine((g, ctx) => {

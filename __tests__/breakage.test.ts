@@ -187,14 +187,16 @@ describe('bucket versioning for the archive and cold tiers', () => {
 });
 
 describe('Loki retention and Grafana on SQLite', () => {
-  test("chunks marked for deletion outlive every query that may still read them (retention_delete_delay)", () => {
-    const all = objects(SINGLE);
-    const loki = configMapYaml(all, 'loki', 'loki.yaml');
+  test.each([
+    ['the default query timeout', () => SINGLE],
+    ['a 24h query timeout', () => productionWith({ loki: { queryTimeout: '24h' } }, 'long-queries')],
+  ])('chunks marked for deletion outlive every query that may still read them (retention_delete_delay), with %s', (_what, build) => {
+    const loki = configMapYaml(objects(build()), 'loki', 'loki.yaml');
     const delay = durationMs(loki.compactor.retention_delete_delay);
-    // A query planned before the compactor marked a chunk may fetch it until the query times out; the index the
-    // queriers cache is re-synced at most every compaction_interval. The delay covers both, with room to undo.
-    const timeout = durationMs(loki.limits_config?.query_timeout ?? '1m');
-    expect(delay).toBeGreaterThanOrEqual(durationMs(loki.compactor.compaction_interval) + timeout);
+    // A query planned before the compactor marked a chunk may fetch it until the query times out, and queriers see
+    // the new index only after the next compaction: the delay covers both, and never drops below upstream's 2h.
+    expect(delay).toBeGreaterThanOrEqual(durationMs(loki.compactor.compaction_interval) + durationMs(loki.limits_config.query_timeout));
+    expect(delay).toBeGreaterThanOrEqual(durationMs('2h'));
   });
 
   test('Grafana on SQLite never runs two pods on its ReadWriteOnce volume during a rollout', () => {

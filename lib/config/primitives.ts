@@ -160,14 +160,14 @@ export const dnsSubdomain = z
   });
 
 /**
- * A key inside a Secret or ConfigMap (IsConfigMapKey): it becomes a secretKeyRef/configMapKeyRef `key` or a
- * volume item's `key`, which the API server refuses unless it is at most 253 of - . _ a-z A-Z 0-9.
+ * A key inside a Secret or ConfigMap as the API server validates it (IsConfigMapKey in lib/api-rules.ts, which
+ * `secretKeyRef.key`, volume items and Secret `data` keys must pass): 1-253 of A-Z a-z 0-9 - _ ., not "." or "..",
+ * not starting with "..". The key is not echoed (a mistyped key can hold part of a secret).
  */
-export const configKey = z
-  .string({ error: (i) => `expected a key of a Secret, got ${show(i.input)}` })
-  .refine(isConfigMapKey, {
-    error: (i) => `expected a Secret key (at most 253 of letters, digits, "-", "_", ".", not "." or ".."), got ${show(i.input)}`,
-  });
+export const secretDataKey = z
+  .string({ error: () => 'expected a key of a Secret (1-253 of A-Z a-z 0-9 - _ .)' })
+  .regex(/^[-._a-zA-Z0-9]{1,253}$/, { error: () => 'expected a key of a Secret (1-253 of A-Z a-z 0-9 - _ .), like "password"' })
+  .refine(isConfigMapKey, { error: 'expected a key of a Secret other than "." or ".." and not starting with ".."' });
 
 /**
  * A count the API server holds in an int32 (minReplicas, partitions sizing our objects): Go refuses the object
@@ -196,7 +196,7 @@ export const replicaCount = (min: number, why = '') =>
 /** A key of an existing Secret; the value never passes through this repository. */
 export const secretKeyRef = z.strictObject({
   name: dnsLabel.describe('name of an existing Secret in the namespace'),
-  key: configKey.describe('key inside that Secret'),
+  key: secretDataKey.describe('key inside that Secret'),
 });
 export type SecretKeyRef = z.infer<typeof secretKeyRef>;
 

@@ -175,7 +175,7 @@ export const SCALE_OUT_VARIANTS = {
   'production-loki-ha': { loki: { deployment: { mode: 'single-binary', replicas: 3 } } },
   'production-distributed': {
     loki: { deployment: { mode: 'distributed' } },
-    tempo: { deployment: { mode: 'distributed' }, kafka: { address: 'kafka-bootstrap.kafka.svc.cluster.local:9092', topic: 'tempo-ingest', partitions: 6 } },
+    tempo: { deployment: { mode: 'distributed' }, kafka: { address: 'kafka-bootstrap.kafka.svc.cluster.local:9092', topic: 'tempo-ingest', partitions: 6, maxMessageBytes: 16_000_000 } },
   },
 } as const;
 export type ScaleOutVariant = keyof typeof SCALE_OUT_VARIANTS;
@@ -221,7 +221,7 @@ export const FEATURE_VARIANTS = {
   'production-grafana-ha': {
     grafana: {
       replicas: 2,
-      database: { type: 'postgres', host: 'grafana-pg.databases.svc.cluster.local', passwordSecret: { name: 'grafana-db', key: 'password' }, sslMode: 'verify-full' },
+      database: { type: 'postgres', host: 'grafana-pg.databases.svc.cluster.local', passwordSecret: { name: 'grafana-db', key: 'password' }, sslMode: 'verify-full', caCert: { secret: { name: 'grafana-db-ca', key: 'ca.crt' } } },
     },
   },
   'production-tenants': {

@@ -19,6 +19,8 @@ const LABELS = {
 /** https://argo-cd.readthedocs.io/en/stable/user-guide/sync-waves/ */
 const SYNC_WAVES: Record<string, string> = {
   Namespace: '-2',
+  // Before the custom resources of its kind (a ZoneAwarePodDisruptionBudget) and the operator that watches them.
+  CustomResourceDefinition: '-2',
   ServiceAccount: '-1',
   ClusterRole: '-1',
   ClusterRoleBinding: '-1',

@@ -14,6 +14,7 @@ import { NetworkPoliciesChart } from '../charts/network-policies';
 import { OtelCollectorChart } from '../charts/otel-collector';
 import { OtelSdkChart } from '../charts/otel-sdk';
 import { PromtailChart } from '../charts/promtail';
+import { RolloutOperatorChart } from '../charts/rollout-operator';
 import { TempoChart } from '../charts/tempo';
 import { Environment } from './config/schema';
 import { StackChart } from './k8s/chart';
@@ -46,14 +47,17 @@ export function buildCharts(env: Environment): StackChart[] {
   const monitored = { loki, tempo, tempoMajor: tempoMajor(env.config.tempo.image)!, collector, logAgent, numTraces: env.config.collector.sampler.numTraces };
   const operational = env.config.monitoring.enabled ? operationalDashboards(monitored) : [];
   const grafana = new GrafanaChart(app, 'grafana', { env, tempo, loki, operationalDashboards: operational });
-  const networkPolicies = new NetworkPoliciesChart(app, 'network-policies', { env, tempo, loki, agent, grafana, collector });
+  // Zone StatefulSets rolled one zone at a time need the operator that rolls them (distributed Tempo's live-stores).
+  const rollouts = [tempo.topology, loki.topology].some((t) => t.workloads.some((w) => w.zoneRollout)) ? new RolloutOperatorChart(app, 'rollout-operator', { env }) : undefined;
+  const networkPolicies = new NetworkPoliciesChart(app, 'network-policies', { env, tempo, loki, agent, grafana, collector, rolloutOperator: rollouts });
   const access = new AccessChart(app, 'access', { env });
   const certificates = new CertificatesChart(app, 'certificates', { env, servers: [...tempo.servingServices, ...loki.servingServices], clientNamespaces: [agent.targetNamespace] });
-  const charts = [namespace, access, certificates, tempo, collector, otelSdk, loki, agent, grafana, networkPolicies];
+  const charts = [namespace, access, certificates, tempo, collector, otelSdk, loki, agent, grafana, ...(rollouts ? [rollouts] : []), networkPolicies];
   // Last, so every chart's metrics ports are known; it reads them from the charts, never from a list of its own.
   const rules = stackRules({
     ...monitored,
     grafana,
+    rolloutOperator: rollouts,
     samplerReplicas: env.config.collector.sampler.replicas,
     prometheus: {
       namespace: env.config.security.prometheusNamespace ?? namespaceOfServiceUrl(env.config.prometheus.url)!,

@@ -77,6 +77,13 @@ export function envFrom(config: unknown, name = 'test'): Environment {
   }
 }
 
+const texts = new WeakMap<Environment, Map<string, string>>();
+/** The rendered files of an environment as text (PREREQUISITES.md among them), rendered once per environment object. */
+export function renderedFiles(e: Environment): ReadonlyMap<string, string> {
+  if (!texts.has(e)) texts.set(e, renderEnvironment(e));
+  return texts.get(e)!;
+}
+
 const rendered = new WeakMap<Environment, Map<string, K8sObject[]>>();
 /**
  * Rendered files of an environment, parsed: file name → objects. Rendered once per environment object in a test
@@ -86,7 +93,7 @@ export function render(e: Environment): Map<string, K8sObject[]> {
   let out = rendered.get(e);
   if (!out) {
     out = new Map();
-    for (const [file, text] of renderEnvironment(e)) out.set(file, loadAll(text) as K8sObject[]);
+    for (const [file, text] of renderedFiles(e)) if (file.endsWith('.yaml')) out.set(file, loadAll(text) as K8sObject[]);
     rendered.set(e, out);
   }
   // A JSON copy (the objects are plain YAML data): structuredClone would build them in Node's realm, outside

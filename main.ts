@@ -12,7 +12,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import * as path from 'node:path';
-import { ConfigError, environmentFiles, environmentName, unknownEnvironment } from './lib/config/load';
+import { ConfigError, environmentFiles, environmentName, escapeControl, unknownEnvironment } from './lib/config/load';
 import { Environment } from './lib/config/schema';
 import { RenderedEnvironment } from './lib/stack';
 import { renderFiles, serveRenders as serveRendersWith } from './lib/render-pool';
@@ -49,8 +49,12 @@ const FLAGS = ['--env', '--config', '--outdir', '--dashboards', '--diff', '--aga
 export const EXIT_USAGE = 64;
 /** A configuration or read error under `--diff --exit-code` (sysexits.h EX_DATAERR), kept apart from the classes 0-3. */
 export const EXIT_DIFF_FAILED = 65;
-/** More problems than this in one file are counted, not printed: the first ones are what the user fixes first. */
+/**
+ * More problems than this in one file, or more characters than REPORT_CHARS, are counted, not printed: the first
+ * ones are what the user fixes first, and a report longer than a screen is not read.
+ */
 export const MAX_PROBLEMS_PER_FILE = 50;
+export const REPORT_CHARS = 3000;
 
 interface Options {
   files: string[];
@@ -195,10 +199,17 @@ export async function main(argv: string[], cwd = process.cwd(), configDir = CONF
       if (!(e instanceof ConfigError)) throw e;
       // One problem once, and a bounded report (200,000 unknown keys must not flood the terminal).
       const distinct = [...new Set(e.problems)];
-      const hidden = distinct.length - MAX_PROBLEMS_PER_FILE + e.more;
-      problems.push(...distinct.slice(0, MAX_PROBLEMS_PER_FILE));
-      if (hidden > 0) problems.push(`${file}: … and ${hidden} more problem${hidden > 1 ? 's' : ''} (the first ${MAX_PROBLEMS_PER_FILE} are shown)`);
-      problemCount += Math.min(distinct.length, MAX_PROBLEMS_PER_FILE) + Math.max(hidden, 0);
+      const shownLines: string[] = [];
+      let chars = 0;
+      for (const line of distinct.slice(0, MAX_PROBLEMS_PER_FILE)) {
+        if (shownLines.length && chars + line.length > REPORT_CHARS) break;
+        shownLines.push(line);
+        chars += line.length + 1;
+      }
+      const hidden = distinct.length - shownLines.length + e.more;
+      problems.push(...shownLines);
+      if (hidden > 0) problems.push(`${file}: … and ${hidden} more problem${hidden > 1 ? 's' : ''} (the first ${shownLines.length} are shown)`);
+      problemCount += shownLines.length + Math.max(hidden, 0);
       failed.push(file);
     }
   }
@@ -217,11 +228,11 @@ export async function main(argv: string[], cwd = process.cwd(), configDir = CONF
     } else if (rendered.length) writeAll(options.outdir, rendered);
   } catch (e) {
     if (!(e instanceof OutputError)) throw e;
-    process.stderr.write(`synth: ${e.message}\n`);
+    process.stderr.write(`synth: ${escapeControl(e.message).replace(/\\u000a/g, '\n')}\n`);
     return failure;
   }
   if (problems.length) {
-    process.stderr.write(`${problems.join('\n')}\n`);
+    process.stderr.write(`${problems.map(escapeControl).join('\n')}\n`);
     process.stderr.write(`synth: ${problemCount} problem${problemCount > 1 ? 's' : ''} in ${failed.join(', ')}; nothing was ${options.diff ? 'compared' : 'written'} for ${failed.length > 1 ? 'them' : 'it'}\n`);
     return failure;
   }
@@ -239,7 +250,7 @@ function summaryBeforeWrite(outdir: string, envName: string, files: Map<string, 
     return d.highest >= ChangeClass.NeedsStep ? d.text : '';
   } catch (e) {
     if (!(e instanceof OutputError)) throw e;
-    process.stderr.write(`synth: not classified against the previous output (${e.message})\n`);
+    process.stderr.write(`synth: not classified against the previous output (${escapeControl(e.message)})\n`);
     return '';
   }
 }

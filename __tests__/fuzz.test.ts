@@ -7,19 +7,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { dump, load } from 'js-yaml';
 import { fixture, runMain, tempDir } from './helpers';
+import { prng } from './support/prng';
 
 const CASES = 300;
 const MAX_MS_PER_CASE = 3000;
-
-/** mulberry32: small, seedable, good enough to spread inputs. */
-function prng(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 const production = load(readFileSync(fixture('production'), 'utf8')) as { [k: string]: Json };

@@ -146,7 +146,7 @@ describe('Grafana shared state, other cases', () => {
     const p = problems('grafana: {database: {type: sqlite3, host: pg}}');
     expect(p).toContain('grafana.database.type: expected one of "postgres", "mysql", got "sqlite3"');
     expect(problems('grafana: {database: {type: postgres, host: "postgres://pg:5432", passwordSecret: {name: a, key: b}}}')).toContain(
-      'grafana.database.host: expected a host name with an optional port like "grafana-pg.databases.svc.cluster.local:5432" (no scheme), got "postgres://pg:5432"',
+      'grafana.database.host: expected host[:port] like "grafana-pg.databases.svc.cluster.local:5432" (no scheme), got "postgres://pg:5432"',
     );
   });
 });

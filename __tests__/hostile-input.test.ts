@@ -58,8 +58,9 @@ describe('hostile files', () => {
     const r = await synthFile(`${FS}${keys}\n`);
     expect(r.code).toBe(1);
     expectOneLineEach(r.stderr, 52);
-    expect(r.stderr).toContain('… and 199950 more problems (the first 50 are shown)');
-    expect(r.stderr).toContain('synth: 200000 problems in');
+    // One line for the stray keys of one mapping, naming a few and what is expected there.
+    expect(r.stderr).toContain('dev.yaml: (top level): 200000 unknown keys ("k0", "k1", "k2", …), expected one of: namespace, bucketLifecycle,');
+    expect(r.stderr.length).toBeLessThan(4096);
   }, 30_000);
 
   test('fails when the file is larger than any configuration', () => {

@@ -166,6 +166,15 @@ describe('collector config field types mirror the Go config structs', () => {
     cfg.exporters.loadbalancing!.resolver.dns.port = 4317;
     // @ts-expect-error Prometheus reader port is a Go *int
     cfg.service.telemetry.metrics.readers[0].pull.exporter.prometheus.port = '8888';
-    expect(cfg).toBeDefined();
+    // And at run time, for values that reach the builders untyped (parsed YAML, a cast): the same two fields.
+    let thrown = '';
+    try {
+      checkedOtelcolConfig(cfg);
+    } catch (e) {
+      thrown = (e as Error).message;
+    }
+    expect(thrown).toMatch(/^collector config does not match the v0\.159\.0 field types:\n/);
+    expect(thrown).toContain('exporters.loadbalancing.resolver.dns.port: ');
+    expect(thrown).toContain('service.telemetry.metrics.readers.0.pull.exporter.prometheus.port: ');
   });
 });

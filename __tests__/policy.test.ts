@@ -81,8 +81,13 @@ describe.each(CHECKED)('%s policy', (name) => {
       for (const c of podSpec(w).containers) {
         const where = `${id(w)}/${c.name}`;
         expect(`${where} ${Boolean(c.resources?.requests?.cpu && c.resources?.requests?.memory && c.resources?.limits?.memory)}`).toBe(`${where} true`);
-        expect(c.readinessProbe).toBeDefined();
-        expect(c.livenessProbe).toBeDefined();
+        // Each probe asks the container itself: a port it declares (by name or number), an HTTP path or a TCP connect.
+        for (const kind of ['readinessProbe', 'livenessProbe'] as const) {
+          const probe = c[kind];
+          const port = probe?.httpGet?.port ?? probe?.tcpSocket?.port ?? probe?.grpc?.port;
+          const declared = (c.ports ?? []).some((p: any) => p.name === port || p.containerPort === port);
+          expect(`${where} ${kind} ${port} ${declared} ${probe?.httpGet ? /^\//.test(probe.httpGet.path) : Boolean(probe?.tcpSocket || probe?.grpc)}`).toBe(`${where} ${kind} ${port} true true`);
+        }
         expect(c.image).toMatch(/:[\w.-]+$|@sha256:/);
         expect(c.image).not.toMatch(/:latest$/);
       }

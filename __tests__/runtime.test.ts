@@ -58,10 +58,25 @@ describe.each(ENVIRONMENTS)('%s runtime', (name) => {
     for (const protocol of Object.values<any>(tempo.distributor.receivers.otlp.protocols)) {
       if (protocol.tls) expect(protocol.tls.reload_interval).toMatch(/^\d+[hm]$/);
     }
+    // The collector serves no certificate (tls.enabled covers Tempo and Loki; the gateway takes plain OTLP inside
+    // the namespace), so renewal cannot break a receiver: each one either has no TLS or re-reads its certificate.
+    // Its client side verifies Tempo with ca.crt from the stack's TLS Secret, mounted whole.
     for (const cm of ['otel-gateway', 'otel-sampler']) {
-      const receivers = configMapYaml(m, cm, 'config.yaml').receivers;
-      for (const protocol of Object.values<any>(receivers.otlp.protocols)) if (protocol.tls?.cert_file) expect(protocol.tls.reload_interval).toBeDefined();
+      const protocols = Object.entries<any>(configMapYaml(m, cm, 'config.yaml').receivers.otlp.protocols);
+      expect(protocols.map(([p]) => p)).toContain('grpc');
+      for (const [p, protocol] of protocols) {
+        const served = protocol.tls?.cert_file !== undefined;
+        expect([cm, p, served ? /^\d+[hms]$/.test(protocol.tls.reload_interval ?? '') : protocol.tls]).toEqual([cm, p, served ? true : undefined]);
+      }
     }
+    const e = env(name).config;
+    const exporter = configMapYaml(m, 'otel-sampler', 'config.yaml').exporters.otlp_grpc;
+    if (e.tls.enabled) {
+      const sampler = findObject(m, 'Deployment', 'otel-sampler') as Workload;
+      const mount = (container(sampler).volumeMounts ?? []).find((v: any) => exporter.tls.ca_file.startsWith(`${v.mountPath}/`));
+      const volume = sampler.spec.template.spec.volumes.find((v: any) => v.name === mount?.name);
+      expect([mount?.subPath, volume?.secret?.secretName]).toEqual([undefined, e.tls.secretName]);
+    } else expect(exporter.tls).toEqual({ insecure: true });
   });
 
   // 3. Loki and Tempo replay their WAL before /ready answers (Loki pkg/ingester/recovery.go, Tempo live-store

@@ -2,6 +2,7 @@ import { Construct } from 'constructs';
 import * as k8s from '../imports/k8s';
 import { Environment } from '../lib/config/schema';
 import { StackChart } from '../lib/k8s/chart';
+import { teamBindingName } from '../lib/config/security';
 
 export interface AccessChartProps {
   readonly env: Environment;
@@ -16,7 +17,7 @@ export class AccessChart extends StackChart {
   constructor(scope: Construct, id: string, props: AccessChartProps) {
     super(scope, id, { env: props.env, name: 'access', component: 'security' });
     for (const team of props.env.config.security.teams) {
-      const name = `team-${team.group.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40)}-${team.role}`;
+      const name = teamBindingName(team);
       new k8s.KubeRoleBinding(this, name, {
         metadata: this.meta(name),
         roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: team.role },

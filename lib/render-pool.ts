@@ -12,7 +12,7 @@ import { availableParallelism } from 'node:os';
 import { MessagePort, Worker } from 'node:worker_threads';
 import { ConfigError, loadConfig } from './config/load';
 import { Environment } from './config/schema';
-import { renderEnvironment, RenderedEnvironment } from './stack';
+import { renderEnvironment, RenderedEnvironment, RenderRefused } from './stack';
 import { withTeamDashboards } from './grafana/team-dashboards';
 
 /** Fewer files than this render on the main thread: below it, starting a worker costs more than it saves. */
@@ -29,10 +29,20 @@ export function renderFile(file: string, check: (env: Environment, file: string)
     const loaded = loadConfig(file);
     check(loaded, file);
     const env = dashboards === undefined ? loaded : withTeamDashboards(loaded, dashboards);
-    return { file, env, files: renderEnvironment(env) };
+    return { file, env, files: renderChecked(env, file) };
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
     return { file, problems: e.problems, more: e.more };
+  }
+}
+
+/** The rendered files, or a refusal by key path when an object would be refused by the API server. */
+function renderChecked(env: Environment, file: string): RenderedEnvironment {
+  try {
+    return renderEnvironment(env);
+  } catch (e) {
+    if (!(e instanceof RenderRefused)) throw e;
+    throw new ConfigError(e.problems.map((p) => `${file}: ${p.keyPath}: ${p.message}`));
   }
 }
 

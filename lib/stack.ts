@@ -28,6 +28,7 @@ import { durationMs } from './config/primitives';
 import { stackRules } from './monitoring/rules';
 import { alloyMetrics, PROMTAIL_METRICS } from './monitoring/rules/log-agent';
 import { operationalDashboards } from './monitoring/dashboards';
+import { apiProblems, LIMITS } from './api-rules';
 
 /** Output files of one environment, by file name, in a stable order. */
 export type RenderedEnvironment = Map<string, string>;
@@ -66,6 +67,35 @@ export function buildCharts(env: Environment): StackChart[] {
     },
   });
   return [...charts, new MonitoringChart(app, 'monitoring', { env, charts, rules })];
+}
+
+/** Objects the API server would refuse (lib/api-rules.ts), each with the config key that decides it. */
+export class RenderRefused extends Error {
+  constructor(readonly problems: { keyPath: string; message: string }[]) {
+    super(problems.map((p) => `${p.keyPath}: ${p.message}`).join('\n'));
+  }
+}
+
+/**
+ * Objects whose size a config list decides: a refusal names that key and the arithmetic. Everything else the
+ * schema validates value by value, so an API-rule problem elsewhere is a bug of ours, reported as such.
+ */
+const SIZE_DRIVERS: Record<string, (c: Environment['config']) => { keyPath: string; count: number; what: string }> = {
+  'ConfigMap/otel-sampler': (c) => ({ keyPath: 'sampling.services', count: Object.keys(c.sampling.services).length, what: 'entries' }),
+};
+
+function refusal(env: Environment, obj: { kind?: string; metadata?: { name?: string } }, problem: string): { keyPath: string; message: string } {
+  const id = `${obj.kind}/${obj.metadata?.name}`;
+  const driver = SIZE_DRIVERS[id]?.(env.config);
+  const bytes = Buffer.byteLength(JSON.stringify(obj));
+  if (driver && / bytes/.test(problem)) {
+    const each = driver.count ? Math.ceil(bytes / driver.count) : bytes;
+    return {
+      keyPath: driver.keyPath,
+      message: `${driver.count} ${driver.what} render ${id} of ${bytes} bytes (about ${each} each), above what the cluster accepts (${problem.replace(/^[^:]*: /, '')}); at most about ${Math.floor(LIMITS.annotationBytes / each)} fit, so list fewer (entries at the default need none)`,
+    };
+  }
+  return { keyPath: '(rendered objects)', message: `${problem} (the schema should have refused the value behind it: please report this as a bug)` };
 }
 
 /**
@@ -116,6 +146,9 @@ export function renderEnvironment(env: Environment): RenderedEnvironment {
     byFile.get(NAMESPACE_FILE)!.push(...objs.filter((o) => o.kind === 'Namespace'));
     if (file !== NAMESPACE_FILE) byFile.set(file, objs.filter((o) => o.kind !== 'Namespace'));
   }
+  // The API server's own rules (lib/api-rules.ts) on every object as written, GitOps annotations included.
+  const refused = objects.flat().flatMap((obj) => apiProblems(obj as Record<string, unknown>).map((p) => refusal(env, obj as Record<string, unknown>, p)));
+  if (refused.length) throw new RenderRefused(refused);
   const files: RenderedEnvironment = new Map();
   for (const [file, objs] of byFile) if (objs.length) files.set(file, objs.map((o) => toYaml(o)).join('---\n'));
   files.set(

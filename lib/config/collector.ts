@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { duration, image, port, resources } from './primitives';
+import { duration, image, port, replicaCount, resources } from './primitives';
 import { IMAGES } from '../images';
 
-const replicas = (n: number) => z.number().int().min(1, { error: (i) => `expected at least 1 replica, got ${JSON.stringify(i.input)}` }).default(n);
+const replicas = (n: number) => replicaCount(1).default(n);
 
 /**
  * The OpenTelemetry Collector traces gateway: a stateless load-balancing tier that routes every span of a

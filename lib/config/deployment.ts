@@ -4,7 +4,7 @@
  * workloads each choice produces are built from it in lib/topology/ and checked there against each other.
  */
 import { z } from 'zod';
-import { dnsLabel, quantity } from './primitives';
+import { dnsLabel, hostPort, int32Count, quantity, replicaCount } from './primitives';
 
 const show = (v: unknown): string => JSON.stringify(v) ?? String(v);
 
@@ -26,13 +26,13 @@ export type TempoComponent = (typeof TEMPO_COMPONENTS)[number];
 export const SIZES = ['small', 'medium', 'large'] as const;
 export type Size = (typeof SIZES)[number];
 
-const count = (what: string) =>
-  z.number({ error: (i) => `expected a whole number of ${what}, got ${show(i.input)}` }).int({ error: (i) => `expected a whole number of ${what}, got ${show(i.input)}` });
+/** Counts end up in int32 fields or in arithmetic that sizes them, so they stay inside Kubernetes' int32. */
+const count = (what: string) => int32Count(what, 0);
 
 export const autoscalingSchema = z
   .strictObject({
-    minReplicas: count('replicas').min(2, { error: (i) => `expected at least 2 (one pod is no availability while the autoscaler reacts), got ${show(i.input)}` }),
-    maxReplicas: count('replicas').min(2, { error: (i) => `expected at least 2, got ${show(i.input)}` }),
+    minReplicas: replicaCount(2, ' (one pod is no availability while the autoscaler reacts)'),
+    maxReplicas: replicaCount(2),
     targetCPUUtilization: count('percent').min(10).max(100).default(60).describe('average CPU use, in percent of the request, the autoscaler aims for (upstream charts: 60)'),
   })
   .superRefine((a, ctx) => {
@@ -42,7 +42,7 @@ export type Autoscaling = z.infer<typeof autoscalingSchema>;
 
 /** Overrides of one component; anything left out comes from the size. */
 const componentSchema = z.strictObject({
-  replicas: count('replicas').min(1, { error: (i) => `expected at least 1 replica, got ${show(i.input)}` }).optional().describe('pods (from the size when left out)'),
+  replicas: replicaCount(1).optional().describe('pods (from the size when left out)'),
   resources: z
     .strictObject({
       cpu: quantity('CPU').optional().describe('CPU request'),
@@ -72,8 +72,7 @@ const tempoLoad = z.strictObject({
 export const lokiDeploymentSchema = z
   .strictObject({
     mode: z.enum(['single-binary', 'distributed']).default('single-binary').describe('single-binary (-target=all) or distributed (one workload per target)'),
-    replicas: count('replicas')
-      .min(1)
+    replicas: replicaCount(1)
       .default(1)
       .describe('single-binary pods: 1, or 3 and more for HA (memberlist ring, replication factor 3); 2 is refused because a write needs 2 of 3 acknowledgements'),
     size: z.union([z.enum(SIZES), lokiLoad]).optional().describe('distributed: small | medium | large (upstream tiers < 3, 3-30, ~30 TB/day) or {ingestGBPerDay}; small when left out'),
@@ -86,7 +85,7 @@ export type LokiDeployment = z.infer<typeof lokiDeploymentSchema>;
 export const tempoDeploymentSchema = z
   .strictObject({
     mode: z.enum(['single-binary', 'distributed']).default('single-binary').describe('single-binary (-target=all, one replica) or distributed (one workload per target, Kafka ingest; Tempo 3 only)'),
-    replicas: count('replicas').min(1).default(1).describe('single-binary pods; only 1 is valid (Tempo 3 runs one backend scheduler and one in-process live-store per binary)'),
+    replicas: replicaCount(1).default(1).describe('single-binary pods; only 1 is valid (Tempo 3 runs one backend scheduler and one in-process live-store per binary)'),
     size: z.union([z.enum(SIZES), tempoLoad]).optional().describe('distributed: small | medium | large or {spansPerSecond}; small when left out'),
     bytesPerSpan: count('bytes').min(1).default(500).describe('average encoded span size, for sizing from spansPerSecond and the collector capacity check'),
     zones: z
@@ -124,9 +123,8 @@ export const TEMPO_PRODUCER_BATCH_MAX_BYTES = 16_000_000;
 export const KAFKA_DEFAULT_MAX_MESSAGE_BYTES = 1_048_588;
 
 export const kafkaSchema = z.strictObject({
-  address: z
-    .string()
-    .regex(/^[a-z0-9.-]+:\d{1,5}$/, { error: (i) => `expected one bootstrap address host:port (Tempo reads a single seed broker), got ${show(i.input)}` })
+  // One seed broker: Tempo reads a single address (ingest.kafka.address).
+  address: hostPort('kafka-bootstrap.kafka.svc.cluster.local:9092', true)
     .describe('Kafka bootstrap host:port (ingest.kafka.address)'),
   topic: z
     .string()

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { dnsLabel, image, isLabelValue, port, resources, secretDataKey, secretKeyRef, withoutCredentials } from './primitives';
+import { dnsLabel, dnsSubdomain, hostPort, image, int32Count, isLabelValue, port, replicaCount, resources, secretDataKey, secretKeyRef, withoutCredentials } from './primitives';
 import { IMAGES } from '../images';
 import { annotations } from './platform';
 
@@ -18,7 +18,7 @@ const exposure = z.discriminatedUnion(
     z.strictObject({
       type: z.literal('ingress'),
       host: hostname.describe('public host name; root_url is derived from it'),
-      className: z.string().min(1).optional().describe('IngressClass name'),
+      className: dnsSubdomain.optional().describe('IngressClass name (spec.ingressClassName, a DNS subdomain)'),
       annotations: annotations.optional().describe('annotations on the Ingress (cert-manager.io/cluster-issuer, alb.ingress.kubernetes.io/*, nginx.ingress.kubernetes.io/*)'),
       tlsSecret: dnsLabel.optional().describe('name of an existing TLS Secret for the host: the ingress controller terminates TLS (root_url https, secure cookies)'),
       // EKS with the AWS Load Balancer Controller: the Ingress becomes an ALB whose listener holds an ACM
@@ -97,9 +97,7 @@ const oauth = z.discriminatedUnion(
 );
 
 /** `host[:port]` as Grafana's [database] host reads it (no scheme). */
-const dbHost = z
-  .string()
-  .regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?$/, { error: (i) => `expected a host name with an optional port like "grafana-pg.databases.svc.cluster.local:5432" (no scheme), got ${JSON.stringify(i.input)}` });
+const dbHost = hostPort('grafana-pg.databases.svc.cluster.local:5432');
 
 const dbCommon = {
   host: dbHost.describe('database server host[:port] (port defaults to 5432 for postgres, 3306 for mysql)'),
@@ -154,7 +152,7 @@ export const grafanaSchema = z
         alertingHa: port.default(9094).describe('unified alerting HA gossip (TCP and UDP), used when replicas > 1'),
       })
       .prefault({}),
-    replicas: z.number().int().min(1).default(1).describe('Grafana pods; more than one needs grafana.database'),
+    replicas: replicaCount(1).default(1).describe('Grafana pods; more than one needs grafana.database'),
     database: database.optional().describe('shared PostgreSQL/MySQL database; without it Grafana keeps SQLite on a PVC (one replica)'),
     secretKey: secretKeyRef
       .default({ name: 'grafana-secret-key', key: 'secret-key' })
@@ -189,7 +187,7 @@ export const grafanaSchema = z
           .describe('Loki `job` label of the application the log correlation dashboard shows (the log agent sets it from app.kubernetes.io/name); unset: the logs of every job'),
       })
       .prefault({}),
-    storageGiB: z.number().int().positive().default(10).describe('PVC size for the SQLite database and plugins (no PVC with grafana.database)'),
+    storageGiB: int32Count('GiB', 1).default(10).describe('PVC size for the SQLite database and plugins (no PVC with grafana.database)'),
     resources: resources({ cpu: '250m', memory: '256Mi', memoryLimit: '512Mi' }),
   })
   .superRefine((g, ctx) => {

@@ -21,14 +21,35 @@ import { maskSecrets } from './primitives';
 export const LIMITS = { bytes: 4 * 1024 * 1024, aliases: 1000, values: 1_000_000, depth: 64, echoed: 240, described: 200 } as const;
 
 export class ConfigError extends Error {
+  /** One line per problem, control characters escaped (a key may hold an ESC sequence or a newline). */
+  readonly problems: string[];
   /** `more`: further problems counted but not described (a file with 200,000 unknown keys). */
   constructor(
-    readonly problems: string[],
+    problems: string[],
     readonly more = 0,
   ) {
-    super(problems.join('\n'));
+    const lines = problems.map(escapeControl);
+    super(lines.join('\n'));
+    this.problems = lines;
   }
 }
+
+/**
+ * Text safe to print on a terminal: C0 and C1 control characters, DEL, line and paragraph separators and the
+ * bidirectional overrides are written as \u escapes. Unescaped, an ESC sequence in a key clears the user's
+ * screen, and a newline splits one problem into two lines, the second without file or key path.
+ */
+export function escapeControl(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/**
+ * Map keys that JavaScript gives a meaning on every object. The YAML reader keeps them as data, but a record
+ * parsed from them would lose `__proto__` (it sets the prototype) and the renderer (cdk8s) refuses an object
+ * with an own `constructor` ("non-simple object"). No label, tenant, service or Secret name needs them, so they
+ * are refused wherever they appear, by key path, before validation.
+ */
+const RESERVED_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 /** Keys that would put a credential in git, and what to write instead. */
 const PLAINTEXT_SECRETS: Record<string, string> = {
@@ -105,6 +126,10 @@ export function loadConfig(file: string): Environment {
   if (typeof raw !== 'object' || Array.isArray(raw)) {
     throw new ConfigError([`${file}: expected a mapping of settings at the top level, got ${Array.isArray(raw) ? 'a list' : `the ${typeof raw} ${JSON.stringify(raw)}`}`]);
   }
+  const reserved = reservedKeys(raw);
+  if (reserved.length) {
+    throw new ConfigError(reserved.map((p) => `${file}: ${keyPath(p)}: the key ${JSON.stringify(p[p.length - 1])} is not accepted (JavaScript reserves it on every object, so it cannot be carried as data); rename it`));
+  }
   const result = loadSchema.safeParse(raw, { reportInput: true });
   // Second line of defence: a cross-field rule that quotes another key must not quote a credential field either.
   const planted = credentialValues(raw);
@@ -128,7 +153,7 @@ export function loadConfig(file: string): Environment {
         problems.push(clip(maskSecrets(scrub(line)), 400));
       }
     }
-    throw new ConfigError(problems, more);
+    throw new ConfigError(groupProblems(file, problems), more);
   }
   // Rules that depend on the environment's name, which the schema does not see.
   const byName = (['tempo', 'loki'] as const).flatMap((c) => plainHttpRules(name, result.data[c]).map((i) => scrub(`${file}: ${keyPath([c, ...i.path])}: ${i.message}`)));
@@ -184,6 +209,24 @@ function shapeProblem(raw: unknown): string | undefined {
   return undefined;
 }
 
+/** Key paths of every reserved key in the parsed value (walked without recursion; shapeProblem bounded it). */
+function reservedKeys(raw: unknown): PropertyKey[][] {
+  const found: PropertyKey[][] = [];
+  const stack: [unknown, PropertyKey[]][] = [[raw, []]];
+  while (stack.length && found.length < LIMITS.described) {
+    const [value, at] = stack.pop()!;
+    if (value === null || typeof value !== 'object') continue;
+    if (Array.isArray(value)) value.forEach((v, i) => stack.push([v, [...at, i]]));
+    else {
+      for (const key of Object.keys(value)) {
+        if (RESERVED_KEYS.has(key)) found.push([...at, key]);
+        else stack.push([(value as Record<string, unknown>)[key], [...at, key]]);
+      }
+    }
+  }
+  return found.reverse();
+}
+
 /** A message line of bounded length: echoed values are cut, so one huge value cannot flood the terminal. */
 function clip(text: string, max: number = LIMITS.echoed): string {
   return text.length > max ? `${text.slice(0, max)}… (${text.length - max} more characters)` : text;
@@ -195,23 +238,51 @@ function keyPath(p: PropertyKey[]): string {
 }
 
 function describeIssue(file: string, issue: z.core.$ZodIssue, room: number): string[] & { omitted: number } {
-  const lines = describeIssueLines(file, issue, room);
-  return Object.assign(lines, { omitted: issue.code === 'unrecognized_keys' ? issue.keys.length - lines.length : 0 });
+  if (issue.code === 'unrecognized_keys') return unknownKeyLines(file, issue, room);
+  return Object.assign(describeIssueLines(file, issue, room), { omitted: 0 });
+}
+
+const at = (p: PropertyKey[]) => (p.length ? keyPath(p) : '(top level)');
+
+/**
+ * Unknown keys of one mapping: a plaintext secret or a likely typo gets its own line (what to write instead);
+ * three or more others share one line, so 200,000 stray keys are one problem, not a flood.
+ */
+function unknownKeyLines(file: string, issue: z.core.$ZodIssue & { code: 'unrecognized_keys' }, room: number): string[] & { omitted: number } {
+  const known = knownKeys(issue.path);
+  const expected = known.length ? `, expected one of: ${known.join(', ')}` : '';
+  const lines: string[] = [];
+  const plain: string[] = [];
+  let omitted = 0;
+  const add = (line: string) => (lines.length < room ? lines.push(line) : omitted++);
+  issue.keys.forEach((key, i) => {
+    const keyPath = at([...issue.path, key]);
+    // Typo hints cost an edit distance per key: only the first keys get one (a file of 200,000 stray keys is not a typo).
+    const hint = i < LIMITS.described ? closest(key, known) : '';
+    if (PLAINTEXT_SECRETS[keyPath] || SECRET_LIKE.test(key)) {
+      const instead = PLAINTEXT_SECRETS[keyPath] ?? 'a reference to an existing Kubernetes Secret';
+      add(`${file}: ${clip(keyPath, 120)}: plaintext secrets are not accepted (they would be committed to git and rendered into dist/); reference a Secret instead: ${instead}`);
+    } else if (hint) add(`${file}: ${clip(keyPath, 120)}: unknown key${hint}${expected}`);
+    else plain.push(key);
+  });
+  if (plain.length >= 3) {
+    const shown = plain.slice(0, 3).map((k) => JSON.stringify(clip(k, 40))).join(', ');
+    add(`${file}: ${at(issue.path)}: ${plain.length} unknown keys (${shown}${plain.length > 3 ? ', …' : ''})${expected}`);
+  } else for (const key of plain) add(`${file}: ${clip(at([...issue.path, key]), 120)}: unknown key${expected}`);
+  return Object.assign(lines, { omitted });
 }
 
 function describeIssueLines(file: string, issue: z.core.$ZodIssue, room: number): string[] {
-  const at = (p: PropertyKey[]) => (p.length ? keyPath(p) : '(top level)');
-  if (issue.code === 'unrecognized_keys') {
-    const known = knownKeys(issue.path);
-    return issue.keys.slice(0, room).map((key) => {
-      const keyPath = at([...issue.path, key]);
-      if (PLAINTEXT_SECRETS[keyPath] || SECRET_LIKE.test(key)) {
-        const instead = PLAINTEXT_SECRETS[keyPath] ?? 'a reference to an existing Kubernetes Secret';
-        return `${file}: ${keyPath}: plaintext secrets are not accepted (they would be committed to git and rendered into dist/); reference a Secret instead: ${instead}`;
-      }
-      const hint = known.length ? `, expected one of: ${known.join(', ')}` : '';
-      return `${file}: ${clip(keyPath, 120)}: unknown key${closest(key, known)}${hint}`;
-    });
+  if (issue.code === 'invalid_union' && issue.errors.length) {
+    // The option the value was meant for is the one whose problems lie inside it, not at its root (wrong type or
+    // literal): report those. Otherwise say what each option expects, never zod's bare "Invalid input".
+    const atRoot = (e: z.core.$ZodIssue) => e.path.length === 0 && (e.code === 'invalid_type' || e.code === 'invalid_value' || e.code === 'invalid_union');
+    const meant = issue.errors.filter((errs) => errs.length && !errs.some(atRoot));
+    if (meant.length === 1) return meant[0].flatMap((e) => describeIssueLines(file, { ...e, path: [...issue.path, ...e.path] } as z.core.$ZodIssue, room));
+    if (issue.message === 'Invalid input') {
+      const expected = [...new Set(issue.errors.map(expectedOf))].join(' or ');
+      return [`${file}: ${at(issue.path)}: expected ${expected}, got ${clip(JSON.stringify(issue.input) ?? String(issue.input), 80)}`];
+    }
   }
   if (issue.code === 'invalid_key') {
     // A record key failed its own schema: say which key, with that schema's message.
@@ -239,6 +310,64 @@ function describeIssueLines(file: string, issue: z.core.$ZodIssue, room: number)
     return [`${file}: ${at(issue.path)}: expected ${what} ${op} ${String(bound)}, got ${JSON.stringify(issue.input)}`];
   }
   return [`${file}: ${at(issue.path)}: ${issue.message}`];
+}
+
+/** What one option of a union expects, from the problems it reported at its root. */
+function expectedOf(errs: z.core.$ZodIssue[]): string {
+  const root = errs.find((e) => e.path.length === 0);
+  if (root?.code === 'invalid_type') return `a value of type ${root.expected}`;
+  if (root?.code === 'invalid_value') return root.values.map((v) => JSON.stringify(v)).join(' or ');
+  return 'a mapping';
+}
+
+/**
+ * Repeated problems, one line: the same message for many items of one list (thirty bad namespaces) becomes
+ * `applications.namespaces[0-29]: 30 items: expected …, got "Bad_0", "Bad_1", "Bad_2", … (27 more)`, so the report
+ * stays short and the first distinct mistakes stay visible.
+ */
+export function groupProblems(file: string, lines: string[]): string[] {
+  const prefix = `${file}: `;
+  const groups = new Map<string, { path: string; indices: number[]; message: string; got: string[]; lines: string[] }>();
+  const order: (string | { key: string })[] = [];
+  for (const line of lines) {
+    const m = line.startsWith(prefix) ? /^([^:]*?\[)(\d+)(\][^:]*): (.*?)(?:, got (.*))?$/.exec(line.slice(prefix.length)) : null;
+    if (!m) {
+      order.push(line);
+      continue;
+    }
+    const key = `${m[1]}*${m[3]}\u0000${m[4]}`;
+    let g = groups.get(key);
+    if (!g) {
+      g = { path: `${m[1]}\u0000${m[3]}`, indices: [], message: m[4], got: [], lines: [] };
+      groups.set(key, g);
+      order.push({ key });
+    }
+    g.indices.push(Number(m[2]));
+    if (m[5] !== undefined) g.got.push(m[5]);
+    g.lines.push(line);
+  }
+  const GROUP_FROM = 3;
+  const SHOWN = 3;
+  return order.flatMap((entry) => {
+    if (typeof entry === 'string') return [entry];
+    const g = groups.get(entry.key)!;
+    if (g.lines.length < GROUP_FROM) return g.lines;
+    const got = g.got.length ? `, got ${g.got.slice(0, SHOWN).join(', ')}${g.got.length > SHOWN ? `, … (${g.got.length - SHOWN} more)` : ''}` : '';
+    return [`${prefix}${g.path.replace('\u0000', ranges(g.indices))}: ${g.lines.length} items: ${g.message}${got}`];
+  });
+}
+
+/** [0, 1, 2, 5, 7, 8] → "0-2,5,7-8". */
+function ranges(ns: number[]): string {
+  const sorted = [...new Set(ns)].sort((a, b) => a - b);
+  const parts: string[] = [];
+  for (let i = 0; i < sorted.length; ) {
+    let j = i;
+    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j] + 1) j++;
+    parts.push(j > i ? `${sorted[i]}-${sorted[j]}` : String(sorted[i]));
+    i = j + 1;
+  }
+  return parts.join(',');
 }
 
 const unwrap = (s: z.core.$ZodType): z.core.$ZodType => {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { azureSettings, backend, gcsSettings, s3Settings } from './object-storage';
-import { duration, durationMs, image, port, resources } from './primitives';
+import { duration, durationMs, image, port, resources, int32Count } from './primitives';
 import { IMAGES } from '../images';
 import { lokiTenantSchema } from './tenants';
 import { lokiDeploymentSchema } from './deployment';
@@ -104,7 +104,7 @@ export const lokiSchema = z
         grpc: port.default(9095).describe('gRPC port'),
       })
       .prefault({}),
-    storageGiB: z.number().int().positive().default(50).describe('PVC size for the WAL, index cache and compactor'),
+    storageGiB: int32Count('GiB', 1).default(50).describe('PVC size for the WAL, index cache and compactor'),
     resources: resources({ cpu: '500m', memory: '1Gi', memoryLimit: '2Gi' }),
     deployment: lokiDeploymentSchema.describe('single binary (1 replica, or 3+ for HA) or distributed (one workload per target); see README "Scaling"'),
   })

@@ -2,7 +2,7 @@
  * Object storage settings shared by Tempo and Loki: one shape, so both read credentials the same way.
  */
 import { z } from 'zod';
-import { dnsLabel, s3BucketName, secretKeyRef } from './primitives';
+import { dnsLabel, hostPort, s3BucketName, secretKeyRef } from './primitives';
 
 /**
  * How the pod authenticates to S3. Exactly one of:
@@ -23,8 +23,6 @@ export const s3Credentials = z.union(
 );
 export type S3Credentials = z.infer<typeof s3Credentials>;
 
-const HOST_PORT = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?$/;
-
 /**
  * AWS's regional S3 endpoint (https://docs.aws.amazon.com/general/latest/gr/s3.html; the China regions are under
  * amazonaws.com.cn). The default rather than the global `s3.amazonaws.com`, which serves us-east-1: a bucket in
@@ -37,9 +35,7 @@ export function awsS3Endpoint(region: string): string {
 
 export const s3Settings = z
   .strictObject({
-    endpoint: z
-      .string()
-      .regex(HOST_PORT, { error: (i) => `expected a host name like "s3.eu-west-1.amazonaws.com" or "minio.storage.svc.cluster.local:9000" (no scheme), got ${JSON.stringify(i.input)}` })
+    endpoint: hostPort('minio.storage.svc.cluster.local:9000')
       .optional()
       .describe('S3 or S3-compatible endpoint host[:port] (MinIO, Ceph RGW); default: the regional AWS endpoint of `region` (s3.<region>.amazonaws.com); it also gets a NetworkPolicy egress rule'),
     region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { error: (i) => `expected an AWS region like "us-east-1", got ${JSON.stringify(i.input)}` }).default('us-east-1').describe('bucket region (S3-compatible stores accept any)'),

@@ -3,6 +3,7 @@
  * Each one validates once and says what it expected, so the charts never re-check a value.
  */
 import { z } from 'zod';
+import { isConfigMapKey, isDnsSubdomain, isIpAddress, isLabelKey, isLabelValue, isPortNumber, LIMITS as API_LIMITS } from '../api-rules';
 
 const show = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v) : JSON.stringify(v) ?? String(v));
 
@@ -64,6 +65,24 @@ export const port = z
   .int({ error: (i) => `expected a whole port number, got ${show(i.input)}` })
   .min(1, { error: (i) => `expected a port number 1-65535, got ${show(i.input)}` })
   .max(65535, { error: (i) => `expected a port number 1-65535, got ${show(i.input)}` });
+
+/**
+ * `host[:port]` (no scheme) of a server the stack connects to. The host and port also become a NetworkPolicy
+ * egress rule (lib/k8s/egress.ts): a host of digits and dots is taken as an IPv4 address and rendered as
+ * `ipBlock.cidr: <host>/32`, so it must be one (the API server refuses `999.1.1.1/32`), and the port must be a
+ * port number (1-65535), which the API server checks on every NetworkPolicy port.
+ */
+export const hostPort = (example: string, portRequired = false) =>
+  z
+    .string({ error: (i) => `expected host${portRequired ? ':port' : '[:port]'} like ${JSON.stringify(example)}, got ${show(i.input)}` })
+    .superRefine((v, ctx) => {
+      const m = /^([a-z0-9]([a-z0-9.-]*[a-z0-9])?)(:(\d{1,5}))?$/.exec(v);
+      const fail = (why: string) => ctx.addIssue({ code: 'custom', message: `expected host${portRequired ? ':port' : '[:port]'} like ${JSON.stringify(example)} (no scheme)${why}, got ${show(v)}` });
+      if (!m) return fail('');
+      if (portRequired && m[4] === undefined) return fail('; the port is required');
+      if (m[4] !== undefined && !isPortNumber(Number(m[4]))) return fail(`; the port must be 1-65535`);
+      if (/^[\d.]+$/.test(m[1]) && !isIpAddress(m[1])) return fail('; a host of digits and dots must be an IPv4 address (each part 0-255, no leading zeros)');
+    });
 
 /** RFC 1123 label: what Kubernetes accepts for namespace and Service names. */
 export const dnsLabel = z
@@ -130,14 +149,49 @@ export const resources = (defaults: { cpu: string; memory: string; memoryLimit: 
     .prefault({});
 export type Resources = z.infer<ReturnType<typeof resources>>;
 
+
+export { isLabelKey, isLabelValue } from '../api-rules';
+
+/** A name the API server reads as a DNS subdomain (IsDNS1123Subdomain: ingressClassName, Secret and ConfigMap names). */
+export const dnsSubdomain = z
+  .string({ error: (i) => `expected a DNS subdomain (lowercase letters, digits, "-", "."), got ${show(i.input)}` })
+  .refine(isDnsSubdomain, {
+    error: (i) => `expected a DNS subdomain (at most 253 lowercase letters, digits, "-" or ".", each part starting and ending alphanumeric), got ${show(i.input)}`,
+  });
+
 /**
- * A key inside a Secret or ConfigMap as the API server validates it (apimachinery validation.IsConfigMapKey, which
- * `secretKeyRef.key` and Secret `data` keys must pass): 1-253 of A-Z a-z 0-9 - _ . and not "." or "..".
+ * A key inside a Secret or ConfigMap as the API server validates it (IsConfigMapKey in lib/api-rules.ts, which
+ * `secretKeyRef.key`, volume items and Secret `data` keys must pass): 1-253 of A-Z a-z 0-9 - _ ., not "." or "..",
+ * not starting with "..". The key is not echoed (a mistyped key can hold part of a secret).
  */
 export const secretDataKey = z
   .string({ error: () => 'expected a key of a Secret (1-253 of A-Z a-z 0-9 - _ .)' })
   .regex(/^[-._a-zA-Z0-9]{1,253}$/, { error: () => 'expected a key of a Secret (1-253 of A-Z a-z 0-9 - _ .), like "password"' })
-  .refine((k) => k !== '.' && k !== '..', { error: 'expected a key of a Secret other than "." or ".."' });
+  .refine(isConfigMapKey, { error: 'expected a key of a Secret other than "." or ".." and not starting with ".."' });
+
+/**
+ * A count the API server holds in an int32 (minReplicas, partitions sizing our objects): Go refuses the object
+ * above 2^31-1, so the schema refuses it by key path instead of rendering what apply rejects.
+ */
+export const int32Count = (what: string, min: number) =>
+  z
+    .number({ error: (i) => `expected a whole number of ${what}, got ${show(i.input)}` })
+    .int({ error: (i) => `expected a whole number of ${what}, got ${show(i.input)}` })
+    .min(min, { error: (i) => `expected at least ${min} ${what}, got ${show(i.input)}` })
+    .max(API_LIMITS.int32, { error: (i) => `expected at most ${API_LIMITS.int32} ${what} (a Kubernetes int32), got ${show(i.input)}` });
+
+/**
+ * Most pods a cluster holds (https://kubernetes.io/docs/setup/best-practices/cluster-large/: 150,000). A replica
+ * count above it cannot run; bounding it there also keeps derived counts (autoscaling to twice the replicas)
+ * inside the int32 `replicas` and `maxReplicas` fields.
+ */
+export const MAX_REPLICAS = 150_000;
+export const replicaCount = (min: number, why = '') =>
+  z
+    .number({ error: (i) => `expected a whole number of replicas, got ${show(i.input)}` })
+    .int({ error: (i) => `expected a whole number of replicas, got ${show(i.input)}` })
+    .min(min, { error: (i) => `expected at least ${min} replica${min > 1 ? 's' : ''}${why}, got ${show(i.input)}` })
+    .max(MAX_REPLICAS, { error: (i) => `expected at most ${MAX_REPLICAS} replicas (the most pods a Kubernetes cluster holds), got ${show(i.input)}` });
 
 /** A key of an existing Secret; the value never passes through this repository. */
 export const secretKeyRef = z.strictObject({
@@ -145,21 +199,6 @@ export const secretKeyRef = z.strictObject({
   key: secretDataKey.describe('key inside that Secret'),
 });
 export type SecretKeyRef = z.infer<typeof secretKeyRef>;
-
-/**
- * Kubernetes label keys and values (apimachinery validation.IsQualifiedName / IsValidLabelValue): an optional
- * DNS-subdomain prefix and "/", then a name of at most 63 of [A-Za-z0-9-_.] starting and ending alphanumeric.
- */
-const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
-const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-export function isLabelKey(key: string): boolean {
-  const slash = key.lastIndexOf('/');
-  if (slash === -1) return LABEL_NAME.test(key);
-  return DNS_SUBDOMAIN.test(key.slice(0, slash)) && LABEL_NAME.test(key.slice(slash + 1));
-}
-export function isLabelValue(value: string): boolean {
-  return value === '' || LABEL_NAME.test(value);
-}
 
 /** A label selector's matchLabels: valid keys and values, and never empty (an empty selector selects everything). */
 export const labelSelector = (what: string) =>

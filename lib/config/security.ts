@@ -54,10 +54,29 @@ export const securitySchema = z
         }),
       )
       .default([])
+      .superRefine((teams, ctx) => {
+        // Each team is one RoleBinding, named from its group and role: two entries with one name would be one object twice.
+        const seen = new Map<string, number>();
+        teams.forEach((t, i) => {
+          const name = teamBindingName(t);
+          const first = seen.get(name);
+          if (first === undefined) seen.set(name, i);
+          else ctx.addIssue({ code: 'custom', path: [i], message: `expected each group and role once, got the RoleBinding ${JSON.stringify(name)} of security.teams[${first}] again (group ${JSON.stringify(t.group)}, role ${t.role})` });
+        });
+      })
       .describe("namespace-level access: RoleBindings in the stack's namespace to the built-in view/edit ClusterRoles"),
   })
   .prefault({});
 export type SecurityConfig = z.infer<typeof securitySchema>;
+
+/**
+ * The RoleBinding of one team: `team-<group as a DNS label part>-<role>`, at most 51 characters. Lives here so the
+ * schema can refuse two entries that would name the same object (charts/access.ts renders it).
+ */
+export function teamBindingName(team: { group: string; role: string }): string {
+  const group = team.group.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 40).replace(/-+$/, '');
+  return `team-${group || 'group'}-${team.role}`;
+}
 
 /** `prometheus.monitoring.svc.cluster.local` → `monitoring`. */
 export function namespaceOfServiceUrl(url: string): string | undefined {

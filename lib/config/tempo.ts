@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { azureSettings, backend, gcsSettings, s3Settings } from './object-storage';
-import { duration, durationMs, image, imageVersion, port, resources } from './primitives';
+import { duration, durationMs, image, imageVersion, port, resources, int32Count } from './primitives';
 import { IMAGES } from '../images';
 import { tenantId } from './loki';
 import { tempoTenantSchema } from './tenants';
@@ -92,7 +92,7 @@ export const tempoSchema = z
         enabled: z.boolean().default(true).describe("service graphs and span metrics remote-written to prometheus.url (Grafana's service map needs them)"),
       })
       .prefault({}),
-    storageGiB: z.number().int().positive().default(10).describe('PVC size for the WAL and local blocks'),
+    storageGiB: int32Count('GiB', 1).default(10).describe('PVC size for the WAL and local blocks'),
     resources: resources({ cpu: '500m', memory: '2Gi', memoryLimit: '4Gi' }),
     deployment: tempoDeploymentSchema.describe('single binary (one replica) or distributed on Kafka (Tempo 3); see README "Scaling"'),
     kafka: kafkaSchema.optional().describe('the Kafka topic distributed Tempo ingests through (required in distributed mode)'),

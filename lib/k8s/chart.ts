@@ -7,6 +7,7 @@ import { Construct } from 'constructs';
 import { Environment, StackConfig } from '../config/schema';
 import { version as PROJECT_VERSION } from '../../package.json';
 import type { NamedPort } from './ports';
+import { toLabelValue } from '../api-rules';
 
 export const PART_OF = 'grafana-stack';
 export const MANAGED_BY = 'cdk8s';
@@ -67,7 +68,9 @@ export class StackChart extends Chart {
       'app.kubernetes.io/component': props.component,
       'app.kubernetes.io/part-of': PART_OF,
       'app.kubernetes.io/managed-by': MANAGED_BY,
-      [VERSION_LABEL]: props.version ?? PROJECT_VERSION,
+      // An image tag may be 128 characters and start with "_" or end with "."; a label value may not (IsLabelValue),
+      // so the label carries the tag cut to fit. It is informational: the pinned image itself stays exact.
+      [VERSION_LABEL]: toLabelValue(props.version ?? PROJECT_VERSION),
     };
     super(scope, id, { labels: commonLabels, disableResourceNameHashes: true });
     this.env = props.env;

@@ -26,7 +26,13 @@ export interface WorkloadLabels {
   readonly labels: Record<string, string>;
 }
 
-export const MEMCACHED_PORT: NamedPort = { name: 'memcached-client', port: 11211 };
+/**
+ * `memcache`, the IANA service name of 11211. A container port name, and the Service targetPort naming it, is an
+ * IANA_SVC_NAME of at most 15 characters (ValidatePortName in kubernetes pkg/apis/core/validation): the Loki
+ * chart's `memcached-client` (16) is only legal as a Service port name, and we use one name for both. The SRV
+ * record the engines query (memcachedAddress) is derived from this name, so it follows.
+ */
+export const MEMCACHED_PORT: NamedPort = { name: 'memcache', port: 11211 };
 // The exporter sidecar's metrics: declared, so the cache is scraped (charts/monitoring.ts) like every workload.
 export const MEMCACHED_METRICS_PORT: NamedPort = { name: 'http-metrics', port: 9150, metricsPath: METRICS_PATH };
 /** The image's own memcache user; runAsNonRoot needs it numeric. */
@@ -368,7 +374,7 @@ function renderCache(chart: StackChart, svc: StackService, c: Cache): void {
   });
 }
 
-/** `dnssrvnoa+_memcached-client._tcp.<host>`: the SRV record of the headless Service's named port (memcached.md). */
+/** `dnssrvnoa+_memcache._tcp.<host>`: the SRV record of the headless Service's named port (memcached.md). */
 export function memcachedAddress(svc: StackService): string {
   return `dnssrvnoa+_${MEMCACHED_PORT.name}._tcp.${svc.host}`;
 }

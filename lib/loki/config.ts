@@ -15,6 +15,10 @@ import { durationMs, formatDurationMs, quantityValue } from '../config/primitive
 /** The ConfigMap key (and file name) of loki.yaml; lib/diff finds the file in rendered output by it. */
 export const LOKI_CONFIG_KEY = 'loki.yaml';
 
+/** compactor.compaction_interval (upstream's 10m) and retention_delete_delay's floor (upstream's default, 2h). */
+const COMPACTION_INTERVAL = '10m';
+const RETENTION_DELETE_DELAY = '2h';
+
 /**
  * Where the ruler reads rule files (ruler.storage local): one folder per tenant, each a mounted ConfigMap
  * (pkg/ruler/rulestore/local/local.go lists `<directory>/<tenant>/<file>`; a missing directory is an error on every
@@ -298,10 +302,12 @@ export function lokiConfig(loki: LokiConfig, tiers: LokiTiers, tls: TlsConfig, w
         }),
     compactor: {
       working_directory: `${LOKI_DATA_DIR}/compactor`,
-      compaction_interval: '10m',
+      compaction_interval: COMPACTION_INTERVAL,
       retention_enabled: true,
-      // Chunks marked for deletion are removed after this delay, so a mistaken retention change can be undone.
-      retention_delete_delay: '2h',
+      // Chunks marked for deletion are removed after this delay, so a mistaken retention change can be undone, and
+      // a query planned before the mark (it may run up to query_timeout, and queriers see the new index only after
+      // the next compaction) never fetches a chunk deleted under it: upstream's 2h, longer with a long query_timeout.
+      retention_delete_delay: formatDurationMs(Math.max(durationMs(RETENTION_DELETE_DELAY), durationMs(COMPACTION_INTERVAL) + durationMs(loki.queryTimeout))),
       // Required with retention_enabled (pkg/compactor/config.go Validate): delete requests live in the same store.
       delete_request_store: objectStore,
     },

@@ -217,6 +217,18 @@ describe('risks data', () => {
     expect(f.steps).toContain('aws s3 sync');
   });
 
+  test('AWS S3 reached by another of its endpoint names is the same store; another endpoint is a move', () => {
+    const loki = load('production').loki;
+    // The regional default replacing the global name (this round's upgrade), and back: no data moves.
+    const regional = change({ loki: { ...loki, s3: { ...loki.s3, endpoint: 's3.us-east-1.amazonaws.com' } } });
+    expect(regional.findings.filter((f) => f.path === 'data[loki.yaml].common.storage')).toEqual([]);
+    const dualstack = change({ loki: { ...loki, s3: { ...loki.s3, endpoint: 's3.dualstack.us-east-1.amazonaws.com' } } });
+    expect(dualstack.findings.filter((f) => f.path === 'data[loki.yaml].common.storage')).toEqual([]);
+    // A MinIO endpoint is a different place, even with the same bucket name.
+    const minio = change({ loki: { ...loki, s3: { ...loki.s3, endpoint: 'minio.storage.svc.cluster.local:9000', forcePathStyle: true } } });
+    expect(finding(minio, LOKI_CM, 'data[loki.yaml].common.storage').reason).toContain('minio.storage.svc.cluster.local:9000');
+  });
+
   test('a backend changed (Tempo to GCS)', () => {
     const c = change({ tempo: { ...load('production').tempo, backend: 'gcs', s3: undefined, gcs: { serviceAccount: 'tempo@ybuilt.iam.gserviceaccount.com' } } });
     const f = finding(c, 'ConfigMap/observability/tempo', 'data[tempo.yaml].storage.trace');

@@ -31,11 +31,24 @@ const TEMPO_SINGLE_TENANT = 'single-tenant';
 
 // ---- object stores ---------------------------------------------------------------------------------------------
 
+/**
+ * An endpoint as the place it names. AWS's S3 service endpoints (the global `s3.amazonaws.com`, regional
+ * `s3.<region>.amazonaws.com` and `s3-<region>.amazonaws.com`, dual-stack and FIPS forms) all reach the same
+ * buckets of their partition (https://docs.aws.amazon.com/general/latest/gr/s3.html): moving between them, as
+ * the regional default did, moves no data. Any other endpoint (MinIO, a gateway) is a place of its own.
+ */
+export function s3Place(endpoint: unknown): unknown {
+  if (typeof endpoint !== 'string') return endpoint;
+  const host = endpoint.trim().toLowerCase().replace(/^https?:\/\//, '').replace(/\/+$/, '').replace(/:443$/, '');
+  const aws = /^s3(?:[.-][a-z0-9-]+)*\.amazonaws\.com(\.cn)?$/.exec(host);
+  return aws ? `AWS S3${aws[1] ? ' (China)' : ''}` : endpoint;
+}
+
 /** What names the place the data lives: backend, bucket or container, endpoint, account, local path. */
 function lokiStore(doc: Doc | undefined): Doc {
   const s = doc?.common?.storage ?? {};
   return {
-    s3: s.s3 && { bucketnames: s.s3.bucketnames, endpoint: s.s3.endpoint, region: s.s3.region },
+    s3: s.s3 && { bucketnames: s.s3.bucketnames, endpoint: s3Place(s.s3.endpoint), region: s.s3.region },
     gcs: s.gcs && { bucket_name: s.gcs.bucket_name },
     azure: s.azure && { account_name: s.azure.account_name, container_name: s.azure.container_name },
     filesystem: s.filesystem && { chunks_directory: s.filesystem.chunks_directory, rules_directory: s.filesystem.rules_directory },
@@ -46,7 +59,7 @@ function tempoStore(doc: Doc | undefined): Doc {
   const t = doc?.storage?.trace ?? {};
   return {
     backend: t.backend,
-    s3: t.s3 && { bucket: t.s3.bucket, endpoint: t.s3.endpoint, region: t.s3.region },
+    s3: t.s3 && { bucket: t.s3.bucket, endpoint: s3Place(t.s3.endpoint), region: t.s3.region },
     gcs: t.gcs && { bucket_name: t.gcs.bucket_name },
     azure: t.azure && { storage_account_name: t.azure.storage_account_name, container_name: t.azure.container_name },
     local: t.local && { path: t.local.path },

@@ -216,7 +216,8 @@ export class Cluster {
       `exec chroot --userspec=${uid}:${gid}${fsGroup !== undefined ? ` --groups=${fsGroup}` : ''} ${q(root)} "$@"`,
     ].join('\n');
 
-    const env: Record<string, string> = { PATH: '/usr/local/bin:/usr/bin:/bin', HOSTNAME: podName, HOME: '/' };
+    // PATH also serves the sandbox script run before chroot (mount, chroot live in /usr/bin and /usr/sbin).
+    const env: Record<string, string> = { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', HOSTNAME: podName, HOME: '/' };
     for (const e of (container.env ?? []) as any[]) env[e.name] = this.envValue(e, { ip, podName, ns, container, where }); // eslint-disable-line @typescript-eslint/no-explicit-any
     Object.assign(env, opts.env ?? {});
     const command: string[] = container.command ?? [bin.entrypoint];

@@ -1,18 +1,23 @@
-// Sampling, as configured: production's collector tiers, started from the rendered Deployments (two gateway
+// The trace data path for real. Sampling, as configured: production's collector tiers, started from the rendered Deployments (two gateway
 // pods, two sampler pods), with per-service rates added to production's sampling config. A few thousand seeded
 // traces go in over OTLP gRPC (to one gateway pod) and OTLP HTTP (to the other), each trace split across both;
 // the Tempo stand-in records what the samplers export, over TLS verified with the test CA.
+// Metric truth: Prometheus scrapes both tiers as the rendered ServiceMonitors say, with the rendered
+// PrometheusRules loaded; every collector metric a shipped rule or dashboard reads must exist, and stopping the
+// Tempo stand-in must take the exporter-failure alert to pending.
 import { X509Certificate } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tls from 'node:tls';
 import * as yaml from 'js-yaml';
+import { parser as promql } from '@prometheus-io/lezer-promql';
 import { durationMs } from '../../lib/config/primitives';
 import { rateFor } from '../../lib/config/sampling';
 import { Run, waitFor } from '../support/procs';
-import { find } from './manifests';
+import { find, K8sObject } from './manifests';
 import { Cluster, Pod } from './pods';
+import { Prometheus } from './prometheus';
 import { buildCollector, buildStandins } from './programs';
 import { renderVariant } from './render';
 import { RecordedSpan, servicePort, TempoStandIn } from './standins';
@@ -45,13 +50,15 @@ describe('data path: sampling as configured (production tiers, from the rendered
   let bin: { collector: string; tempo: string; send: string };
   let tempoCert: { cert: string; key: string };
   let served: { cert: string; key: string };
+  let objects: K8sObject[];
+  let prometheus: Prometheus;
 
   beforeAll(async () => {
     bin = { collector: buildCollector(), ...(({ tempo, send }) => ({ tempo, send }))(buildStandins()) };
-    const { objects } = renderVariant(run.mkdir('config'), 'production', 'e2e-sampling', (c) => {
+    ({ objects } = renderVariant(run.mkdir('config'), 'production', 'e2e-sampling', (c) => {
       c.sampling = { ...c.sampling, services: SERVICE_RATES };
       config = c as typeof config;
-    });
+    }));
     config.sampling.defaultRate ??= 0.1;
     const samplerDeploy = find(objects, 'Deployment', 'otel-sampler');
     const tlsSecret = (samplerDeploy.spec.template.spec.volumes as { secret?: { secretName: string } }[]).find((v) => v.secret)!.secret!.secretName;
@@ -76,6 +83,8 @@ describe('data path: sampling as configured (production tiers, from the rendered
     gateways = await cluster.start('Deployment', 'otel-gateway');
     expect(samplers).toHaveLength(2);
     expect(gateways.length).toBeGreaterThanOrEqual(2);
+    prometheus = new Prometheus(run, cluster);
+    await prometheus.start(objects, [...samplers, ...gateways]);
 
     const samplerConfig = yaml.load(fs.readFileSync(path.join(samplers[0].volumes.config, 'config.yaml'), 'utf8')) as { processors: { tail_sampling: { decision_wait: string } } };
     decisionWaitMs = durationMs(samplerConfig.processors.tail_sampling.decision_wait);
@@ -207,6 +216,54 @@ describe('data path: sampling as configured (production tiers, from the rendered
     await waitFor('the sampler to refuse the untrusted certificate', () => /x509|certificate signed by unknown authority|authentication handshake failed/.test(samplers.map((p) => p.proc.log()).join('\n')), { timeoutMs: decisionWaitMs + 90_000, intervalMs: 1000, watch: [sampler.proc] });
     expect((await tempo.spans()).length).toBe(before);
   }, 10 * 60 * 1000);
+
+  it('takes the exporter-failure alert to pending when the Tempo stand-in stops', async () => {
+    // The alert that reads the exporter's failed sends, found by what it reads rather than by its name.
+    const alertRules = (await prometheus.api('/api/v1/rules?type=alert')).groups.flatMap((g: { rules: { name: string; query: string }[] }) => g.rules);
+    const exporterAlert = alertRules.find((r: { query: string }) => r.query.includes('otelcol_exporter_send_failed_spans'));
+    expect(exporterAlert).toBeDefined();
+    await waitFor('Prometheus to scrape every collector pod (up == 1)', async () => {
+      const targets = (await prometheus.api('/api/v1/targets')).activeTargets as { health: string; labels: Record<string, string>; lastError: string }[];
+      return targets.length === samplers.length + gateways.length && targets.every((t) => t.health === 'up') ? targets : undefined;
+    }, { timeoutMs: 120_000, intervalMs: 2000, watch: [prometheus.proc] });
+
+    await tempo.stop();
+    // Traffic keeps coming while Tempo is down; the samplers retry each batch (retry_on_failure, default
+    // max_elapsed_time 300s: exporterhelper/internal/retry_sender.go) before counting its spans as failed.
+    let n = 100;
+    await waitFor(`alert ${exporterAlert.name} to go pending after Tempo stopped`, async () => {
+      await sendSplit(makeTraces(prng(SEED + n++), { outage: { error: 5 } }, 1000, BigInt(Date.now()) * 1_000_000n));
+      const alerts = (await prometheus.api('/api/v1/alerts')).alerts as { labels: Record<string, string>; state: string }[];
+      return alerts.find((a) => a.labels.alertname === exporterAlert.name && (a.state === 'pending' || a.state === 'firing'));
+    }, { timeoutMs: 10 * 60_000, intervalMs: 15_000, watch: [prometheus.proc, ...samplers.map((p) => p.proc)] });
+  }, 15 * 60 * 1000);
+
+  it('serves every collector metric a shipped rule or dashboard reads, with the labels it selects on', async () => {
+    const exprs: string[] = [];
+    for (const r of objects.filter((o) => o.kind === 'PrometheusRule')) for (const g of r.spec.groups) for (const rule of g.rules) exprs.push(rule.expr);
+    for (const cm of objects.filter((o) => o.kind === 'ConfigMap')) {
+      for (const [k, text] of Object.entries(cm.data ?? {})) {
+        if (!k.endsWith('.json')) continue;
+        const walk = (v: unknown): void => {
+          if (Array.isArray(v)) v.forEach(walk);
+          else if (v && typeof v === 'object') for (const [key, x] of Object.entries(v)) (key === 'expr' && typeof x === 'string' ? exprs.push(x) : walk(x));
+        };
+        walk(JSON.parse(text));
+      }
+    }
+    const selectors = new Set<string>();
+    for (const e of exprs) {
+      promql.parse(e).iterate({ enter: (node) => {
+        if (node.name !== 'VectorSelector') return;
+        const sel = e.slice(node.from, node.to);
+        if (sel.startsWith('otelcol_')) selectors.add(sel);
+      } });
+    }
+    expect(selectors.size).toBeGreaterThan(10);
+    const missing: string[] = [];
+    for (const sel of [...selectors].sort()) if ((await prometheus.query(`count(${sel})`)).length === 0) missing.push(sel);
+    expect(missing).toEqual([]);
+  }, 5 * 60 * 1000);
 });
 
 /** Atomic replacement of a certificate pair (write aside, rename over), like the kubelet's Secret volume update. */
@@ -228,4 +285,3 @@ function servedFingerprint(host: string, port: number, caFile: string): Promise<
     s.once('error', reject);
   });
 }
-

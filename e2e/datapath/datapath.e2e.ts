@@ -13,6 +13,7 @@ import * as tls from 'node:tls';
 import * as yaml from 'js-yaml';
 import { parser as promql } from '@prometheus-io/lezer-promql';
 import { durationMs } from '../../lib/config/primitives';
+import { verify } from '../../lib/verify/checks';
 import { rateFor } from '../../lib/config/sampling';
 import { Run, waitFor } from '../support/procs';
 import { find, K8sObject } from './manifests';
@@ -77,7 +78,8 @@ describe('data path: sampling as configured (production tiers, from the rendered
     }, { 'otel/opentelemetry-collector-contrib': { binary: bin.collector, ...COLLECTOR_IMAGE['otel/opentelemetry-collector-contrib'] } });
 
     const otlpPort = servicePort(objects, 'tempo', 'otlp-grpc');
-    tempo = new TempoStandIn(run, cluster, bin.tempo, await cluster.allocateIP([otlpPort]), otlpPort, served);
+    const httpPort = servicePort(objects, 'tempo', 'http');
+    tempo = new TempoStandIn(run, cluster, bin.tempo, await cluster.allocateIP([otlpPort, httpPort]), otlpPort, httpPort, served);
     await tempo.start();
     samplers = await cluster.start('Deployment', 'otel-sampler');
     gateways = await cluster.start('Deployment', 'otel-gateway');
@@ -183,6 +185,21 @@ describe('data path: sampling as configured (production tiers, from the rendered
     for (const [, spans] of byTrace(received)) perSampler.set(spans[0].peer, (perSampler.get(spans[0].peer) ?? 0) + 1);
     expect(perSampler.size).toBe(samplers.length);
   });
+
+  it('passes the npm run verify steps that apply here: Tempo ready, a trace through the gateway found in Tempo by id', async () => {
+    // Loki and Grafana have no stand-in in this scenario: their steps are not asserted (they fail fast on a
+    // closed port). The Tempo endpoint is reached as verify reaches it through a port-forward: TLS verified
+    // with the CA and the Service's DNS name.
+    const closed = `http://${tempo.ip}:1`;
+    const results = await verify({
+      loki: { url: closed }, tempo: { url: `https://${tempo.ip}:${tempo.httpPort}`, ca: fs.readFileSync(ca.caCert, 'utf8'), servername: 'tempo.observability.svc.cluster.local' },
+      gateway: { url: `http://${gateways[0].port('otlp-http')}` }, grafana: { url: closed }, datasourceUids: [],
+      keepSlowMs: durationMs(config.sampling.slowRequestThreshold), traceTimeoutMs: decisionWaitMs + 60_000, logTimeoutMs: 1000, pollMs: 1000,
+    });
+    const applicable = results.filter((r) => /Tempo|gateway/.test(r.step)).map((r) => `${r.ok ? 'PASS' : 'FAIL'} ${r.step}: ${r.detail}`);
+    expect(applicable).toHaveLength(3);
+    expect(applicable.filter((l) => l.startsWith('FAIL'))).toEqual([]);
+  }, 5 * 60 * 1000);
 
   it('verifies the Tempo certificate from the CA, keeps exporting after it is replaced, and refuses one from another CA', async () => {
     const sampler = samplers[0];

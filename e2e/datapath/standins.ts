@@ -18,12 +18,12 @@ export class TempoStandIn {
   endpoint!: Endpoint;
   private adminPort = 0;
 
-  constructor(private readonly run: Run, private readonly cluster: Cluster, private readonly binary: string, readonly ip: string, readonly otlpGrpcPort: number, private readonly tls?: { cert: string; key: string }) {}
+  constructor(private readonly run: Run, private readonly cluster: Cluster, private readonly binary: string, readonly ip: string, readonly otlpGrpcPort: number, readonly httpPort: number, private readonly tls?: { cert: string; key: string }) {}
 
   /** Starts (or starts again, at the same address) and becomes an endpoint of the Service once /ready answers. */
   async start(service = 'tempo'): Promise<void> {
     if (!this.adminPort) this.adminPort = await freeAdminPort(this.ip);
-    const args = ['-grpc', `${this.ip}:${this.otlpGrpcPort}`, '-admin', `${this.ip}:${this.adminPort}`];
+    const args = ['-grpc', `${this.ip}:${this.otlpGrpcPort}`, '-query', `${this.ip}:${this.httpPort}`, '-admin', `${this.ip}:${this.adminPort}`];
     if (this.tls) args.push('-tls-cert', this.tls.cert, '-tls-key', this.tls.key);
     this.proc = this.run.start(`tempo-standin-${Date.now()}`, this.binary, args);
     await waitFor('the Tempo stand-in to answer /ready', async () => (await fetch(`http://${this.ip}:${this.adminPort}/ready`)).ok, { watch: [this.proc], timeoutMs: 30_000 });

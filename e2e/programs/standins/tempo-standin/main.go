@@ -3,7 +3,8 @@
 //
 // Flags: -grpc host:port, -http host:port (optional), -tls-cert/-tls-key (files re-read on every handshake, so
 // replacing them on disk takes effect for the next connection, like a renewed cert-manager Secret),
-// -admin host:port: GET /spans returns one JSON object per line {trace_id, span_id, name, service, sampler}
+// -query host:port (Tempo's HTTP port: GET /ready, GET /api/traces/<hex id> answering the trace as OTLP/JSON,
+// 404 when unknown; TLS like the gRPC port), -admin host:port: GET /spans returns one JSON object per line {trace_id, span_id, name, service, sampler}
 // (sampler = the remote address of the exporting connection), GET /ready answers 200.
 package main
 
@@ -38,8 +39,9 @@ type span struct {
 }
 
 type store struct {
-	mu    sync.Mutex
-	spans []span
+	mu     sync.Mutex
+	spans  []span
+	traces map[string]ptrace.Traces
 }
 
 func (s *store) add(td ptrace.Traces, peerAddr, via string) {
@@ -59,7 +61,16 @@ func (s *store) add(td ptrace.Traces, peerAddr, via string) {
 				sp := spans.At(k)
 				tid := sp.TraceID()
 				sid := sp.SpanID()
-				s.spans = append(s.spans, span{hex.EncodeToString(tid[:]), hex.EncodeToString(sid[:]), sp.Name(), svc, peerAddr, via})
+				id := hex.EncodeToString(tid[:])
+				s.spans = append(s.spans, span{id, hex.EncodeToString(sid[:]), sp.Name(), svc, peerAddr, via})
+				t, ok := s.traces[id]
+				if !ok {
+					t = ptrace.NewTraces()
+					s.traces[id] = t
+				}
+				nrs := t.ResourceSpans().AppendEmpty()
+				rs.Resource().CopyTo(nrs.Resource())
+				sp.CopyTo(nrs.ScopeSpans().AppendEmpty().Spans().AppendEmpty())
 			}
 		}
 	}
@@ -83,13 +94,14 @@ func main() {
 	grpcAddr := flag.String("grpc", "", "OTLP gRPC listen address")
 	httpAddr := flag.String("http", "", "OTLP HTTP listen address (optional)")
 	admin := flag.String("admin", "", "admin listen address (/spans, /ready)")
+	queryAddr := flag.String("query", "", "Tempo HTTP API listen address (/ready, /api/traces/<id>), optional")
 	certFile := flag.String("tls-cert", "", "server certificate (PEM); empty = plaintext")
 	keyFile := flag.String("tls-key", "", "server key (PEM)")
 	flag.Parse()
 	if *grpcAddr == "" || *admin == "" {
 		log.Fatal("tempo-standin: -grpc and -admin are required")
 	}
-	st := &store{}
+	st := &store{traces: map[string]ptrace.Traces{}}
 
 	var tlsConf *tls.Config
 	if *certFile != "" {
@@ -146,6 +158,33 @@ func main() {
 			_, _ = w.Write(out)
 		})
 		srv := &http.Server{Addr: *httpAddr, Handler: mux, TLSConfig: tlsConf}
+		go func() {
+			if tlsConf != nil {
+				log.Fatal(srv.ListenAndServeTLS("", ""))
+			}
+			log.Fatal(srv.ListenAndServe())
+		}()
+	}
+
+	if *queryAddr != "" {
+		q := http.NewServeMux()
+		q.HandleFunc("GET /ready", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ready") })
+		q.HandleFunc("GET /api/traces/{id}", func(w http.ResponseWriter, r *http.Request) {
+			st.mu.Lock()
+			t, ok := st.traces[r.PathValue("id")]
+			var body []byte
+			if ok {
+				body, _ = (&ptrace.JSONMarshaler{}).MarshalTraces(t)
+			}
+			st.mu.Unlock()
+			if !ok {
+				http.Error(w, "trace not found", http.StatusNotFound)
+				return
+			}
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write(body)
+		})
+		srv := &http.Server{Addr: *queryAddr, Handler: q, TLSConfig: tlsConf}
 		go func() {
 			if tlsConf != nil {
 				log.Fatal(srv.ListenAndServeTLS("", ""))

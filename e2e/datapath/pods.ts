@@ -41,6 +41,7 @@ export interface Endpoint {
 }
 
 export interface Pod extends Endpoint {
+  readonly namespace: string;
   readonly proc: Started;
   readonly root: string;
   /** Host folder behind each volume (name → folder): write there to change what the pod sees. */
@@ -225,7 +226,7 @@ export class Cluster {
     const proc = this.run.start(podName, 'unshare', ['--mount', '--propagation', 'private', '--', '/bin/sh', '-c', script, 'pod', ...command, ...args], { env });
 
     const pod: Pod = {
-      name: podName, ip, labels, ready: false, proc, root, volumes, container,
+      name: podName, namespace: ns, ip, labels, ready: false, proc, root, volumes, container,
       port: (n) => `${ip}:${containerPort(container, n, where)}`,
     };
     this.endpoints.push(pod);

@@ -37,7 +37,7 @@ export function scrapeConfigs(objects: readonly K8sObject[], pods: readonly Pod[
     endpoints.forEach((ep, i) => {
       const targets: { targets: string[]; labels: Record<string, string> }[] = [];
       for (const pod of pods) {
-        const podNs = 'namespace' in pod ? String((pod as unknown as { namespace: string }).namespace) : monNs;
+        const podNs = pod.namespace;
         if (!namespaces.includes(podNs)) continue;
         const port = (pod.container.ports ?? []).find((p: { name?: string }) => p.name === ep.port);
         if (mon.kind === 'PodMonitor') {

@@ -7,11 +7,13 @@
  *
  * Exit 0 on success, 1 when a configuration is wrong (every problem on its own line), 2 on bad usage.
  */
-import { readdirSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import * as path from 'node:path';
-import { ConfigError, environmentName, loadConfig } from './lib/config/load';
+import { ConfigError, environmentFiles, environmentName, unknownEnvironment } from './lib/config/load';
 import { Environment } from './lib/config/schema';
-import { renderEnvironment, RenderedEnvironment } from './lib/stack';
+import { RenderedEnvironment } from './lib/stack';
+import { renderFiles, serveRenders as serveRendersWith } from './lib/render-pool';
+import type { MessagePort } from 'node:worker_threads';
 import { lockOutdir, ownershipProblem, OutputError, removeEnvironment, writeEnvironment } from './lib/write';
 import { nearest } from './lib/nearest';
 import { BOOTSTRAP_DIR, bootstrapFiles } from './lib/gitops';
@@ -43,13 +45,6 @@ interface Options {
   diff: boolean;
 }
 
-export function environmentFiles(dir = CONFIG_DIR): string[] {
-  return readdirSync(dir)
-    .filter((f) => /\.ya?ml$/.test(f))
-    .sort()
-    .map((f) => path.join(dir, f));
-}
-
 /** A value for messages: bounded, so a hostile argument cannot flood the terminal. */
 const shown = (v: string) => JSON.stringify(v.length > 80 ? `${v.slice(0, 80)}…` : v);
 
@@ -63,7 +58,7 @@ function userPath(value: string, cwd: string): string {
   return rel === '' ? '.' : rel.startsWith('..') || path.isAbsolute(rel) ? abs : rel;
 }
 
-function parseArgs(argv: string[], cwd: string): Options {
+function parseArgs(argv: string[], cwd: string, configDir: string): Options {
   const envs: string[] = [];
   const configs: string[] = [];
   let outdir: string | undefined;
@@ -95,10 +90,10 @@ function parseArgs(argv: string[], cwd: string): Options {
   outdir ??= DIST_DIR;
   const kind = pathKind(outdir);
   if (kind && kind !== 'folder') throw new UsageError(`--outdir ${outdir} is ${kind}, not a folder; ${diff ? 'diff compares against' : 'synth writes'} <outdir>/<env>/ folders, so give a folder (it is created when missing)`);
-  const known = environmentFiles();
+  const known = environmentFiles(configDir);
   for (const name of envs) {
     const file = known.find((f) => environmentName(f) === name);
-    if (!file) throw new UsageError(`unknown environment ${shown(name)}; known: ${known.map(environmentName).join(', ')}`);
+    if (!file) throw new UsageError(unknownEnvironment(name, configDir));
     configs.push(file);
   }
   // The same file named twice (--env dev --env dev) is synthesized once.
@@ -115,11 +110,31 @@ function pathKind(p: string): string | undefined {
   }
 }
 
-/** `cwd`: where the user ran the command (relative --config and --outdir resolve there). */
-export async function main(argv: string[], cwd = process.cwd()): Promise<number> {
+/** A file whose environment name is reserved. */
+function checkReserved(env: Environment, file: string): void {
+  if (env.name === BOOTSTRAP_DIR) throw new ConfigError([`${file}: "${BOOTSTRAP_DIR}" is reserved for ${DIST_DIR}/${BOOTSTRAP_DIR}/ (GitOps bootstrap objects); name the file differently`]);
+}
+
+/** The worker threads' side of rendering (bin/synth-worker.js). */
+export function serveRenders(port: MessagePort): void {
+  serveRendersWith(port, checkReserved);
+}
+
+/** How the command runs: the bundled program and the worker script that renders beside it (bin/synth.js). */
+export interface Runtime {
+  readonly bundle?: string;
+  readonly workerEntry?: string;
+}
+
+/**
+ * `cwd`: where the user ran the command (relative --config and --outdir resolve there). `configDir`: where the
+ * environments are (tests point it at a scratch folder to prove nothing assumes which environments exist).
+ * `runtime`: how the command runs (bin/synth.js), so that many environments render on worker threads.
+ */
+export async function main(argv: string[], cwd = process.cwd(), configDir = CONFIG_DIR, runtime: Runtime = {}): Promise<number> {
   let options: Options;
   try {
-    options = parseArgs(argv, cwd);
+    options = parseArgs(argv, cwd, configDir);
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
     if (e.message) process.stderr.write(`synth: ${e.message}\n`);
@@ -136,14 +151,15 @@ export async function main(argv: string[], cwd = process.cwd()): Promise<number>
   const failed: string[] = [];
   const rendered: [Environment, RenderedEnvironment][] = [];
   const names = new Map<string, string>();
-  for (const file of options.files) {
+  for (const result of await renderFiles(options.files, { ...runtime, check: checkReserved })) {
+    const { file } = result;
     try {
-      const env = loadConfig(file);
-      if (env.name === BOOTSTRAP_DIR) throw new ConfigError([`${file}: "${BOOTSTRAP_DIR}" is reserved for ${DIST_DIR}/${BOOTSTRAP_DIR}/ (GitOps bootstrap objects); name the file differently`]);
+      if ('problems' in result) throw new ConfigError(result.problems, result.more);
+      const { env } = result;
       const clash = names.get(env.name);
       if (clash) throw new ConfigError([`${file}: environment ${JSON.stringify(env.name)} is also given by ${clash}; each output folder needs one file`]);
       names.set(env.name, file);
-      rendered.push([env, renderEnvironment(env)]);
+      rendered.push([env, result.files]);
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
       // One problem once, and a bounded report (200,000 unknown keys must not flood the terminal).

@@ -3,12 +3,13 @@
  *   config/production.yaml: tempo.retention.warm: expected a duration like "72h", got "two weeks"
  * A user's mistake never surfaces as a stack trace.
  */
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readdirSync, readSync } from 'node:fs';
 import * as path from 'node:path';
 import { load, YAMLException } from 'js-yaml';
 import { z } from 'zod';
 import { plainHttpRules } from './object-storage';
 import { configSchema, Environment } from './schema';
+import { deploymentProblems } from '../topology/invariants';
 import { nearest } from '../nearest';
 import { maskSecrets } from './primitives';
 
@@ -35,8 +36,41 @@ const PLAINTEXT_SECRETS: Record<string, string> = {
 };
 const SECRET_LIKE = /(password|passwd|secret|token|apikey|accesskey|accountkey|privatekey|credential)s?$/i;
 
+/**
+ * The schema plus the cross-layer checks. The topology invariants (quorum, singletons, partitions vs replicas)
+ * need the parsed config and the topology built from it, so they run here, where the config is loaded, and not
+ * inside the schema (which would make config import topology and close an import circle). zod runs this
+ * refinement only on a config that parsed, and after the schema's own refinements, so every problem is still
+ * reported in one pass.
+ */
+const loadSchema = configSchema.superRefine((c, ctx) => {
+  for (const p of deploymentProblems(c)) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
+});
+
 export function environmentName(file: string): string {
   return path.basename(file).replace(/\.ya?ml$/, '');
+}
+
+/** The environment files of a config folder (`config/*.yaml`), sorted: whatever the user keeps there. */
+export function environmentFiles(dir: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
+  }
+  return names
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort()
+    .map((f) => path.join(dir, f));
+}
+
+/** The message for an environment name with no file, listing the ones there are (synth and verify say the same). */
+export function unknownEnvironment(name: string, dir: string): string {
+  const shown = JSON.stringify(name.length > 80 ? `${name.slice(0, 80)}…` : name);
+  const known = environmentFiles(dir).map(environmentName);
+  return `unknown environment ${shown}; known: ${known.length ? known.join(', ') : `none (${dir}/ holds no .yaml file)`}`;
 }
 
 export function loadConfig(file: string): Environment {
@@ -61,7 +95,7 @@ export function loadConfig(file: string): Environment {
   if (typeof raw !== 'object' || Array.isArray(raw)) {
     throw new ConfigError([`${file}: expected a mapping of settings at the top level, got ${Array.isArray(raw) ? 'a list' : `the ${typeof raw} ${JSON.stringify(raw)}`}`]);
   }
-  const result = configSchema.safeParse(raw, { reportInput: true });
+  const result = loadSchema.safeParse(raw, { reportInput: true });
   if (!result.success) {
     // One problem per key: a value that fails its type is not also reported by the rules that compare it.
     const seen = new Set<string>();

@@ -26,6 +26,9 @@ import (
 	"go.opentelemetry.io/collector/pdata/ptrace/ptraceotlp"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
+	// The collector's otlp exporter compresses with gzip by default (configgrpc); Tempo's distributor, built on
+	// the collector's OTLP receiver, accepts it, so the stand-in registers the same decompressor.
+	_ "google.golang.org/grpc/encoding/gzip"
 	"google.golang.org/grpc/peer"
 )
 

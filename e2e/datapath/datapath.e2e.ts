@@ -148,6 +148,14 @@ describe('data path: sampling as configured (production tiers, from the rendered
     }, { timeoutMs: decisionWaitMs + 120_000, intervalMs: 3000, watch: [...samplers.map((p) => p.proc), ...gateways.map((p) => p.proc), tempo.proc] });
   }
 
+  /** Every collector pod scraped at least once (the monitors' interval is 30s). */
+  async function scrapedAll(): Promise<void> {
+    await waitFor('Prometheus to scrape every collector pod (up == 1)', async () => {
+      const targets = (await prometheus.api('/api/v1/targets')).activeTargets as { health: string; lastScrape: string }[];
+      return targets.length === samplers.length + gateways.length && targets.every((t) => t.health === 'up') ? targets : undefined;
+    }, { timeoutMs: 120_000, intervalMs: 2000, watch: [prometheus.proc] });
+  }
+
   function byTrace(spans: readonly RecordedSpan[]): Map<string, RecordedSpan[]> {
     const m = new Map<string, RecordedSpan[]>();
     for (const s of spans) m.set(s.trace_id, [...(m.get(s.trace_id) ?? []), s]);
@@ -249,10 +257,7 @@ describe('data path: sampling as configured (production tiers, from the rendered
     const alertRules = (await prometheus.api('/api/v1/rules?type=alert')).groups.flatMap((g: { rules: { name: string; query: string }[] }) => g.rules);
     const exporterAlert = alertRules.find((r: { query: string }) => r.query.includes('otelcol_exporter_send_failed_spans'));
     expect(exporterAlert).toBeDefined();
-    await waitFor('Prometheus to scrape every collector pod (up == 1)', async () => {
-      const targets = (await prometheus.api('/api/v1/targets')).activeTargets as { health: string; labels: Record<string, string>; lastError: string }[];
-      return targets.length === samplers.length + gateways.length && targets.every((t) => t.health === 'up') ? targets : undefined;
-    }, { timeoutMs: 120_000, intervalMs: 2000, watch: [prometheus.proc] });
+    await scrapedAll();
 
     await tempo.stop();
     // Traffic keeps coming while Tempo is down; the samplers retry each batch (retry_on_failure, default
@@ -287,6 +292,7 @@ describe('data path: sampling as configured (production tiers, from the rendered
       } });
     }
     expect(selectors.size).toBeGreaterThan(10);
+    await scrapedAll();
     // A counter the collector creates at its first event (memory_limiter refusals, a full queue) has no series
     // until then, and this run does not overload the tiers. Such a name must still be one the binary
     // registers; any other selector must return series with the labels it selects on.

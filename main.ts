@@ -7,7 +7,7 @@
  *
  * Exit 0 on success, 1 when a configuration is wrong (every problem on its own line), 2 on bad usage.
  */
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError, environmentFiles, environmentName, unknownEnvironment } from './lib/config/load';
 import { Environment } from './lib/config/schema';
@@ -184,7 +184,7 @@ export async function main(argv: string[], cwd = process.cwd(), configDir = CONF
     if (options.diff) {
       for (const [env, files] of rendered) {
         process.stdout.write(diffEnvironment(options.outdir, env.name, files));
-        process.stdout.write(diffEnvironment(path.join(options.outdir, BOOTSTRAP_DIR), env.name, bootstrapFiles(env, DIST_DIR)));
+        process.stdout.write(diffEnvironment(path.join(options.outdir, BOOTSTRAP_DIR), env.name, bootstrapFiles(env, repositoryPath(options.outdir))));
       }
     } else if (rendered.length) writeAll(options.outdir, rendered);
   } catch (e) {
@@ -200,12 +200,27 @@ export async function main(argv: string[], cwd = process.cwd(), configDir = CONF
   return 0;
 }
 
+/**
+ * The output folder as the Git repository holds it, which is where the bootstrap objects point Argo CD and Flux
+ * (`dist`, `deploy/rendered`, `.` at the top): relative to the nearest folder above it with a `.git` (a folder,
+ * or a file in a worktree). Outside any repository (a scratch render) it is taken to sit at the top of one,
+ * as dist/ does.
+ */
+export function repositoryPath(outdir: string): string {
+  const abs = path.resolve(outdir);
+  for (let dir = abs; ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, '.git'))) return path.relative(dir, abs).split(path.sep).join('/') || '.';
+    if (path.dirname(dir) === dir) return path.basename(abs);
+  }
+}
+
 /** Writes every rendered environment under one lock, after checking that every folder it would replace or delete is synth's. */
 function writeAll(outdir: string, rendered: [Environment, RenderedEnvironment][]): void {
   const release = lockOutdir(outdir);
   try {
     const bootstrapDir = path.join(outdir, BOOTSTRAP_DIR);
-    const plans = rendered.map(([env, files]) => ({ env, files, bootstrap: bootstrapFiles(env, DIST_DIR) }));
+    const repoDir = repositoryPath(outdir);
+    const plans = rendered.map(([env, files]) => ({ env, files, bootstrap: bootstrapFiles(env, repoDir) }));
     const refused = plans.flatMap(({ env }) => [ownershipProblem(outdir, env.name), ownershipProblem(bootstrapDir, env.name)]).filter((p) => p !== undefined);
     if (refused.length) throw new OutputError(`${[...new Set(refused)].join('\nsynth: ')}\nsynth: nothing was written`);
     for (const { env, files, bootstrap } of plans) {

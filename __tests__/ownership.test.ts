@@ -98,7 +98,8 @@ describe('synth owns only what it wrote', () => {
     const out = tempDir('legacy-');
     for (const e of environmentsIn(CONFIG_DIR)) {
       mkdirSync(path.join(out, e));
-      for (const f of readdirSync(path.join(ROOT, 'dist', e))) if (f !== OWNER_MARKER) writeFileSync(path.join(out, e, f), readFileSync(path.join(ROOT, 'dist', e, f)));
+      // As written then: manifests and kustomization.yaml (no marker, no PREREQUISITES.md).
+      for (const f of readdirSync(path.join(ROOT, 'dist', e))) if (f !== OWNER_MARKER && f !== 'PREREQUISITES.md') writeFileSync(path.join(out, e, f), readFileSync(path.join(ROOT, 'dist', e, f)));
       expect(ownershipProblem(out, e)).toBeUndefined();
     }
   });

@@ -17,6 +17,7 @@ import { probeScheme, scheme, tlsVolumes } from '../lib/k8s/tls';
 import { padsTraceIds, tempoConfig, TempoDistributedWiring } from '../lib/tempo/config';
 import { TEMPO_OVERRIDES_DIR, TEMPO_OVERRIDES_FILE, tempoOverridesFile } from '../lib/tempo/overrides';
 import { runtimeOverrides } from '../lib/k8s/runtime-overrides';
+import type { TempoExport } from '../lib/otelcol/config';
 
 export interface TempoChartProps {
   readonly env: Environment;
@@ -126,7 +127,6 @@ export class TempoChart extends StackChart {
       // Distributors write only to partitions a live-store owns (one per ordinal), so the builders split those
       // evenly; the config is re-rendered whenever either count changes.
       partitionsPerBlockBuilder: Math.ceil(liveStoresPerZone(t) / builders.replicas),
-      zones: this.config.tempo.deployment.zones.length,
       gossip: { joinMember: `dns+${this.services.gossip.hostPort('gossip')}`, clusterLabel: t.gossip.clusterLabel, port: t.gossip.port },
       frontendAddress: this.services.discovery.get(frontend.name)!.hostPort('grpc'),
       backendSchedulerAddress: this.services.service(workloadFor(t, 'backend-scheduler')).hostPort('grpc'),
@@ -144,9 +144,15 @@ export class TempoChart extends StackChart {
     return this.queryService.url('http', { scheme: scheme(this.config.tls) });
   }
 
-  /** OTLP gRPC endpoint as host:port (the collector's exporter): the single binary or the distributors. */
+  /** OTLP gRPC endpoint as host:port: the single binary or the distributors' Service. */
   get otlpGrpcEndpoint(): string {
     return this.otlpService.hostPort('otlp-grpc');
+  }
+
+  /** Where the sampler exports: the single binary, or every distributor through their headless Service. */
+  get otlpExport(): TempoExport {
+    const discovery = this.services.discovery.get(workloadFor(this.topology, 'otlp').name);
+    return discovery ? { discoveryHost: discovery.host, port: discovery.port('otlp-grpc'), serverName: this.otlpService.host } : { endpoint: this.otlpGrpcEndpoint };
   }
 
   /** OTLP HTTP base URL. */

@@ -12,7 +12,7 @@ type Obj = { kind?: string; metadata?: { name?: string; namespace?: string } };
 function index(files: Map<string, string>): Map<string, string> {
   const out = new Map<string, string>();
   for (const [file, text] of files) {
-    if (file === 'kustomization.yaml') continue;
+    if (file === 'kustomization.yaml' || !file.endsWith('.yaml')) continue; // PREREQUISITES.md is not YAML
     for (const doc of loadAll(text) as Obj[]) {
       if (!doc) continue;
       out.set(`${doc.kind}/${doc.metadata?.namespace ? `${doc.metadata.namespace}/` : ''}${doc.metadata?.name}`, JSON.stringify(doc));

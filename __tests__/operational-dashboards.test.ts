@@ -53,6 +53,19 @@ describe('operational dashboards', () => {
     expect(checked).toBeGreaterThanOrEqual(queries.length * 2);
   });
 
+  test('the sampling panel reads counters the sampler tier reports: tail_sampling has no processor item counters', () => {
+    // contrib 0.159's tail_sampling is not built on processorhelper, so otelcol_processor_incoming/outgoing_items
+    // exist only for memory_limiter (seen on the running sampler, e2e/datapath); the panel used them and stayed empty.
+    const panel = queries.filter((q) => q.panel === 'Sampling: received, kept, dropped').map((q) => q.expr);
+    expect(panel).toHaveLength(3);
+    for (const expr of panel) {
+      expect(expr).not.toMatch(/otelcol_processor_(incoming|outgoing)_items/);
+      expect(labelMatchers(expr)).toContainEqual(['job', '=', 'observability/otel-sampler']);
+    }
+    expect(panel[0]).toMatch(/^sum\(rate\(otelcol_receiver_accepted_spans\{/);
+    expect(panel[1]).toMatch(/^sum\(rate\(otelcol_exporter_sent_spans\{/);
+  });
+
   test('they cover ingest, queries, storage and compaction, sampling and the agent', () => {
     const text = (title: string) => queries.filter((q) => q.dashboard === title).map((q) => q.expr).join('\n');
     expect(text('Stack / Loki')).toMatch(/loki_distributor_lines_received_total[\s\S]*loki_logql_querystats_latency_seconds_bucket[\s\S]*compact_tables_operation_last_successful_run_timestamp_seconds/);

@@ -25,8 +25,10 @@ export const HOSTNAME_LABEL = 'kubernetes.io/hostname';
 const INSTANCE = { type: 'm6i.4xlarge', cpu: '15890m', memory: '60Gi', pods: '234' };
 
 export interface ClusterOptions {
-  /** Nodes in each of the three zones (default 2). */
+  /** Nodes in each zone (default 2). */
   nodesPerZone?: number;
+  /** How many of the three zones get nodes (default 3). */
+  zones?: number;
 }
 
 export interface KubectlResult { code: number; stdout: string; stderr: string }
@@ -62,7 +64,7 @@ export class Cluster {
     const run = new Run(`cluster-${name}`);
     try {
       const cluster = await Cluster.start(run, bin);
-      await cluster.addNodes(opts.nodesPerZone ?? 2);
+      await cluster.addNodes(opts.nodesPerZone ?? 2, ZONES.slice(0, opts.zones ?? ZONES.length));
       await cluster.installStorage();
       await cluster.installCrds(crds);
       return cluster;
@@ -152,10 +154,10 @@ export class Cluster {
 
   env: NodeJS.ProcessEnv = process.env;
 
-  /** Creates `perZone` nodes in each zone and waits until kwok has made them Ready. */
-  async addNodes(perZone: number, prefix = 'node'): Promise<string[]> {
+  /** Creates `perZone` nodes in each of `zones` and waits until kwok has made them Ready. */
+  async addNodes(perZone: number, zones: readonly string[] = ZONES, prefix = 'node'): Promise<string[]> {
     const names: string[] = [];
-    const nodes = ZONES.flatMap((zone) => Array.from({ length: perZone }, (_, i) => {
+    const nodes = zones.flatMap((zone) => Array.from({ length: perZone }, (_, i) => {
       const name = `${prefix}-${zone}-${i + 1}`;
       names.push(name);
       return {
@@ -189,7 +191,7 @@ export class Cluster {
    * scheduled (WaitForFirstConsumer), each volume lives in one zone, so a pod that owns one can only ever run
    * in that zone. Pre-made PersistentVolumes stand in for a provisioner (the real PV controller binds them).
    */
-  async installStorage(perZone = 120): Promise<void> {
+  async installStorage(perZone = 70): Promise<void> {
     const objects: object[] = [{
       apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass',
       metadata: { name: 'zonal', annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } },

@@ -13,7 +13,7 @@ import { Environment } from '../../lib/config/schema';
 import { renderEnvironment } from '../../lib/stack';
 import { bootstrapFiles } from '../../lib/gitops';
 import { FEATURE_VARIANTS, SCALE_OUT_VARIANTS } from '../../__tests__/helpers';
-import type { K8sObject } from './cluster';
+import { K8sObject, ZONES } from './cluster';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -56,12 +56,29 @@ function sectionMerge(base: Record<string, unknown>, overlay: Record<string, unk
   return merged;
 }
 
-/** The config object of an environment or variant, with the namespace mapping applied. */
+/** `over` merged into `base` at every depth (arrays and scalars replace). */
+export function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  const out = { ...base };
+  for (const [k, v] of Object.entries(over)) out[k] = isObj(v) && isObj(base[k]) ? deepMerge(base[k], v) : v;
+  return out;
+}
+
+/**
+ * Variants of the harness's own, on top of the unit tests' ones: the live-store zones pinned to the
+ * cluster's real zones (what a platform engineer sets on a zonal cluster, `tempo.deployment.pinZones`).
+ */
+export const HARNESS_VARIANTS: Record<string, { base: string; overlay: Record<string, unknown> }> = {
+  'production-distributed-pinned': { base: 'production-distributed', overlay: { tempo: { deployment: { zones: ZONES.slice(0, 2), pinZones: true } } } },
+};
+
+/** The config object of an environment or variant, with the namespace mapping applied and `extra` merged in. */
 export function configOf(name: string, namespace: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
   const file = (n: string) => load(fs.readFileSync(path.join(ROOT, 'config', `${n}.yaml`), 'utf8')) as Record<string, unknown>;
-  const base = OVERLAYS[name] ? sectionMerge(file('production'), OVERLAYS[name]) : file(name);
-  const withExtra = sectionMerge(base, extra);
-  return sectionMerge(withExtra, { namespace, promtail: { namespace: `${namespace}-agent` }, alloy: { namespace: `${namespace}-agent` } });
+  const harness = HARNESS_VARIANTS[name];
+  const base = harness ? deepMerge(configOf(harness.base, namespace), harness.overlay)
+    : OVERLAYS[name] ? sectionMerge(file('production'), OVERLAYS[name]) : file(name);
+  return deepMerge(deepMerge(base, extra), { namespace, promtail: { namespace: `${namespace}-agent` }, alloy: { namespace: `${namespace}-agent` } });
 }
 
 /**

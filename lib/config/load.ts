@@ -9,6 +9,7 @@ import { load, YAMLException } from 'js-yaml';
 import { z } from 'zod';
 import { plainHttpRules } from './object-storage';
 import { configSchema, Environment } from './schema';
+import { deploymentProblems } from '../topology/invariants';
 import { nearest } from '../nearest';
 import { maskSecrets } from './primitives';
 
@@ -34,6 +35,17 @@ const PLAINTEXT_SECRETS: Record<string, string> = {
   'grafana.adminPassword': 'grafana.adminSecret (an existing Secret with the admin user and password)',
 };
 const SECRET_LIKE = /(password|passwd|secret|token|apikey|accesskey|accountkey|privatekey|credential)s?$/i;
+
+/**
+ * The schema plus the cross-layer checks. The topology invariants (quorum, singletons, partitions vs replicas)
+ * need the parsed config and the topology built from it, so they run here, where the config is loaded, and not
+ * inside the schema (which would make config import topology and close an import circle). zod runs this
+ * refinement only on a config that parsed, and after the schema's own refinements, so every problem is still
+ * reported in one pass.
+ */
+const loadSchema = configSchema.superRefine((c, ctx) => {
+  for (const p of deploymentProblems(c)) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
+});
 
 export function environmentName(file: string): string {
   return path.basename(file).replace(/\.ya?ml$/, '');
@@ -61,7 +73,7 @@ export function loadConfig(file: string): Environment {
   if (typeof raw !== 'object' || Array.isArray(raw)) {
     throw new ConfigError([`${file}: expected a mapping of settings at the top level, got ${Array.isArray(raw) ? 'a list' : `the ${typeof raw} ${JSON.stringify(raw)}`}`]);
   }
-  const result = configSchema.safeParse(raw, { reportInput: true });
+  const result = loadSchema.safeParse(raw, { reportInput: true });
   if (!result.success) {
     // One problem per key: a value that fails its type is not also reported by the rules that compare it.
     const seen = new Set<string>();

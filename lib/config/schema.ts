@@ -18,7 +18,6 @@ import { tlsSchema } from './tls';
 import { namespaceOfServiceUrl, securitySchema } from './security';
 import { monitoringSchema } from './monitoring';
 import { objectStorageRules } from './object-storage';
-import { deploymentProblems } from '../topology/invariants';
 
 export const configSchema = z
   .strictObject({
@@ -116,8 +115,6 @@ export const configSchema = z
     if (!c.security.prometheusNamespace && !namespaceOfServiceUrl(c.prometheus.url)) {
       ctx.addIssue({ code: 'custom', path: ['security', 'prometheusNamespace'], message: `missing, expected the namespace of Prometheus (it cannot be derived from prometheus.url ${JSON.stringify(c.prometheus.url)})` });
     }
-
-    for (const p of deploymentProblems(c)) ctx.addIssue({ code: 'custom', path: p.path, message: p.message });
 
     for (const name of ['tempo', 'loki'] as const) {
       for (const issue of objectStorageRules(c[name])) ctx.addIssue({ code: 'custom', path: [name, ...issue.path], message: issue.message });

@@ -17,15 +17,9 @@
  */
 import { ApiObject } from 'cdk8s';
 import { StackChart } from './chart';
+import { NoncurrentRules } from '../lifecycle';
 
 export type BucketController = 'none' | 'ack' | 'crossplane';
-
-export interface NoncurrentRules {
-  /** Days a deleted (noncurrent) version is kept before it expires for good. */
-  readonly expireAfterDays: number;
-  /** Days after which noncurrent versions move to the GLACIER storage class (omit to keep them in STANDARD). */
-  readonly glacierAfterDays?: number;
-}
 
 export interface BucketLifecycleProps {
   /** Construct id and object name prefix, e.g. `tempo-traces`. */
@@ -110,9 +104,4 @@ export function bucketLifecycle(chart: StackChart, props: BucketLifecycleProps):
     ];
   }
   return [];
-}
-
-/** Whole days covering a duration in milliseconds (lifecycle rules count in days). */
-export function daysCovering(ms: number): number {
-  return Math.max(1, Math.ceil(ms / 86_400_000));
 }

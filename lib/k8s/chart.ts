@@ -6,7 +6,7 @@ import { Chart } from 'cdk8s';
 import { Construct } from 'constructs';
 import { Environment, StackConfig } from '../config/schema';
 import { version as PROJECT_VERSION } from '../../package.json';
-import type { NamedPort } from './service';
+import type { NamedPort } from './ports';
 
 export const PART_OF = 'grafana-stack';
 export const MANAGED_BY = 'cdk8s';

@@ -4,22 +4,14 @@
  */
 import * as k8s from '../../imports/k8s';
 import { StackChart, VERSION_LABEL } from './chart';
+import type { NamedPort } from './ports';
 
 /** Where Loki, Tempo, Grafana, Promtail and the collector serve their own metrics. */
 export const METRICS_PATH = '/metrics';
 
-export interface NamedPort {
-  /** IANA-style port name (<= 15 chars), used as the Service targetPort. */
-  readonly name: string;
-  readonly port: number;
-  readonly protocol?: 'TCP' | 'UDP';
-  /** Set for ports only the pod itself uses (not published on the Service). */
-  readonly internal?: boolean;
-  /** Set when the port serves Prometheus metrics at this path: it is then scraped (see MetricsEndpoint). */
-  readonly metricsPath?: string;
-  /** The port serves HTTPS (with the certificate of `tls.secretName`). */
-  readonly tls?: boolean;
-}
+// The port model lives below chart.ts and this file (chart.ts reads it for metrics endpoints); re-exported here,
+// where every chart takes it from.
+export type { NamedPort } from './ports';
 
 export function containerPorts(ports: readonly NamedPort[]): k8s.ContainerPort[] {
   return ports.map((p) => ({ name: p.name, containerPort: p.port, protocol: p.protocol ?? 'TCP' }));

@@ -9,9 +9,7 @@ import { LokiConfig, LokiSchemaPeriod } from '../config/loki';
 import { LokiTiers } from './tiers';
 import { LokiStorage, lokiStorage } from './object-store';
 import { LOKI_RUNTIME_DIR, LOKI_RUNTIME_FILE } from './overrides';
-
-/** The PVC mount: WAL, TSDB index (active and query cache), compactor work files and, in dev, the chunks. */
-export const LOKI_DATA_DIR = '/var/loki';
+import { LOKI_DATA_DIR } from '../topology/loki';
 
 /**
  * Where the ruler reads rule files (ruler.storage local): one folder per tenant, each a mounted ConfigMap

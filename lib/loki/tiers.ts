@@ -14,7 +14,7 @@
  */
 import { LokiConfig } from '../config/loki';
 import { durationMs } from '../config/primitives';
-import { daysCovering, NoncurrentRules } from '../k8s/bucket-lifecycle';
+import { daysCovering, NoncurrentRules } from '../lifecycle';
 
 export interface LokiTiers {
   /** storage_config.tsdb_shipper.cache_ttl */

@@ -19,9 +19,7 @@ import { otlpServerTls, serverTls } from '../k8s/tls';
 import { TRACE_ID_LABEL } from '../log-format';
 import { tempoStorage } from './object-store';
 import { TEMPO_OVERRIDES_DIR, TEMPO_OVERRIDES_FILE } from './overrides';
-
-/** Root of everything Tempo writes locally; the StatefulSet mounts its PVC here. */
-export const TEMPO_DATA_DIR = '/var/tempo';
+import { TEMPO_DATA_DIR } from '../topology/tempo';
 
 /**
  * Whether this release line can pad trace ids in its answers to 32 hex digits

@@ -9,11 +9,15 @@
  */
 import { Autoscaling, ComponentOverrides, LokiComponent } from '../config/deployment';
 import { LokiConfig } from '../config/loki';
-import { LOKI_DATA_DIR } from '../loki/config';
 import { Resources } from '../config/primitives';
 import { LOKI_SIZES, lokiSizeFor, MEMCACHED, memcachedResources, Sizing } from './sizing';
 import { Cache, Gossip, Role, Topology, Workload } from './types';
 
+/**
+ * The PVC mount: WAL, TSDB index (active and query cache), compactor work files and, in dev, the chunks. Here, in
+ * the lowest layer that uses it (the workloads' volumes), so lib/loki/config.ts reads it from below.
+ */
+export const LOKI_DATA_DIR = '/var/loki';
 /** emptyDir under the data path of targets without a volume claim. */
 const STATELESS_SCRATCH_GIB = 5;
 /** dskit memberlist.bind_port default. */

@@ -9,10 +9,15 @@
  */
 import { TempoComponent } from '../config/deployment';
 import { TempoConfig } from '../config/tempo';
-import { TEMPO_DATA_DIR } from '../tempo/config';
 import { componentSizing, GOSSIP_PORT } from './loki';
 import { MEMCACHED, memcachedResources, TEMPO_TIER_MB_PER_S, tempoSizing } from './sizing';
 import { Role, Topology, Workload } from './types';
+
+/**
+ * Root of everything Tempo writes locally; the StatefulSet mounts its PVC here. Here, in the lowest layer that
+ * uses it (the workloads' volumes), so lib/tempo/config.ts reads it from below.
+ */
+export const TEMPO_DATA_DIR = '/var/tempo';
 
 /** Ingest the deployment is sized for, MB/s: the declared load, or the tier's rate. */
 export function tempoIngestMBps(tempo: TempoConfig): number {

@@ -12,8 +12,9 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { applyRender } from './apply';
 import { Cluster } from './cluster';
-import { environments, renderAll, Rendered, VARIANT_NAMES } from './render';
+import { bootstrapObjects, configOf, environments, renderAll, renderTo, Rendered, VARIANT_NAMES } from './render';
 import { hardViolations } from './placement';
 import { events, notConverged, workloads } from './workloads';
 import { waitFor } from '../support/procs';
@@ -37,7 +38,7 @@ describe('every environment and variant on a v1.34 control plane', () => {
   test('server-side apply with strict field validation: no error, no warning', async () => {
     const problems: string[] = [];
     for (const r of renders) {
-      const res = await cluster.kubectl(['apply', '--server-side', '--field-manager=grafana-stack', '--validate=strict', '-k', r.dir]);
+      const res = await applyRender(cluster, r);
       const warnings = res.stderr.split('\n').filter((l) => /warning/i.test(l));
       if (res.code !== 0) problems.push(`${r.name}: kubectl apply exited ${res.code}:\n${res.stderr.trim()}`);
       else if (warnings.length) problems.push(`${r.name}: ${warnings.join('\n')}`);
@@ -81,6 +82,28 @@ describe('every environment and variant on a v1.34 control plane', () => {
     for (const r of renders) expect(w.pods.filter((p) => p.metadata.namespace === r.namespace).length).toBeGreaterThan(0);
     // DaemonSets run on every node (none is tainted).
     for (const ds of w.daemonSets) expect(ds.status.desiredNumberScheduled).toBe(cluster.nodes.length);
+  });
+
+  test('the GitOps bootstrap objects of every environment are accepted by the Argo CD and Flux CRDs', async () => {
+    // The namespaces the tools' own installs create (Argo CD: argocd; Flux: flux-system).
+    await cluster.kubectlOk(['create', 'namespace', 'argocd']);
+    await cluster.kubectlOk(['create', 'namespace', 'flux-system']);
+    const problems: string[] = [];
+    const kinds = new Set<string>();
+    for (const name of environments()) {
+      for (const gitops of [
+        { repoURL: 'https://github.com/example/observability.git', tool: 'argocd' },
+        { repoURL: 'git@github.com:example/observability.git', tool: 'flux', flux: { secretRef: 'git-deploy-key' } },
+      ]) {
+        const r = renderTo(path.join(out, 'bootstrap', gitops.tool), name, configOf(name, `gitops-${name}`, { gitops }));
+        const objs = bootstrapObjects(r.env);
+        for (const o of objs) kinds.add(o.kind);
+        const res = await cluster.kubectl(['apply', '--server-side', '--field-manager=grafana-stack', '--validate=strict', '-f', '-'], { input: objs.map((o) => JSON.stringify(o)).join('\n') });
+        if (res.code !== 0 || /warning/i.test(res.stderr)) problems.push(`${name} ${gitops.tool}: exit ${res.code}\n${res.stderr.trim()}`);
+      }
+    }
+    expect(problems).toEqual([]);
+    expect([...kinds].sort()).toEqual(['Application', 'GitRepository', 'Kustomization']);
   });
 
   test('replicas land as the rendered constraints say (required anti-affinity, DoNotSchedule spread)', async () => {

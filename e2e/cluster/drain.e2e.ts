@@ -11,6 +11,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { applyOk } from './apply';
 import { Cluster } from './cluster';
 import { environments, renderAll, Rendered } from './render';
 import { allDown, disruptionProblems, expectations } from './disruption';
@@ -34,7 +35,7 @@ async function converge(what: string): Promise<void> {
 beforeAll(async () => {
   renders = renderAll(out, [...environments(), ...DRAIN_RENDERS]);
   cluster = await Cluster.up('drain');
-  for (const r of renders) await cluster.kubectlOk(['apply', '--server-side', '--field-manager=grafana-stack', '-k', r.dir]);
+  for (const r of renders) await applyOk(cluster, r);
   await converge('convergence before the drains');
 }, 60 * 60 * 1000);
 

@@ -7,6 +7,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { applyOk } from './apply';
 import { Cluster, HOSTNAME_LABEL, K8sObject } from './cluster';
 import { renderAll, Rendered } from './render';
 import { antiAffinityTerms, matches, unschedulable } from './placement';
@@ -28,7 +29,7 @@ function apart(r: Rendered): K8sObject[] {
 beforeAll(async () => {
   renders = renderAll(out, RENDERS);
   cluster = await Cluster.up('few-nodes', { zones: 1, nodesPerZone: NODES });
-  for (const r of renders) await cluster.kubectlOk(['apply', '--server-side', '--field-manager=grafana-stack', '-k', r.dir]);
+  for (const r of renders) await applyOk(cluster, r);
 }, 60 * 60 * 1000);
 
 afterAll(async () => {

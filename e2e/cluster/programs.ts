@@ -73,8 +73,9 @@ export function moduleDir(module: string, version: string): string {
 /**
  * The CRDs of every custom resource kind we render, by the module that publishes them. Versions follow
  * ../shared/reference/run-for-real/CLUSTER.md §6. Not available here: the ACK S3 controller and Grafana's
- * rollout-operator (the module proxy answers 403 for both modules), and Crossplane's provider-aws (its module
- * is hundreds of MB for one CRD); objects of those kinds are left out of what is applied (see render.ts).
+ * rollout-operator (the module proxy answers 403 for both modules; the project renders the
+ * ZoneAwarePodDisruptionBudget CRD itself), and Crossplane's provider-aws (its module is hundreds of MB for one
+ * CRD); bucket objects of those kinds are left out of what is applied (see render.ts).
  */
 export const CRD_SOURCES: readonly { module: string; version: string; files: readonly string[] }[] = [
   { module: 'github.com/cert-manager/cert-manager', version: 'v1.21.1', files: ['deploy/crds/cert-manager.io_certificates.yaml', 'deploy/crds/cert-manager.io_clusterissuers.yaml', 'deploy/crds/cert-manager.io_issuers.yaml'] },

@@ -30,7 +30,7 @@ export const VARIANT_NAMES = Object.keys(OVERLAYS);
  * Kinds we render whose CRD no module here provides (see programs.ts CRD_SOURCES); objects of these API groups
  * are left out of what is applied, and each scenario names what it left out.
  */
-export const NO_CRD_GROUPS = ['s3.services.k8s.aws', 's3.aws.upbound.io', 'rollout-operator.grafana.com'];
+export const NO_CRD_GROUPS = ['s3.services.k8s.aws', 's3.aws.upbound.io'];
 
 /** Objects the apiserver would have to dial into the cluster for: never applied here (CLUSTER.md §0). */
 const DIALS_INTO_CLUSTER = ['ValidatingWebhookConfiguration', 'MutatingWebhookConfiguration', 'APIService'];

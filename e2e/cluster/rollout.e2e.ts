@@ -12,6 +12,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { applyOk } from './apply';
 import { Cluster, K8sObject } from './cluster';
 import { configOf, renderTo, Rendered } from './render';
 import { disruptionProblems, expectations } from './disruption';
@@ -51,7 +52,7 @@ async function grouped(): Promise<K8sObject[]> {
 beforeAll(async () => {
   before = render('before', false);
   cluster = await Cluster.up('rollout');
-  for (const r of before) await cluster.kubectlOk(['apply', '--server-side', '--field-manager=grafana-stack', '-k', r.dir]);
+  for (const r of before) await applyOk(cluster, r);
   await converge('convergence before the change');
 }, 60 * 60 * 1000);
 
@@ -85,7 +86,7 @@ describe('a config change rolls out', () => {
     });
     await watch.ready;
     const after = render('after', true);
-    for (const r of after) await cluster.kubectlOk(['apply', '--server-side', '--field-manager=grafana-stack', '-k', r.dir]);
+    for (const r of after) await applyOk(cluster, r);
     // The controllers have seen the new templates once every StatefulSet reports a new update revision.
     await waitFor('the StatefulSet controller to observe the change', async () => (await grouped()).every((s) => s.status?.observedGeneration === s.metadata.generation && s.status.updateRevision !== s.status.currentRevision), { timeoutMs: 60_000, watch: cluster.procs });
     // Everything else rolls by itself; meanwhile the zones' pods must stay as they were.

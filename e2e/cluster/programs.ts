@@ -43,7 +43,8 @@ export function programs(): Programs {
     'k8s.io/kubernetes/cmd/kube-scheduler',
     'k8s.io/kubernetes/cmd/kubectl',
   ], { ldflags: versionLdflags() });
-  // The server module's root package is etcd's main: the binary is named after the module path's last element.
+  // The server module's root package is etcd's main: go names the binary after the path element before the
+  // major version suffix, `server`.
   const etcd = goBuildWrapper('etcd', ['go.etcd.io/etcd/server/v3'], { ldflags: '-s -w' });
   const kwok = goInstall('kwok', 'sigs.k8s.io/kwok/cmd/kwok', KWOK_VERSION, { ldflags: '-s -w' });
   built = {
@@ -51,7 +52,7 @@ export function programs(): Programs {
     kubeControllerManager: path.join(kube, 'kube-controller-manager'),
     kubeScheduler: path.join(kube, 'kube-scheduler'),
     kubectl: path.join(kube, 'kubectl'),
-    etcd: path.join(etcd, 'v3'),
+    etcd: path.join(etcd, 'server'),
     kwok,
   };
   for (const [name, file] of Object.entries(built)) {

@@ -9,6 +9,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { dump } from 'js-yaml';
 import { anyEnv, env, objects, productionWith, ROOT, SCALE_OUT, tempDir } from './helpers';
+import { RUNBOOKS_FILE } from '../lib/monitoring/rules/model';
 import { PROMTOOL, PROMTOOL_MISSING, promtool, promtoolAsync } from './support/promtool';
 import { ScrapeTarget, scrapeTargets } from './support/prometheus-operator';
 import { labelMatchers, promqlErrors, selectsAny } from './support/promql';
@@ -67,10 +68,9 @@ describe('PrometheusRule expressions', () => {
     expect([...new Set(scaled.map((t) => t.labels.job))].filter((j) => !selected.has(j))).toEqual([]);
   });
 
-  test('every alert has a severity, a summary, a description and a runbook section in the README', () => {
-    const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
-    const runbooks = readme.slice(readme.indexOf('\n## Runbooks'));
-    const anchors = new Set([...runbooks.matchAll(/^#{3,4} (.+)$/gm)].map((m) => m[1].trim().toLowerCase().replace(/[^\w\- ]/g, '').replace(/ /g, '-')));
+  test('every alert has a severity, a summary, a description and a runbook section in RUNBOOKS.md', () => {
+    const runbooks = readFileSync(path.join(ROOT, RUNBOOKS_FILE), 'utf8');
+    const anchors = new Set([...runbooks.matchAll(/^#{2,3} (.+)$/gm)].map((m) => m[1].trim().toLowerCase().replace(/[^\w\- ]/g, '').replace(/ /g, '-')));
     // With Alloy as the log agent its alerts replace Promtail's.
     const alloy = objects(anyEnv('production-alloy-files')).filter((o) => o.kind === 'PrometheusRule' && o.metadata.name === 'alloy-rules');
     const alloyAlerts = alloy.flatMap((o) => o.spec.groups.flatMap((g: any) => g.rules.filter((r: any) => r.alert)));

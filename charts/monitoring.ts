@@ -3,7 +3,7 @@ import { Construct } from 'constructs';
 import type { IPodMonitor, IPrometheusRule, IRelabelConfig, IServiceMonitor, ISafeTLSConfig } from '../imports/monitoring-coreos-com';
 import { Environment } from '../lib/config/schema';
 import { MetricsEndpoint, StackChart } from '../lib/k8s/chart';
-import { RuleSet, ruleGroups, runbookAnchor } from '../lib/monitoring/rules/model';
+import { RuleSet, ruleGroups, runbookAnchor, RUNBOOKS_FILE } from '../lib/monitoring/rules/model';
 import { jobLabel, metricsEndpoints } from '../lib/monitoring/targets';
 
 export interface MonitoringChartProps {
@@ -42,9 +42,9 @@ export class MonitoringChart extends StackChart {
     for (const set of props.rules) this.prometheusRule(set);
   }
 
-  /** Where an alert's runbook is: the README's Runbooks section (see monitoring.runbookUrl). */
+  /** Where an alert's runbook is: its section of RUNBOOKS.md (see monitoring.runbookUrl). */
   runbookUrl(alert: string): string {
-    return `${this.config.monitoring.runbookUrl ?? 'README.md'}#${runbookAnchor(alert)}`;
+    return `${this.config.monitoring.runbookUrl ?? RUNBOOKS_FILE}#${runbookAnchor(alert)}`;
   }
 
   private prometheusRule(set: RuleSet): void {

@@ -31,9 +31,9 @@ export const monitoringSchema = z
       .describe("raw metrics retention the platform's Prometheus must have (the seed's 15 days); alerted on, not set: Prometheus is not part of this stack"),
     dashboardsFolder: z.string().min(1).default('Observability stack').describe('Grafana folder of the operational dashboards (Loki, Tempo, collector and sampling, log agent)'),
     runbookUrl: z
-      .url({ protocol: /^https?$/, error: (i) => `expected an http(s) URL like "https://github.com/org/repo/blob/main/README.md", got ${JSON.stringify(i.input)}` })
+      .url({ protocol: /^https?$/, error: (i) => `expected an http(s) URL like "https://github.com/org/repo/blob/main/RUNBOOKS.md", got ${JSON.stringify(i.input)}` })
       .optional()
-      .describe("this project's README.md as your Git host shows it; alerts link to its Runbooks section (unset: links are README.md#<alert>, relative to the repository)"),
+      .describe("this project's RUNBOOKS.md as your Git host shows it; each alert links to its section (unset: links are RUNBOOKS.md#<alert>, relative to the repository)"),
   })
   .prefault({});
 export type MonitoringConfig = z.infer<typeof monitoringSchema>;

@@ -1,7 +1,7 @@
 /**
  * Typed alerting and recording rules, turned into a PrometheusRule's `spec` (which is exactly a Prometheus
  * rule file: prometheus-operator writes it out unchanged). Every alert carries a severity, a summary, a
- * description and a runbook link to the README's Runbooks section; thresholds and `for` are reasoned where the
+ * description and a runbook link to its section of RUNBOOKS.md; thresholds and `for` are reasoned where the
  * alert is defined. Annotations use only `{{ $labels.<name> }}`, so what an alert says is predictable in tests.
  */
 import type { IRuleGroup } from '../../../imports/monitoring-coreos-com';
@@ -45,7 +45,10 @@ export interface Targets {
 export const TARGET_LABELS = ['namespace', 'job'] as const;
 export const by = (...extra: string[]): string[] => [...TARGET_LABELS, ...extra];
 
-/** The README anchor of an alert's runbook (GitHub's heading anchors: lower case). */
+/** The file the alerts' runbook links point into, at the repository root. */
+export const RUNBOOKS_FILE = 'RUNBOOKS.md';
+
+/** The RUNBOOKS.md anchor of an alert's runbook (GitHub's heading anchors: lower case). */
 export const runbookAnchor = (alert: string): string => alert.toLowerCase();
 
 export const isAlert = (r: AlertRule | RecordingRule): r is AlertRule => 'alert' in r;

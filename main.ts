@@ -7,9 +7,9 @@
  *
  * Exit 0 on success, 1 when a configuration is wrong (every problem on its own line), 2 on bad usage.
  */
-import { readdirSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import * as path from 'node:path';
-import { ConfigError, environmentName, loadConfig } from './lib/config/load';
+import { ConfigError, environmentFiles, environmentName, loadConfig, unknownEnvironment } from './lib/config/load';
 import { Environment } from './lib/config/schema';
 import { renderEnvironment, RenderedEnvironment } from './lib/stack';
 import { lockOutdir, ownershipProblem, OutputError, removeEnvironment, writeEnvironment } from './lib/write';
@@ -43,13 +43,6 @@ interface Options {
   diff: boolean;
 }
 
-export function environmentFiles(dir = CONFIG_DIR): string[] {
-  return readdirSync(dir)
-    .filter((f) => /\.ya?ml$/.test(f))
-    .sort()
-    .map((f) => path.join(dir, f));
-}
-
 /** A value for messages: bounded, so a hostile argument cannot flood the terminal. */
 const shown = (v: string) => JSON.stringify(v.length > 80 ? `${v.slice(0, 80)}…` : v);
 
@@ -63,7 +56,7 @@ function userPath(value: string, cwd: string): string {
   return rel === '' ? '.' : rel.startsWith('..') || path.isAbsolute(rel) ? abs : rel;
 }
 
-function parseArgs(argv: string[], cwd: string): Options {
+function parseArgs(argv: string[], cwd: string, configDir: string): Options {
   const envs: string[] = [];
   const configs: string[] = [];
   let outdir: string | undefined;
@@ -95,10 +88,10 @@ function parseArgs(argv: string[], cwd: string): Options {
   outdir ??= DIST_DIR;
   const kind = pathKind(outdir);
   if (kind && kind !== 'folder') throw new UsageError(`--outdir ${outdir} is ${kind}, not a folder; ${diff ? 'diff compares against' : 'synth writes'} <outdir>/<env>/ folders, so give a folder (it is created when missing)`);
-  const known = environmentFiles();
+  const known = environmentFiles(configDir);
   for (const name of envs) {
     const file = known.find((f) => environmentName(f) === name);
-    if (!file) throw new UsageError(`unknown environment ${shown(name)}; known: ${known.map(environmentName).join(', ')}`);
+    if (!file) throw new UsageError(unknownEnvironment(name, configDir));
     configs.push(file);
   }
   // The same file named twice (--env dev --env dev) is synthesized once.
@@ -115,11 +108,14 @@ function pathKind(p: string): string | undefined {
   }
 }
 
-/** `cwd`: where the user ran the command (relative --config and --outdir resolve there). */
-export async function main(argv: string[], cwd = process.cwd()): Promise<number> {
+/**
+ * `cwd`: where the user ran the command (relative --config and --outdir resolve there). `configDir`: where the
+ * environments are (tests point it at a scratch folder to prove nothing assumes which environments exist).
+ */
+export async function main(argv: string[], cwd = process.cwd(), configDir = CONFIG_DIR): Promise<number> {
   let options: Options;
   try {
-    options = parseArgs(argv, cwd);
+    options = parseArgs(argv, cwd, configDir);
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
     if (e.message) process.stderr.write(`synth: ${e.message}\n`);

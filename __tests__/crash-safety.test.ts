@@ -10,7 +10,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { buildSync } from 'esbuild';
 import { lockOutdir, OWNER_MARKER, recoverLeftovers, writeEnvironment } from '../lib/write';
-import { ROOT, runMain, tempDir } from './helpers';
+import { fixture, ROOT, runMain, tempDir } from './helpers';
 
 type Files = Record<string, string>;
 const OLD: Files = { 'kustomization.yaml': 'resources: [a.k8s.yaml, b.k8s.yaml]\n', 'a.k8s.yaml': 'old a\n', 'b.k8s.yaml': 'old b\n' };
@@ -134,7 +134,7 @@ describe('replacing <env>/ survives SIGKILL', () => {
     const dir = tempDir('crash-cli-');
     const file = path.join(dir, 'dev.yaml');
     const out = path.join(dir, 'out');
-    writeFileSync(file, readFileSync(path.join(ROOT, 'config', 'dev.yaml'), 'utf8'));
+    writeFileSync(file, readFileSync(fixture('dev'), 'utf8'));
     expect((await runMain(['--config', file, '--outdir', out])).code).toBe(0);
     const before = contents(path.join(out, 'dev'));
     const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'synth.js'), '--config', file, '--outdir', out], {
@@ -167,7 +167,7 @@ describe('two synths at once', () => {
     await paused;
     const dir = tempDir('crash-lock-');
     const file = path.join(dir, 'dev.yaml');
-    writeFileSync(file, readFileSync(path.join(ROOT, 'config', 'dev.yaml'), 'utf8'));
+    writeFileSync(file, readFileSync(fixture('dev'), 'utf8'));
     const second = await runMain(['--config', file, '--outdir', out]);
     r.child.kill('SIGKILL');
     await r.exited;

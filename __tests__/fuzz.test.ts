@@ -6,7 +6,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { dump, load } from 'js-yaml';
-import { ROOT, runMain, tempDir } from './helpers';
+import { fixture, runMain, tempDir } from './helpers';
 
 const CASES = 300;
 const MAX_MS_PER_CASE = 3000;
@@ -22,7 +22,7 @@ function prng(seed: number): () => number {
 }
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
-const production = load(readFileSync(path.join(ROOT, 'config', 'production.yaml'), 'utf8')) as { [k: string]: Json };
+const production = load(readFileSync(fixture('production'), 'utf8')) as { [k: string]: Json };
 
 function generator(random: () => number) {
   const int = (n: number) => Math.floor(random() * n);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { jsonSchemaText, readmeWithReference, README_FILE, SCHEMA_FILE } from '../lib/config/reference';
-import { ENVIRONMENTS, ROOT } from './helpers';
+import { ENVIRONMENTS, fixture, ROOT, USER_ENVIRONMENTS } from './helpers';
 
 describe('generated documentation', () => {
   test('config/schema.json matches the zod schema (run `npm run schema`)', () => {
@@ -13,8 +13,12 @@ describe('generated documentation', () => {
     expect(readme).toBe(readmeWithReference(readme));
   });
 
-  test.each(ENVIRONMENTS)('config/%s.yaml points editors at the schema', (e) => {
-    expect(readFileSync(path.join(ROOT, 'config', `${e}.yaml`), 'utf8')).toMatch(/^# yaml-language-server: \$schema=\.\/schema\.json\n/);
+  // Every environment of the user's (a new one copied from an example keeps the line), and the fixtures.
+  test.each(USER_ENVIRONMENTS)('%s points editors at the schema', (file) => {
+    expect(readFileSync(path.join(ROOT, file), 'utf8')).toMatch(/^# yaml-language-server: \$schema=\.\/schema\.json\n/);
+  });
+  test.each(ENVIRONMENTS)('the %s fixture points editors at the schema', (e) => {
+    expect(readFileSync(fixture(e), 'utf8')).toMatch(/^# yaml-language-server: \$schema=\.\.\/\.\.\/config\/schema\.json\n/);
   });
 
   test('the README gives the two commands CI runs', () => {

@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { loadAll } from 'js-yaml';
 import { bootstrapFiles } from '../lib/gitops';
-import { ENVIRONMENTS, ROOT, env, envFrom, objects, synth, tempDir } from './helpers';
+import { ENVIRONMENTS, env, envFrom, fixture, objects, synth, tempDir } from './helpers';
 
 const FS = 'tempo: {backend: filesystem}\nloki: {backend: filesystem}\n';
 const docs = (text: string) => loadAll(text) as any[];
@@ -65,7 +65,7 @@ describe('npm run diff', () => {
     const dir = tempDir('diff-');
     const file = path.join(dir, 'dev.yaml');
     const out = path.join(dir, 'out');
-    writeFileSync(file, readFileSync(path.join(ROOT, 'config', 'dev.yaml'), 'utf8'));
+    writeFileSync(file, readFileSync(fixture('dev'), 'utf8'));
     expect(synth(['--config', file, '--outdir', out]).code).toBe(0);
     expect(synth(['--diff', '--config', file, '--outdir', out]).stdout).toBe(`${path.join(out, 'dev')}/: no change\n`);
 

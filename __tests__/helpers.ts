@@ -4,12 +4,28 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { load, loadAll } from 'js-yaml';
-import { ConfigError, loadConfig } from '../lib/config/load';
+import { ConfigError, environmentFiles, environmentName, loadConfig } from '../lib/config/load';
 import { Environment } from '../lib/config/schema';
 import { renderEnvironment } from '../lib/stack';
 
 export const ROOT = path.resolve(__dirname, '..');
+
+/**
+ * Two kinds of environment, kept apart so a platform team can add, change or delete its own:
+ * - fixtures (__tests__/fixtures/, copies of the example environments): what the tests that prove the code's
+ *   behaviour render. They never read config/.
+ * - the user's environments (every config/*.yaml that exists): what the checks about the committed output run
+ *   over (dist/ in sync, Kubernetes and CRD schemas, policy, the editor modeline).
+ */
+export const FIXTURES_DIR = path.join(__dirname, 'fixtures');
 export const ENVIRONMENTS = ['dev', 'staging', 'production'] as const;
+export const fixture = (name: (typeof ENVIRONMENTS)[number]): string => path.join(FIXTURES_DIR, `${name}.yaml`);
+
+export const CONFIG_DIR = path.join(ROOT, 'config');
+/** The names of the environments in a config folder (config/*.yaml, as synth finds them). */
+export const environmentsIn = (dir: string): string[] => environmentFiles(dir).map(environmentName);
+/** The user's environments, labelled by file (`config/eu-prod.yaml`) so a failure names the file to fix. */
+export const USER_ENVIRONMENTS = environmentsIn(CONFIG_DIR).map((name) => `config/${name}.yaml`);
 
 export interface K8sObject {
   apiVersion: string;
@@ -19,9 +35,34 @@ export interface K8sObject {
 }
 
 const cache = new Map<string, Environment>();
+/** A fixture environment, loaded once per test file. */
 export function env(name: string): Environment {
-  if (!cache.has(name)) cache.set(name, loadConfig(path.join(ROOT, 'config', `${name}.yaml`)));
+  if (!cache.has(name)) cache.set(name, loadConfig(path.join(FIXTURES_DIR, `${name}.yaml`)));
   return cache.get(name)!;
+}
+
+/** A config file's data (its comments aside); undefined when it is not YAML (loadConfig then says why). */
+const data = (file: string): string | undefined => {
+  try {
+    return JSON.stringify(load(readFileSync(file, 'utf8')));
+  } catch {
+    return undefined;
+  }
+};
+
+/**
+ * A user's environment by its label (`config/<name>.yaml`). One that is still a byte-for-byte copy of a fixture
+ * (comments aside) is the fixture's Environment object, so its render is shared and the suites cost nothing
+ * extra for the shipped examples.
+ */
+export function userEnv(label: string): Environment {
+  if (!cache.has(label)) {
+    const file = path.join(ROOT, label);
+    const name = environmentName(file);
+    const twin = (ENVIRONMENTS as readonly string[]).includes(name) && data(file) !== undefined && data(file) === data(path.join(FIXTURES_DIR, `${name}.yaml`));
+    cache.set(label, twin ? env(name) : loadConfig(file));
+  }
+  return cache.get(label)!;
 }
 
 /** An environment from a config object (YAML text is written to a temp file and loaded like a user's). */
@@ -111,14 +152,14 @@ export function problems(yaml: string, name = 'production'): string[] {
  * Runs synth's main() in this process (fast: no Node start, no cdk8s load) with its output captured.
  * For behaviour of the process itself (kills, the launcher's cwd handling) use synth().
  */
-export async function runMain(args: string[], cwd = ROOT): Promise<{ code: number; stdout: string; stderr: string }> {
+export async function runMain(args: string[], cwd = ROOT, configDir?: string): Promise<{ code: number; stdout: string; stderr: string }> {
   const { main } = await import('../main');
   const out: string[] = [];
   const err: string[] = [];
   const o = jest.spyOn(process.stdout, 'write').mockImplementation((s) => (out.push(String(s)), true));
   const e = jest.spyOn(process.stderr, 'write').mockImplementation((s) => (err.push(String(s)), true));
   try {
-    const code = await main(args, cwd);
+    const code = await main(args, cwd, configDir);
     return { code, stdout: out.join(''), stderr: err.join('') };
   } finally {
     o.mockRestore();
@@ -128,7 +169,7 @@ export async function runMain(args: string[], cwd = ROOT): Promise<{ code: numbe
 
 /**
  * The scale-out variants of production (issue 15's done-when configs): HA single-binary Loki, and both
- * engines distributed with Tempo on Kafka. Built from config/production.yaml so they track it.
+ * engines distributed with Tempo on Kafka. Built from the production fixture so they track it.
  */
 export const SCALE_OUT_VARIANTS = {
   'production-loki-ha': { loki: { deployment: { mode: 'single-binary', replicas: 3 } } },
@@ -142,7 +183,7 @@ export const SCALE_OUT = Object.keys(SCALE_OUT_VARIANTS) as ScaleOutVariant[];
 
 /** production.yaml with `overrides` merged into its top-level sections. */
 export function productionWith(overrides: Record<string, unknown>, name = 'production'): Environment {
-  const base = load(readFileSync(path.join(ROOT, 'config', 'production.yaml'), 'utf8')) as Record<string, unknown>;
+  const base = load(readFileSync(fixture('production'), 'utf8')) as Record<string, unknown>;
   const merged = { ...base };
   const isSection = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
   // Sections are merged one level deep; top-level scalars (logAgent) are replaced.
@@ -160,7 +201,7 @@ const azureKey = { name: 'azure-storage', key: 'account-key' };
 
 /**
  * Production on the stores, Grafana HA and tenants of issue 16's done-when list (and the key-from-Secret
- * forms of GCS and Azure). Each is applied to config/production.yaml section by section.
+ * forms of GCS and Azure). Each is applied to the production fixture section by section.
  */
 export const FEATURE_VARIANTS = {
   'production-minio': { tempo: minio('traces', 'tempo-s3-credentials'), loki: minio('logs', 'loki-s3-credentials') },
@@ -196,8 +237,12 @@ export type FeatureVariant = keyof typeof FEATURE_VARIANTS;
 /** Every variant of production the schema, CRD and policy suites run over. */
 export const VARIANTS = [...SCALE_OUT, ...(Object.keys(FEATURE_VARIANTS) as FeatureVariant[])];
 
-/** A shipped environment or a variant, by name. */
+/** What the schema, CRD and policy suites run over: the fixtures, their variants and every user environment. */
+export const CHECKED = [...ENVIRONMENTS, ...VARIANTS, ...USER_ENVIRONMENTS];
+
+/** A fixture, a variant or a user's environment (`config/<name>.yaml`), by name. */
 export function anyEnv(name: string): Environment {
+  if (name.startsWith('config/')) return userEnv(name);
   const overlay = (SCALE_OUT_VARIANTS as Record<string, unknown>)[name] ?? (FEATURE_VARIANTS as Record<string, unknown>)[name];
   if (overlay) {
     if (!cache.has(name)) cache.set(name, productionWith(overlay as Record<string, unknown>, name));

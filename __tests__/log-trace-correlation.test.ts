@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { context } from '@opentelemetry/api';
 import { LOG_FIELDS, TRACE_ID_REGEX } from '../lib/log-format';
 import { createTraceAwareLogger, getSamplingRules, keepTrace } from '../tools/log-trace-correlation';
-import { ENVIRONMENTS, env, ROOT, tempDir } from './helpers';
+import { ENVIRONMENTS, env, FIXTURES_DIR, tempDir } from './helpers';
 import { inSpan, installContextManager, SPAN_CONTEXT } from './support/otel-context';
 
 beforeAll(installContextManager);
@@ -90,8 +90,8 @@ describe('middleware', () => {
   });
 
   test("takes the threshold from the environment's config", () => {
-    const { logger, lines } = capture({ environment: 'dev', configDir: path.join(ROOT, 'config') });
-    const threshold = getSamplingRules('dev').slowRequestThreshold;
+    const { logger, lines } = capture({ environment: 'dev', configDir: FIXTURES_DIR });
+    const threshold = getSamplingRules('dev', { configDir: FIXTURES_DIR }).slowRequestThreshold;
     request(logger, 200, { waitMs: threshold + 5 });
     expect(lines[0].slow).toBe(true);
   });
@@ -125,14 +125,14 @@ describe('keepTrace', () => {
 describe('getSamplingRules', () => {
   test.each(ENVIRONMENTS)('%s returns the values its manifests are rendered from', (name) => {
     const { sampling } = env(name).config;
-    const rules = getSamplingRules(name);
+    const rules = getSamplingRules(name, { configDir: FIXTURES_DIR });
     expect(rules.defaultSampleRate).toBe(sampling.defaultRate);
     expect(rules.alwaysSampleErrors).toBe(sampling.alwaysSampleErrors);
     expect(rules.slowRequestThreshold).toBeGreaterThan(0);
   });
 
   test('per environment rates', () => {
-    expect(ENVIRONMENTS.map((e) => getSamplingRules(e).defaultSampleRate)).toEqual([1, 0.5, 0.1]);
+    expect(ENVIRONMENTS.map((e) => getSamplingRules(e, { configDir: FIXTURES_DIR }).defaultSampleRate)).toEqual([1, 0.5, 0.1]);
   });
 
   test('services and rateFor come from the same config as the gateway policies', () => {

@@ -2,7 +2,7 @@ import { durationMs } from '../lib/config/primitives';
 import { gatewayConfig } from '../lib/otelcol/config';
 import { checkedOtelcolConfig } from '../lib/otelcol/types';
 import { getSamplingRules } from '../tools/log-trace-correlation';
-import { configMapYaml, ENVIRONMENTS, env, envFrom, findObject, K8sObject, objects } from './helpers';
+import { configMapYaml, ENVIRONMENTS, env, envFrom, findObject, FIXTURES_DIR, K8sObject, objects } from './helpers';
 
 const sampler = (m: K8sObject[]) => configMapYaml(m, 'otel-sampler', 'config.yaml');
 const gateway = (m: K8sObject[]) => configMapYaml(m, 'otel-gateway', 'config.yaml');
@@ -13,7 +13,7 @@ describe.each(ENVIRONMENTS)('%s traces gateway', (name) => {
   const m = objects(e);
 
   test('tail sampling keeps errors, slow traces and the configured share of the rest', () => {
-    const rules = getSamplingRules(name);
+    const rules = getSamplingRules(name, { configDir: FIXTURES_DIR });
     const cfg = sampler(m);
     expect(policy(cfg, 'status_code')).toEqual({ name: 'keep-errors', type: 'status_code', status_code: { status_codes: ['ERROR'] } });
     expect(policy(cfg, 'latency').latency.threshold_ms).toBe(rules.slowRequestThreshold);
@@ -86,7 +86,7 @@ describe.each(ENVIRONMENTS)('%s traces gateway', (name) => {
 
 describe('sampling rules from config', () => {
   test('production keeps 10% and always keeps errors', () => {
-    expect(getSamplingRules('production')).toMatchObject({ environment: 'production', defaultSampleRate: 0.1, alwaysSampleErrors: true, honorPriority: true, slowRequestThreshold: durationMs(env('production').config.sampling.slowRequestThreshold) });
+    expect(getSamplingRules('production', { configDir: FIXTURES_DIR })).toMatchObject({ environment: 'production', defaultSampleRate: 0.1, alwaysSampleErrors: true, honorPriority: true, slowRequestThreshold: durationMs(env('production').config.sampling.slowRequestThreshold) });
   });
 
   test('the error policy is left out when alwaysSampleErrors is false', () => {
@@ -97,7 +97,7 @@ describe('sampling rules from config', () => {
   });
 
   test('sampling rules carry per-service rates and rateFor', () => {
-    const rules = getSamplingRules('production');
+    const rules = getSamplingRules('production', { configDir: FIXTURES_DIR });
     expect(rules.services).toEqual(env('production').config.sampling.services);
     expect(rules.rateFor('any-unlisted-service')).toBe(0.1);
   });

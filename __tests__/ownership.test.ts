@@ -5,9 +5,9 @@
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { OWNER_MARKER, ownershipProblem } from '../lib/write';
-import { ENVIRONMENTS, ROOT, runMain, synth, tempDir } from './helpers';
+import { CONFIG_DIR, environmentsIn, fixture, FIXTURES_DIR, ROOT, runMain, synth, tempDir } from './helpers';
 
-const DEV = readFileSync(path.join(ROOT, 'config', 'dev.yaml'), 'utf8');
+const DEV = readFileSync(fixture('dev'), 'utf8');
 const GITOPS = `${DEV}\ngitops: {repoURL: "https://github.com/ybuilt/observability.git"}\n`;
 const noStack = (text: string) => expect(text).not.toMatch(/\n\s+at |Error:|node:internal/);
 
@@ -25,7 +25,7 @@ describe('synth owns only what it wrote', () => {
     expect(existsSync(path.join(out, 'dev', OWNER_MARKER))).toBe(true);
     expect(existsSync(path.join(out, 'bootstrap', 'dev', OWNER_MARKER))).toBe(true);
     expect(readdirSync(out).sort()).toEqual(['bootstrap', 'dev']); // no lock or leftover
-    for (const e of ENVIRONMENTS) expect(existsSync(path.join(ROOT, 'dist', e, OWNER_MARKER))).toBe(true);
+    for (const e of environmentsIn(CONFIG_DIR)) expect(`dist/${e}: ${existsSync(path.join(ROOT, 'dist', e, OWNER_MARKER))}`).toBe(`dist/${e}: true`);
   });
 
   test('fails when the environment folder holds a file synth did not write, changing nothing', async () => {
@@ -96,7 +96,7 @@ describe('synth owns only what it wrote', () => {
 
   test('this repository\'s dist/<env>/ folders as committed before markers existed are recognised as synth\'s', () => {
     const out = tempDir('legacy-');
-    for (const e of ENVIRONMENTS) {
+    for (const e of environmentsIn(CONFIG_DIR)) {
       mkdirSync(path.join(out, e));
       for (const f of readdirSync(path.join(ROOT, 'dist', e))) if (f !== OWNER_MARKER) writeFileSync(path.join(out, e, f), readFileSync(path.join(ROOT, 'dist', e, f)));
       expect(ownershipProblem(out, e)).toBeUndefined();
@@ -138,7 +138,7 @@ describe('paths resolve where the user typed them', () => {
 describe('usage and file-system mistakes are one sentence', () => {
   test('--env dev --env dev synthesizes once', async () => {
     const out = tempDir('twice-');
-    const r = await runMain(['--env', 'dev', '--env', 'dev', '--outdir', out]);
+    const r = await runMain(['--env', 'dev', '--env', 'dev', '--outdir', out], ROOT, FIXTURES_DIR);
     expect(r.code).toBe(0);
     expect(r.stdout.trim().split('\n')).toHaveLength(1);
   });

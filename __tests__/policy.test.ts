@@ -3,7 +3,7 @@
  * cross-references between objects that a typo in one chart would break.
  */
 import { load } from 'js-yaml';
-import { anyEnv, ENVIRONMENTS, K8sObject, objects, VARIANTS } from './helpers';
+import { anyEnv, CHECKED, K8sObject, objects } from './helpers';
 
 const WORKLOADS = ['Deployment', 'StatefulSet', 'DaemonSet'];
 /** The one documented exception: the log agent reads the node's log files (README, "Security"). */
@@ -14,8 +14,8 @@ const AGENT_STATE = /^\/var\/lib\/(promtail|alloy)\//;
 const podSpec = (o: K8sObject) => o.spec.template.spec;
 const id = (o: K8sObject) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`;
 
-// The shipped environments, and production scaled out or on other stores, Grafana HA and tenants.
-describe.each([...ENVIRONMENTS, ...VARIANTS])('%s policy', (name) => {
+// The fixtures, production scaled out or on other stores, Grafana HA and tenants, and every config/*.yaml.
+describe.each(CHECKED)('%s policy', (name) => {
   const all = objects(anyEnv(name));
   const workloads = all.filter((o) => WORKLOADS.includes(o.kind));
   const find = (kind: string, ns: string | undefined, n: string) => all.find((o) => o.kind === kind && o.metadata.name === n && (ns === undefined || o.metadata.namespace === ns));

@@ -3,17 +3,16 @@
  * support/tail-sampling.ts for the evaluator and the upstream files it follows), not by reading them.
  */
 import { readFileSync } from 'node:fs';
-import * as path from 'node:path';
 import { load } from 'js-yaml';
 import { durationMs } from '../lib/config/primitives';
-import { configMapYaml, envFrom, objects, problems, ROOT } from './helpers';
+import { configMapYaml, envFrom, fixture, objects, problems } from './helpers';
 import { decide, keepProbability, Span, Trace, traceIds } from './support/tail-sampling';
 
 const policiesOf = (e: ReturnType<typeof envFrom>) => configMapYaml(objects(e), 'otel-sampler', 'config.yaml').processors.tail_sampling.policies;
 
-/** config/production.yaml with extra sampling settings, loaded like a user's file. */
+/** The production fixture with extra sampling settings, loaded like a user's file. */
 function production(sampling: Record<string, unknown>) {
-  const config = load(readFileSync(path.join(ROOT, 'config', 'production.yaml'), 'utf8')) as any;
+  const config = load(readFileSync(fixture('production'), 'utf8')) as any;
   return envFrom({ ...config, sampling: { ...config.sampling, ...sampling } }, 'production');
 }
 const minimal = (sampling: Record<string, unknown>) => envFrom({ tempo: { backend: 'filesystem' }, loki: { backend: 'filesystem' }, sampling });

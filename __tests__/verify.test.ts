@@ -9,7 +9,7 @@ import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http
 import { AddressInfo } from 'node:net';
 import * as path from 'node:path';
 import { parser as logql } from '@grafana/lezer-logql';
-import { env, ROOT } from './helpers';
+import { env, FIXTURES_DIR, ROOT } from './helpers';
 import { formatResult, HINTS, logQuery, StepResult, verify, VerifyTargets } from '../lib/verify/checks';
 import { main, parseArgs, parseForwardedPort, UsageError } from '../lib/verify/cli';
 import { chmodSync, rmSync, writeFileSync } from 'node:fs';
@@ -185,7 +185,9 @@ function fakeKubectl(dir: string, services: Record<string, string>, secrets: Rec
 const args = process.argv.slice(2).filter((a, i, all) => a !== '--context' && all[i - 1] !== '--context');
 const services = ${JSON.stringify(services)};
 const secrets = ${JSON.stringify(secrets)};
-if (args.includes('port-forward')) {
+if (args[0] === 'get' && args[1] === '--raw' && args[2] === '/version') {
+  console.log('{"major": "1", "minor": "31"}');
+} else if (args.includes('port-forward')) {
   const svc = args.find((a) => a.startsWith('svc/')).slice(4);
   if (!services[svc]) { console.error('error: services "' + svc + '" not found'); process.exit(1); }
   console.log('Forwarding from 127.0.0.1:' + new URL(services[svc]).port + ' -> ' + args[args.length - 1].slice(1));
@@ -214,7 +216,7 @@ describe('verify end to end, with a stand-in kubectl', () => {
     process.env.PATH = `${dir}${path.delimiter}${savedPath}`;
     const lines: string[] = [];
     try {
-      const code = await main(['--env', 'dev', '--context', 'kind-dev', '--timeout', '5'], (l) => lines.push(l));
+      const code = await main(['--env', 'dev', '--context', 'kind-dev', '--timeout', '5'], (l) => lines.push(l), FIXTURES_DIR);
       expect([code, lines.join('\n')]).toEqual([0, expect.stringContaining('all 9 checks passed')]);
       expect(lines[0]).toBe('verifying dev (namespace observability, context kind-dev) through kubectl port-forward');
       expect(lines.filter((l) => l.startsWith('PASS'))).toHaveLength(9);
@@ -232,11 +234,44 @@ describe('verify end to end, with a stand-in kubectl', () => {
     process.env.PATH = `${dir}${path.delimiter}${savedPath}`;
     const lines: string[] = [];
     try {
-      expect(await main(['--env', 'dev'], (l) => lines.push(l))).toBe(1);
+      expect(await main(['--env', 'dev'], (l) => lines.push(l), FIXTURES_DIR)).toBe(1);
       expect(lines.join('\n')).toMatch(/FAIL {2}setup: cannot read admin-user of Secret observability\/grafana-admin: Error from server \(NotFound\)/);
     } finally {
       process.env.PATH = savedPath;
       rmSync(dir, { recursive: true, force: true });
     }
   }, 30_000);
+});
+
+describe('verify says first what stops it', () => {
+  /** Runs main with PATH holding only `dir` (and node), capturing its lines. */
+  async function run(argv: string[], dir: string): Promise<{ code: number; lines: string[] }> {
+    const savedPath = process.env.PATH;
+    process.env.PATH = dir;
+    const lines: string[] = [];
+    try {
+      return { code: await main(argv, (l) => lines.push(l), FIXTURES_DIR), lines };
+    } finally {
+      process.env.PATH = savedPath;
+    }
+  }
+
+  test('fails when no cluster is reachable, in one line before anything else', async () => {
+    const dir = tempDir('no-cluster-');
+    // What kubectl prints with a kubeconfig whose server is down.
+    writeFileSync(path.join(dir, 'kubectl'), `#!${process.execPath}\nconsole.error('The connection to the server 127.0.0.1:6443 was refused - did you specify the right host or port?');\nprocess.exit(1);\n`);
+    chmodSync(path.join(dir, 'kubectl'), 0o755);
+    const r = await run(['--env', 'dev', '--context', 'kind-gone'], dir);
+    expect(r).toEqual({ code: 1, lines: ['verify: no reachable cluster through kubectl context "kind-gone": The connection to the server 127.0.0.1:6443 was refused - did you specify the right host or port?'] });
+  });
+
+  test('fails when kubectl is missing, in one line', async () => {
+    const r = await run(['--env', 'dev'], tempDir('no-kubectl-'));
+    expect(r).toEqual({ code: 1, lines: ['verify: kubectl is not runnable (not found on PATH); verify reaches the cluster through kubectl'] });
+  });
+
+  test('fails with exit code 2 and the known environments on a typo, as synth does', async () => {
+    const r = await run(['--env', 'prodution'], tempDir('typo-'));
+    expect(r).toEqual({ code: 2, lines: ['verify: unknown environment "prodution"; known: dev, production, staging'] });
+  });
 });

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { dump, load } from 'js-yaml';
 import { loadConfig } from '../../lib/config/load';
 import { Environment } from '../../lib/config/schema';
-import { ROOT } from '../helpers';
+import { FIXTURES_DIR } from '../helpers';
 
 export const ALLOY_SOURCES = ['files', 'api'] as const;
 export type AlloySource = (typeof ALLOY_SOURCES)[number];
@@ -20,11 +20,11 @@ function merge(base: Tree, over: Tree): Tree {
 
 const cache = new Map<string, Environment>();
 
-/** config/<name>.yaml as shipped, with `logAgent: alloy`, `alloy.source`, and `overrides` merged in (loaded like a user's file). */
+/** The fixture <name>.yaml, with `logAgent: alloy`, `alloy.source`, and `overrides` merged in (loaded like a user's file). */
 export function alloyEnv(name: string, source: AlloySource = 'files', overrides: Tree = {}): Environment {
   const key = `${name}/${source}/${JSON.stringify(overrides)}`;
   if (!cache.has(key)) {
-    const shipped = load(readFileSync(path.join(ROOT, 'config', `${name}.yaml`), 'utf8')) as Tree;
+    const shipped = load(readFileSync(path.join(FIXTURES_DIR, `${name}.yaml`), 'utf8')) as Tree;
     const dir = mkdtempSync(path.join(tmpdir(), 'alloy-env-'));
     try {
       const file = path.join(dir, `${name}.yaml`);

@@ -3,7 +3,7 @@
  *   config/production.yaml: tempo.retention.warm: expected a duration like "72h", got "two weeks"
  * A user's mistake never surfaces as a stack trace.
  */
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readdirSync, readSync } from 'node:fs';
 import * as path from 'node:path';
 import { load, YAMLException } from 'js-yaml';
 import { z } from 'zod';
@@ -49,6 +49,28 @@ const loadSchema = configSchema.superRefine((c, ctx) => {
 
 export function environmentName(file: string): string {
   return path.basename(file).replace(/\.ya?ml$/, '');
+}
+
+/** The environment files of a config folder (`config/*.yaml`), sorted: whatever the user keeps there. */
+export function environmentFiles(dir: string): string[] {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw e;
+  }
+  return names
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort()
+    .map((f) => path.join(dir, f));
+}
+
+/** The message for an environment name with no file, listing the ones there are (synth and verify say the same). */
+export function unknownEnvironment(name: string, dir: string): string {
+  const shown = JSON.stringify(name.length > 80 ? `${name.slice(0, 80)}…` : name);
+  const known = environmentFiles(dir).map(environmentName);
+  return `unknown environment ${shown}; known: ${known.length ? known.join(', ') : `none (${dir}/ holds no .yaml file)`}`;
 }
 
 export function loadConfig(file: string): Environment {

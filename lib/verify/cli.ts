@@ -7,12 +7,11 @@
  * NetworkPolicy tests cover). Service names, namespaces and ports come from the same charts synth renders.
  */
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
-import * as path from 'node:path';
 import { GrafanaChart } from '../../charts/grafana';
 import { LokiChart } from '../../charts/loki';
 import { OtelCollectorChart } from '../../charts/otel-collector';
 import { TempoChart } from '../../charts/tempo';
-import { ConfigError, loadConfig } from '../config/load';
+import { ConfigError, environmentFiles, environmentName, loadConfig, unknownEnvironment } from '../config/load';
 import { durationMs } from '../config/primitives';
 import { DATASOURCE_UID } from '../grafana/datasources';
 import { StackService } from '../k8s/service';
@@ -110,12 +109,26 @@ class Kubectl {
     });
   }
 
+  /**
+   * Why the cluster cannot be reached, or undefined when it answers. `/version` is readable by every
+   * authenticated user (the system:public-info-viewer ClusterRole), so this asks only "is there a cluster",
+   * not "may I": missing RBAC is reported by the step that needs it.
+   */
+  unreachable(): string | undefined {
+    const r = spawnSync('kubectl', this.args(['get', '--raw', '/version', '--request-timeout=10s']), { encoding: 'utf8', env: process.env });
+    const where = this.context ? `kubectl context "${this.context}"` : 'the current kubectl context';
+    if (r.error) return `kubectl is not runnable (${(r.error as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found on PATH' : r.error.message}); verify reaches the cluster through kubectl`;
+    if (r.status !== 0) return `no reachable cluster through ${where}: ${(r.stderr || r.stdout).trim().split('\n')[0] || `kubectl exited ${r.status}`}`;
+    return undefined;
+  }
+
   stop(): void {
     for (const c of this.children) c.kill();
   }
 }
 
-export async function main(argv: readonly string[], out: (s: string) => void = console.log): Promise<number> {
+/** `configDir`: where the environments are (tests point it at their fixtures). */
+export async function main(argv: readonly string[], out: (s: string) => void = console.log, configDir = 'config'): Promise<number> {
   let opts: VerifyOptions;
   try {
     opts = parseArgs(argv);
@@ -128,9 +141,15 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
     out(USAGE);
     return 0;
   }
+  // A typo gets the list of environments, as synth gives it, not "cannot read config/prd.yaml".
+  const file = environmentFiles(configDir).find((f) => environmentName(f) === opts.env);
+  if (!file) {
+    out(`verify: ${unknownEnvironment(opts.env!, configDir)}`);
+    return 2;
+  }
   let env;
   try {
-    env = loadConfig(path.join('config', `${opts.env}.yaml`));
+    env = loadConfig(file);
   } catch (e) {
     if (e instanceof ConfigError) {
       out(e.problems.join('\n'));
@@ -151,6 +170,12 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
   const grafana = find<GrafanaChart>('grafana');
   const { config } = env;
   const kubectl = new Kubectl(opts.context);
+  // Before anything else: with no cluster every step below would fail with its own port-forward error.
+  const unreachable = kubectl.unreachable();
+  if (unreachable) {
+    out(`verify: ${unreachable}`);
+    return 1;
+  }
   try {
     const ca = config.tls.enabled ? kubectl.secretValue(config.namespace, config.tls.secretName, 'ca.crt') : undefined;
     const endpoint = async (svc: StackService, port: string, tls: boolean): Promise<Endpoint> => {

@@ -12,18 +12,18 @@ import { loadConfig } from '../../lib/config/load';
 import { Environment } from '../../lib/config/schema';
 import { renderEnvironment } from '../../lib/stack';
 import { bootstrapFiles } from '../../lib/gitops';
-import { FEATURE_VARIANTS, SCALE_OUT_VARIANTS } from '../../__tests__/helpers';
+import { CONFIG_DIR, environmentsIn, FEATURE_VARIANTS, fixture, SCALE_OUT_VARIANTS } from '../../__tests__/helpers';
 import { K8sObject, ZONES } from './cluster';
 
 export const ROOT = path.resolve(__dirname, '..', '..');
 
-/** The shipped environments: every config/<name>.yaml. */
+/** The user's environments: every config/<name>.yaml (whatever they are called). */
 export function environments(): string[] {
-  return fs.readdirSync(path.join(ROOT, 'config')).filter((f) => f.endsWith('.yaml')).map((f) => f.slice(0, -'.yaml'.length)).sort();
+  return environmentsIn(CONFIG_DIR);
 }
 
 const OVERLAYS: Record<string, Record<string, unknown>> = { ...SCALE_OUT_VARIANTS, ...FEATURE_VARIANTS } as Record<string, Record<string, unknown>>;
-/** The variants the unit tests render (each is production.yaml with sections overlaid, as productionWith does). */
+/** The variants the unit tests render (each is the production fixture with sections overlaid, as productionWith does). */
 export const VARIANT_NAMES = Object.keys(OVERLAYS);
 
 /**
@@ -74,10 +74,10 @@ export const HARNESS_VARIANTS: Record<string, { base: string; overlay: Record<st
 
 /** The config object of an environment or variant, with the namespace mapping applied and `extra` merged in. */
 export function configOf(name: string, namespace: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  const file = (n: string) => load(fs.readFileSync(path.join(ROOT, 'config', `${n}.yaml`), 'utf8')) as Record<string, unknown>;
+  const read = (file: string) => load(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
   const harness = HARNESS_VARIANTS[name];
   const base = harness ? deepMerge(configOf(harness.base, namespace), harness.overlay)
-    : OVERLAYS[name] ? sectionMerge(file('production'), OVERLAYS[name]) : file(name);
+    : OVERLAYS[name] ? sectionMerge(read(fixture('production')), OVERLAYS[name]) : read(path.join(CONFIG_DIR, `${name}.yaml`));
   return deepMerge(deepMerge(base, extra), { namespace, promtail: { namespace: `${namespace}-agent` }, alloy: { namespace: `${namespace}-agent` } });
 }
 

@@ -92,6 +92,7 @@ beforeAll(async () => {
   const random = prng(SEED);
   for (const c of candidates(random, environments())) {
     if (accepted.length === SAMPLE) break;
+    if (accepted.some((x) => x.c.name === c.name && x.c.mutations.join() === c.mutations.join())) continue;
     tried++;
     const ns = `fuzz-${accepted.length}`;
     try {

@@ -196,6 +196,8 @@ export class Cluster {
       apiVersion: 'storage.k8s.io/v1', kind: 'StorageClass',
       metadata: { name: 'zonal', annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } },
       provisioner: 'kubernetes.io/no-provisioner', volumeBindingMode: 'WaitForFirstConsumer', reclaimPolicy: 'Retain',
+      // As a cloud's block-storage classes do (a volume grows in place; the PersistentVolumeClaimResize admission reads this).
+      allowVolumeExpansion: true,
     }];
     for (const zone of ZONES) {
       for (let i = 0; i < perZone; i++) {

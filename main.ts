@@ -9,9 +9,11 @@
  */
 import { statSync } from 'node:fs';
 import * as path from 'node:path';
-import { ConfigError, environmentFiles, environmentName, loadConfig, unknownEnvironment } from './lib/config/load';
+import { ConfigError, environmentFiles, environmentName, unknownEnvironment } from './lib/config/load';
 import { Environment } from './lib/config/schema';
-import { renderEnvironment, RenderedEnvironment } from './lib/stack';
+import { RenderedEnvironment } from './lib/stack';
+import { renderFiles, serveRenders as serveRendersWith } from './lib/render-pool';
+import type { MessagePort } from 'node:worker_threads';
 import { lockOutdir, ownershipProblem, OutputError, removeEnvironment, writeEnvironment } from './lib/write';
 import { nearest } from './lib/nearest';
 import { BOOTSTRAP_DIR, bootstrapFiles } from './lib/gitops';
@@ -108,11 +110,28 @@ function pathKind(p: string): string | undefined {
   }
 }
 
+/** A file whose environment name is reserved. */
+function checkReserved(env: Environment, file: string): void {
+  if (env.name === BOOTSTRAP_DIR) throw new ConfigError([`${file}: "${BOOTSTRAP_DIR}" is reserved for ${DIST_DIR}/${BOOTSTRAP_DIR}/ (GitOps bootstrap objects); name the file differently`]);
+}
+
+/** The worker threads' side of rendering (bin/synth-worker.js). */
+export function serveRenders(port: MessagePort): void {
+  serveRendersWith(port, checkReserved);
+}
+
+/** How the command runs: the bundled program and the worker script that renders beside it (bin/synth.js). */
+export interface Runtime {
+  readonly bundle?: string;
+  readonly workerEntry?: string;
+}
+
 /**
  * `cwd`: where the user ran the command (relative --config and --outdir resolve there). `configDir`: where the
  * environments are (tests point it at a scratch folder to prove nothing assumes which environments exist).
+ * `runtime`: how the command runs (bin/synth.js), so that many environments render on worker threads.
  */
-export async function main(argv: string[], cwd = process.cwd(), configDir = CONFIG_DIR): Promise<number> {
+export async function main(argv: string[], cwd = process.cwd(), configDir = CONFIG_DIR, runtime: Runtime = {}): Promise<number> {
   let options: Options;
   try {
     options = parseArgs(argv, cwd, configDir);
@@ -132,14 +151,15 @@ export async function main(argv: string[], cwd = process.cwd(), configDir = CONF
   const failed: string[] = [];
   const rendered: [Environment, RenderedEnvironment][] = [];
   const names = new Map<string, string>();
-  for (const file of options.files) {
+  for (const result of await renderFiles(options.files, { ...runtime, check: checkReserved })) {
+    const { file } = result;
     try {
-      const env = loadConfig(file);
-      if (env.name === BOOTSTRAP_DIR) throw new ConfigError([`${file}: "${BOOTSTRAP_DIR}" is reserved for ${DIST_DIR}/${BOOTSTRAP_DIR}/ (GitOps bootstrap objects); name the file differently`]);
+      if ('problems' in result) throw new ConfigError(result.problems, result.more);
+      const { env } = result;
       const clash = names.get(env.name);
       if (clash) throw new ConfigError([`${file}: environment ${JSON.stringify(env.name)} is also given by ${clash}; each output folder needs one file`]);
       names.set(env.name, file);
-      rendered.push([env, renderEnvironment(env)]);
+      rendered.push([env, result.files]);
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
       // One problem once, and a bounded report (200,000 unknown keys must not flood the terminal).

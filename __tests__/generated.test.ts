@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { jsonSchemaText, readmeWithReference, README_FILE, SCHEMA_FILE } from '../lib/config/reference';
+import { jsonSchema, jsonSchemaText, readmeWithReference, README_FILE, referenceTable, SCHEMA_FILE } from '../lib/config/reference';
 import { ENVIRONMENTS, fixture, ROOT, USER_ENVIRONMENTS } from './helpers';
 
 describe('generated documentation', () => {
@@ -11,6 +11,25 @@ describe('generated documentation', () => {
   test('the README configuration reference matches the zod schema (run `npm run schema`)', () => {
     const readme = readFileSync(path.join(ROOT, README_FILE), 'utf8');
     expect(readme).toBe(readmeWithReference(readme));
+  });
+
+  test('the reference documents every setting, look-alike per-component keys once under <name>', () => {
+    const documented = [...referenceTable().matchAll(/^\| `([^`]+)` \|/gm)].map((m) => m[1]);
+    const paths: string[] = [];
+    const walk = (s: any, prefix: string): void => {
+      for (const [k, child] of Object.entries<any>(s?.properties ?? {})) {
+        if (k === '$schema') continue;
+        const p = prefix ? `${prefix}.${k}` : k;
+        if (!child.properties) paths.push(p);
+        walk(child, p);
+        for (const alt of child.anyOf ?? child.oneOf ?? []) walk(alt, p);
+      }
+    };
+    walk(jsonSchema(), '');
+    const rowFor = (p: string) => documented.find((row) => new RegExp(`^${row.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/<name>/g, '[^.]+')}$`).test(p));
+    expect(paths.filter((p) => !rowFor(p))).toEqual([]);
+    expect(documented.some((row) => row.startsWith('tempo.deployment.components.<name>.'))).toBe(true);
+    expect(documented.length).toBeLessThan(paths.length * 0.75);
   });
 
   // Every environment of the user's (a new one copied from an example keeps the line), and the fixtures.

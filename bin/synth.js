@@ -10,7 +10,7 @@ const outfile = cachedBundle('synth', 'main.ts');
 const userCwd = process.env.INIT_CWD && process.env.npm_lifecycle_event && path.resolve(process.cwd()) === root ? process.env.INIT_CWD : process.cwd();
 process.chdir(root);
 require(outfile)
-  .main(process.argv.slice(2), userCwd)
+  .main(process.argv.slice(2), userCwd, undefined, { bundle: outfile, workerEntry: path.join(__dirname, 'synth-worker.js') })
   .then((code) => {
     process.exitCode = code;
   });

@@ -64,8 +64,20 @@ interface Row {
   of: number;
 }
 
+/**
+ * Properties that all share one schema (the per-component settings of a distributed engine) are documented
+ * once, under `<name>`: the parent's row lists the names. Three or more, so that a pair of look-alike keys
+ * (`hot`/`warm`) keeps its own rows.
+ */
+function collapsed(props: Record<string, JsonSchema>): [string, JsonSchema][] {
+  const entries = Object.entries(props);
+  if (entries.length < 3) return entries;
+  const shape = JSON.stringify(entries[0][1]);
+  return entries.every(([, child]) => JSON.stringify(child) === shape) ? [['<name>', entries[0][1]]] : entries;
+}
+
 function rows(s: JsonSchema, prefix: string, out: Map<string, Row>, when?: string, of = 0): void {
-  for (const [key, child] of Object.entries(s.properties ?? {})) {
+  for (const [key, child] of collapsed(s.properties ?? {})) {
     if (key === '$schema') continue;
     const keyPath = prefix ? `${prefix}.${key}` : key;
     const leaf = !child.properties;

@@ -1,0 +1,115 @@
+/**
+ * Loads and renders environment files, on every core when there are enough of them.
+ *
+ * Rendering is pure and each environment is independent, so with many environments (a platform team keeps
+ * one file per cluster; twenty is ordinary) synth renders them in worker threads beside the main thread. A
+ * worker pays the cost of loading the program once, so a few environments render faster on one thread:
+ * workers start only from MIN_PARALLEL files on, one per spare core. Results come back in the order of the
+ * files, whatever thread rendered them, so the output and the messages are the same either way (a test
+ * holds the two paths equal).
+ */
+import { availableParallelism } from 'node:os';
+import { MessagePort, Worker } from 'node:worker_threads';
+import { ConfigError, loadConfig } from './config/load';
+import { Environment } from './config/schema';
+import { renderEnvironment, RenderedEnvironment } from './stack';
+
+/** Fewer files than this render on the main thread: below it, starting a worker costs more than it saves. */
+export const MIN_PARALLEL = 6;
+
+export type RenderResult =
+  | { readonly file: string; readonly env: Environment; readonly files: RenderedEnvironment }
+  | { readonly file: string; readonly problems: string[]; readonly more: number };
+
+/** One file: its environment and rendered files, or the problems that stop it (anything else is a bug and throws). */
+export function renderFile(file: string, check: (env: Environment, file: string) => void = () => {}): RenderResult {
+  try {
+    const env = loadConfig(file);
+    check(env, file);
+    return { file, env, files: renderEnvironment(env) };
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    return { file, problems: e.problems, more: e.more };
+  }
+}
+
+interface Job {
+  readonly index: number;
+  readonly file: string;
+}
+type Reply = { readonly ready: true } | { readonly index: number; readonly result: RenderResult } | { readonly index: number; readonly crash: string };
+
+/**
+ * Renders `files` in order. `workerEntry` is a script that calls serveRenders() in a worker (bin/synth-worker.js
+ * with the bundled program); without one (tests run the TypeScript in process), everything renders here.
+ */
+export async function renderFiles(
+  files: readonly string[],
+  opts: { workerEntry?: string; bundle?: string; check?: (env: Environment, file: string) => void; renderedBy?: (index: number, thread: 'main' | 'worker') => void } = {},
+): Promise<RenderResult[]> {
+  const { workerEntry, bundle, check, renderedBy = () => {} } = opts;
+  const spare = Math.min(availableParallelism() - 1, Math.floor(files.length / MIN_PARALLEL));
+  if (!workerEntry || !bundle || spare < 1) return files.map((f, i) => (renderedBy(i, 'main'), renderFile(f, check)));
+
+  const results: RenderResult[] = new Array(files.length);
+  const queue: Job[] = files.map((file, index) => ({ index, file }));
+  const workers = Array.from({ length: spare }, () => new Worker(workerEntry, { workerData: { bundle } }));
+  const busy = new Set<Worker>();
+  let crash: string | undefined;
+  let wake: () => void = () => {};
+  const next = (w: Worker) => {
+    const job = queue.shift();
+    if (job) {
+      busy.add(w);
+      w.postMessage(job);
+    }
+  };
+  for (const w of workers) {
+    w.on('message', (reply: Reply) => {
+      if ('index' in reply) {
+        busy.delete(w);
+        if ('crash' in reply) crash ??= reply.crash;
+        else {
+          results[reply.index] = reply.result;
+          renderedBy(reply.index, 'worker');
+        }
+      }
+      if (!crash) next(w);
+      wake();
+    });
+    w.on('error', (e) => {
+      crash ??= String(e?.stack ?? e);
+      wake();
+    });
+    w.on('exit', (code) => {
+      if (busy.has(w)) crash ??= `a worker exited with code ${code} while rendering`;
+      wake();
+    });
+  }
+  try {
+    // The main thread renders too; between two files it lets the workers' messages in. Workers still
+    // starting when the queue runs dry are simply stopped.
+    for (let job = queue.shift(); job && !crash; job = queue.shift()) {
+      results[job.index] = renderFile(job.file, check);
+      renderedBy(job.index, 'main');
+      await new Promise<void>((r) => setImmediate(r));
+    }
+    while (busy.size > 0 && !crash) await new Promise<void>((r) => (wake = r));
+    if (crash) throw new Error(`rendering in a worker thread failed: ${crash}`);
+    return results;
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+}
+
+/** The worker's side: renders the files the main thread sends, one at a time, and says when it is ready. */
+export function serveRenders(port: MessagePort, check?: (env: Environment, file: string) => void): void {
+  port.on('message', (job: Job) => {
+    try {
+      port.postMessage({ index: job.index, result: renderFile(job.file, check) });
+    } catch (e) {
+      port.postMessage({ index: job.index, crash: String((e as Error)?.stack ?? e) });
+    }
+  });
+  port.postMessage({ ready: true });
+}

@@ -48,7 +48,9 @@ export function expectations(renders: readonly Rendered[]): Expectations {
 /** Problems with the current pods against the expectations (empty when all hold). */
 export function disruptionProblems(e: Expectations, pods: readonly K8sObject[]): string[] {
   const out: string[] = [];
-  const of = (g: Group) => pods.filter((p) => p.metadata.namespace === g.namespace && matches(g.selector, p.metadata.labels));
+  const byNs = new Map<string, K8sObject[]>();
+  for (const p of pods) byNs.set(p.metadata.namespace!, [...(byNs.get(p.metadata.namespace!) ?? []), p]);
+  const of = (g: Group) => (byNs.get(g.namespace) ?? []).filter((p) => matches(g.selector, p.metadata.labels));
   for (const w of e.workloads) {
     if (w.singleton || w.replicas < 2) continue;
     if (of(w).filter(isReady).length === 0) out.push(`${w.namespace} ${w.name}: all ${w.replicas} replicas down at once`);
@@ -58,7 +60,7 @@ export function disruptionProblems(e: Expectations, pods: readonly K8sObject[]):
     if (down > ring.maxUnavailable) out.push(`${ring.namespace} ${ring.name}: ${down} of ${ring.replicas} ring members down, at most ${ring.maxUnavailable} may be`);
   }
   for (const p of e.partitions) {
-    const ready = new Set(pods.filter((x) => x.metadata.namespace === p.namespace && isReady(x)).map((x) => x.metadata.name));
+    const ready = new Set((byNs.get(p.namespace) ?? []).filter(isReady).map((x) => x.metadata.name));
     for (let i = 0; i < p.replicas; i++) {
       const owners = p.statefulSets.map((s) => `${s}-${i}`);
       if (owners.every((o) => !ready.has(o))) out.push(`${p.namespace}: partition ${i} has no owner up (${owners.join(', ')} all down)`);

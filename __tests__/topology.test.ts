@@ -93,10 +93,13 @@ describe('HA single-binary Loki (replicas: 3)', () => {
     expect(c.env.find((e: any) => e.name === 'POD_IP').valueFrom.fieldRef.fieldPath).toBe('status.podIP');
   });
 
-  test('pods spread over nodes (hard) and zones (soft)', () => {
-    const spread = sts.spec.template.spec.topologySpreadConstraints;
-    expect(spread.find((s: any) => s.topologyKey === 'kubernetes.io/hostname').whenUnsatisfiable).toBe('DoNotSchedule');
-    expect(spread.find((s: any) => s.topologyKey === 'topology.kubernetes.io/zone')).toBeDefined();
+  test('one pod per node (required anti-affinity, placement in loki-scale.test.ts), spread over zones (soft)', () => {
+    const spec = sts.spec.template.spec;
+    const [term] = spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution;
+    expect(term.topologyKey).toBe('kubernetes.io/hostname');
+    expect(matches(term.labelSelector.matchLabels, podLabels(sts))).toBe(true);
+    const spread = spec.topologySpreadConstraints;
+    expect(spread.map((s: any) => [s.topologyKey, s.whenUnsatisfiable])).toEqual([['topology.kubernetes.io/zone', 'ScheduleAnyway']]);
     for (const s of spread) expect(matches(s.labelSelector.matchLabels, podLabels(sts))).toBe(true);
   });
 
@@ -367,7 +370,8 @@ describe('refused topologies, with the reason', () => {
 
   test('fails when HA Loki has 2 replicas (quorum)', () => {
     expect(problems(withLoki('{replicas: 2}'))).toEqual([
-      'loki.deployment.replicas: expected 1, or 3 and more, got 2: with replication factor 3 a write needs 2 of 3 acknowledgements (floor(3/2)+1), so 2 replicas stop ingesting when either one is down',
+      'loki.deployment.replicas: expected 1, or 3 and more, got 2: with replication factor 3 a write needs 2 of 3 acknowledgements (floor(3/2)+1), so 2 replicas stop ingesting when either one is down. ' +
+        'Each pod also needs a node of its own (required anti-affinity on kubernetes.io/hostname): with fewer nodes than pods, the extra pods stay Pending',
     ]);
   });
 
@@ -418,7 +422,8 @@ describe('refused topologies, with the reason', () => {
 
   test('fails when fewer ingesters than the replication factor are asked for', () => {
     expect(problems(withLoki('{mode: distributed, components: {ingester: {replicas: 2}}}'))).toEqual([
-      'loki.deployment.components.ingester.replicas: expected at least 3 ingesters (the replication factor: each stream is written to 3), got 2',
+      'loki.deployment.components.ingester.replicas: expected at least 3 ingesters (the replication factor: each stream is written to 3), got 2. ' +
+        'Each pod also needs a node of its own (required anti-affinity on kubernetes.io/hostname): with fewer nodes than pods, the extra pods stay Pending',
     ]);
   });
 });

@@ -12,8 +12,8 @@ import { runtimeOverrides } from '../lib/k8s/runtime-overrides';
 import { METRICS_PATH, NamedPort, StackService } from '../lib/k8s/service';
 import { hardenedContainer, scratchVolume, engineProbes } from '../lib/k8s/workload';
 import { memcachedAddress, renderWorkloads, TopologyServices } from '../lib/k8s/topology';
-import { LOKI_RULES_DIR, LOKI_SINGLE_TENANT, lokiConfig, LokiWiring, LokiYaml, POD_IP_ENV, structuredMetadataAllowed } from '../lib/loki/config';
-import { LOKI_REPLICATION_FACTOR, lokiTopology } from '../lib/topology/loki';
+import { LOKI_RULER_TARGETS, LOKI_RULES_DIR, LOKI_SINGLE_TENANT, lokiConfig, LokiWiring, LokiYaml, POD_IP_ENV, structuredMetadataAllowed } from '../lib/loki/config';
+import { LOKI_REPLICATION_FACTOR, lokiIngesters, lokiTopology } from '../lib/topology/loki';
 import { Topology, Workload, workloadFor } from '../lib/topology/types';
 import { LokiTiers, lokiTiers } from '../lib/loki/tiers';
 import { checksum, toYaml } from '../lib/serialize';
@@ -73,7 +73,9 @@ export class LokiChart extends StackChart {
     const configMap = new k8s.KubeConfigMap(this, 'config', { metadata: this.meta('loki'), data: { [CONFIG_KEY]: text } });
     // The ruler's tenant folder. No rule is shipped yet, so it is empty: the ruler finds no group instead of
     // failing to list a missing folder. Mounted without subPath, so rule changes reach the pod without a restart.
-    const rules = new k8s.KubeConfigMap(this, 'rules', { metadata: this.meta('loki-rules'), data: {} });
+    // Only where a workload runs the ruler (LOKI_RULER_TARGETS): a ConfigMap nothing mounts would only mislead.
+    const runsRuler = (w: Workload) => LOKI_RULER_TARGETS.includes(w.target);
+    const rules = t.workloads.some(runsRuler) ? new k8s.KubeConfigMap(this, 'rules', { metadata: this.meta('loki-rules'), data: {} }) : undefined;
     const ruleTenant = this.tenantId ?? LOKI_SINGLE_TENANT;
 
     const runtimeFile = lokiRuntimeFile(loki);
@@ -83,8 +85,7 @@ export class LokiChart extends StackChart {
     const store = objectStorageAccess(loki);
     renderWorkloads(this, this.services, (w) => {
       const data = w.volume ?? w.scratch;
-      // The ruler runs inside the single binary (target all); distributed mode has no ruler workload yet.
-      const ruler = w.target === 'all';
+      const ruler = rules && runsRuler(w) ? rules : undefined;
       return {
         container: hardenedContainer({
           name: 'loki',
@@ -109,7 +110,7 @@ export class LokiChart extends StackChart {
         }),
         volumes: [
           { name: 'config', configMap: { name: configMap.name } },
-          ...(ruler ? [{ name: 'rules', configMap: { name: rules.name } }] : []),
+          ...(ruler ? [{ name: 'rules', configMap: { name: ruler.name } }] : []),
           scratchVolume('tmp'),
           ...tlsMount.volumes,
           ...store.volumes,
@@ -136,12 +137,14 @@ export class LokiChart extends StackChart {
   private wiring(): LokiWiring {
     const t = this.topology;
     const gossipSvc = this.services.gossip;
-    if (!t.gossip || !gossipSvc) return {};
+    const ingesterMemoryLimit = lokiIngesters(t).resources.memoryLimit;
+    if (!t.gossip || !gossipSvc) return { ingesterMemoryLimit };
     const gossip = { joinMember: `dns+${gossipSvc.hostPort('gossip')}`, clusterLabel: t.gossip.clusterLabel, port: t.gossip.port, replicationFactor: LOKI_REPLICATION_FACTOR };
-    if (t.mode === 'single-binary') return { gossip };
+    if (t.mode === 'single-binary') return { ingesterMemoryLimit, gossip };
     const svc = (role: Parameters<typeof workloadFor>[1]) => this.services.service(workloadFor(t, role));
     const cache = (name: string) => (this.services.caches.has(name) ? memcachedAddress(this.services.caches.get(name)!) : undefined);
     return {
+      ingesterMemoryLimit,
       gossip,
       distributed: {
         compactorGrpc: svc('compactor').hostPort('grpc'),

@@ -82,6 +82,9 @@ export const lokiSchema = z
       })
       .prefault({}),
     rejectOldSamplesMaxAge: duration.default('168h').describe('refuse lines older than this (reject_old_samples is always on)'),
+    queryTimeout: duration
+      .default('1m')
+      .describe("longest a query may run, 1s to 24h (limits_config.query_timeout; 1m is Loki's default); the HTTP servers' write timeout is set to twice this"),
     retention: z
       .strictObject({
         hot: duration.default('168h').describe('index files kept on the PVC after a query (tsdb_shipper.cache_ttl)'),
@@ -120,6 +123,11 @@ export const lokiSchema = z
       if (t.retention && durationMs(t.retention) < 24 * 3_600_000) {
         ctx.addIssue({ code: 'custom', path: ['tenants', id, 'retention'], message: `expected at least 24h (Loki's minimum retention_period), got ${show(t.retention)}` });
       }
+    }
+    // A zero timeout expires every query at once (pkg/querier/http.go WrapQuerySpanAndTimeout). The upper bound
+    // keeps the derived write timeout (twice this) a duration Go can hold, and a querier from being held for days.
+    if (durationMs(loki.queryTimeout) < 1000 || durationMs(loki.queryTimeout) > 24 * 3_600_000) {
+      ctx.addIssue({ code: 'custom', path: ['queryTimeout'], message: `expected 1s to 24h, got ${show(loki.queryTimeout)}` });
     }
     // Loki's documented minimum retention (operations/storage/retention.md): the compactor works in whole 24h tables.
     if (durationMs(loki.retention.warm) < 24 * 3_600_000) {

@@ -41,7 +41,15 @@ export function durationMs(text: string): number {
 /** Go's form of a duration: unchanged unless it uses `d` or `w`, then whole hours (plus minutes, seconds, ms). */
 export function toGoDuration(text: string): string {
   if (!/[dw]/.test(text)) return text;
-  let ms = Math.round(durationMs(text));
+  return formatDurationMs(durationMs(text));
+}
+
+/**
+ * A number of milliseconds as whole hours, minutes, seconds and ms (`2m`, `1h30m`): the form both Go's
+ * time.ParseDuration and Prometheus' model.ParseDuration (Loki's limits) read.
+ */
+export function formatDurationMs(total: number): string {
+  let ms = Math.round(total);
   const parts: string[] = [];
   for (const [unit, size] of [['h', 3_600_000], ['m', 60_000], ['s', 1000], ['ms', 1]] as const) {
     const n = Math.floor(ms / size);

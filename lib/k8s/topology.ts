@@ -28,6 +28,8 @@ export const MEMCACHED_PORT: NamedPort = { name: 'memcached-client', port: 11211
 export const MEMCACHED_METRICS_PORT: NamedPort = { name: 'http-metrics', port: 9150, metricsPath: METRICS_PATH };
 /** The image's own memcache user; runAsNonRoot needs it numeric. */
 const MEMCACHED_UID = 11211;
+/** The well-known node label of a node's name. */
+const HOSTNAME_KEY = 'kubernetes.io/hostname';
 /** The well-known node label of a node's zone. */
 const ZONE_KEY = 'topology.kubernetes.io/zone';
 /** Label shared by the live-store zones, selected by their one disruption budget (the Helm charts' name). */
@@ -133,16 +135,24 @@ export function renderWorkloads(chart: StackChart, s: TopologyServices, pod: (w:
     const l = s.labels(w);
     const p = pod(w);
     const account = serviceAccount(chart, w.name, p.serviceAccountAnnotations, topology.mode === 'single-binary' ? undefined : l.labels);
-    const spread = w.replicas > 1 || w.autoscaling ? spreadConstraints(l.selector, w.kind === 'StatefulSet') : [];
+    const spread = w.replicas > 1 || w.autoscaling ? spreadConstraints(l.selector, w.kind === 'StatefulSet', !w.onePerNode) : [];
+    const affinity = {
+      ...(w.nodeZone ? { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: ZONE_KEY, operator: 'In', values: [w.nodeZone] }] }] } } } : {}),
+      // The Loki chart's default for the single binary and ingesters ("Hard node anti-affinity", values.yaml
+      // singleBinary.affinity, ingester.affinity). A hostname spread with maxSkew 1 would still put two of three
+      // pods on one node when only two nodes are free; this never does (the third stays Pending instead).
+      // A disruption group (zones of one component) shares the rule: no two of its pods on one node.
+      ...(w.onePerNode && (w.replicas > 1 || w.disruptionGroup)
+        ? { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: groupSelector(chart, w) ?? l.selector }, topologyKey: HOSTNAME_KEY }] } }
+        : {}),
+    };
     const spec = hardenedPodSpec({
       containers: [p.container],
       serviceAccountName: account.name,
       volumes: [...p.volumes, ...(w.scratch ? [scratchVolume(w.scratch.name, `${w.scratch.storageGiB}Gi`)] : [])],
       ...(w.terminationGracePeriodSeconds !== undefined ? { terminationGracePeriodSeconds: w.terminationGracePeriodSeconds } : {}),
       topologySpreadConstraints: spread,
-      ...(w.nodeZone
-        ? { affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: ZONE_KEY, operator: 'In', values: [w.nodeZone] }] }] } } } }
-        : {}),
+      ...(Object.keys(affinity).length ? { affinity } : {}),
     });
     const template = podTemplate(chart, spec, p.checksums, { ...l.labels, ...p.podLabels });
     const metadata = topology.mode === 'single-binary' ? chart.meta(w.name) : chart.meta(w.name, { labels: l.labels });
@@ -153,6 +163,14 @@ export function renderWorkloads(chart: StackChart, s: TopologyServices, pod: (w:
           replicas: w.replicas,
           serviceName: s.service(w).name,
           selector: { matchLabels: l.selector },
+          // Ring members are created and deleted without waiting for their lower ordinals (upstream's choice: the
+          // Loki chart's singleBinary and ingester StatefulSets, ksonnet newLokiStatefulSet). Under OrderedReady,
+          // pod k is only created once pods 0..k-1 are Ready, while a ring member is Ready only once every entry of
+          // its ring is ACTIVE and heartbeating (dskit ring/lifecycler.go checkRingHealthForReadiness, with
+          // readiness_check_ring_health on by default; Loki's /ready calls it, pkg/loki/loki.go). Two pods lost
+          // without leaving the ring then deadlock: the first one recreated waits for the second's stale entry, and
+          // the second is never created. Rolling updates are unaffected (the policy only governs scaling and
+          // recreation): they still replace one pod at a time, each waiting for the previous one's readiness.
           ...(w.parallel ? { podManagementPolicy: 'Parallel' } : {}),
           template,
           ...(w.volume
@@ -182,7 +200,7 @@ export function renderWorkloads(chart: StackChart, s: TopologyServices, pod: (w:
           metadata: chart.meta(group ?? w.name, { labels: group ? chart.workloadLabels(group).labels : l.labels }),
           spec: {
             maxUnavailable: k8s.IntOrString.fromNumber(w.maxUnavailable),
-            selector: { matchLabels: group ? { 'app.kubernetes.io/instance': chart.env.name, [DISRUPTION_GROUP_LABEL]: group } : l.selector },
+            selector: { matchLabels: groupSelector(chart, w) ?? l.selector },
           },
         });
       }
@@ -202,13 +220,19 @@ export function renderWorkloads(chart: StackChart, s: TopologyServices, pod: (w:
   for (const c of topology.caches) renderCache(chart, s.caches.get(c.name)!, c);
 }
 
+/** Pods of the workload's disruption group, across its StatefulSets; undefined when it has none. */
+function groupSelector(chart: StackChart, w: Workload): Record<string, string> | undefined {
+  return w.disruptionGroup ? { 'app.kubernetes.io/instance': chart.env.name, [DISRUPTION_GROUP_LABEL]: w.disruptionGroup } : undefined;
+}
+
 /**
  * Over nodes (hard for StatefulSets, whose pods hold ring or partition state: two on one node would fall
  * together) and over zones where the nodes carry the zone label (soft: clusters without zones still schedule).
+ * Workloads with one pod per node (required anti-affinity) need no node spread on top.
  */
-function spreadConstraints(selector: Record<string, string>, hard: boolean): k8s.TopologySpreadConstraint[] {
+function spreadConstraints(selector: Record<string, string>, hard: boolean, overNodes = true): k8s.TopologySpreadConstraint[] {
   return [
-    { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: hard ? 'DoNotSchedule' : 'ScheduleAnyway', labelSelector: { matchLabels: selector } },
+    ...(overNodes ? [{ maxSkew: 1, topologyKey: HOSTNAME_KEY, whenUnsatisfiable: hard ? 'DoNotSchedule' : 'ScheduleAnyway', labelSelector: { matchLabels: selector } }] : []),
     { maxSkew: 1, topologyKey: ZONE_KEY, whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: selector } },
   ];
 }

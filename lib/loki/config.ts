@@ -10,6 +10,7 @@ import { LokiTiers } from './tiers';
 import { LokiStorage, lokiStorage } from './object-store';
 import { LOKI_RUNTIME_DIR, LOKI_RUNTIME_FILE } from './overrides';
 import { LOKI_DATA_DIR } from '../topology/loki';
+import { durationMs, formatDurationMs, quantityValue } from '../config/primitives';
 
 /**
  * Where the ruler reads rule files (ruler.storage local): one folder per tenant, each a mounted ConfigMap
@@ -18,8 +19,49 @@ import { LOKI_DATA_DIR } from '../topology/loki';
  */
 export const LOKI_RULES_DIR = '/etc/loki-rules';
 
+/**
+ * Targets that run the ruler. Only the single binary: distributed mode renders no ruler workload and no
+ * rules ConfigMap, as upstream's distributed layouts do by default (ksonnet config.libsonnet `ruler_enabled:
+ * false`; the Loki chart's distributed-values.yaml leaves `ruler.replicas` at 0). No rule is shipped and none
+ * is configurable yet, so a ruler there would evaluate nothing; when rules become configurable, a `ruler` target
+ * joins the topology (a ring member, sharded as in the single binary).
+ */
+export const LOKI_RULER_TARGETS: readonly string[] = ['all'];
+
 /** The tenant Loki files everything under when auth_enabled is false (the fake-auth tenant, docs: operations/multi-tenancy.md). */
 export const LOKI_SINGLE_TENANT = 'fake';
+
+/**
+ * gRPC message limit of every Loki server and of the querier's clients, in bytes: upstream's 100 MB (ksonnet
+ * config.libsonnet `grpc_server_max_msg_size: 100 << 20`). dskit's server default is 4 MiB
+ * (server/server.go `server.grpc-max-recv-msg-size-bytes`), below its own client default of 100 << 20
+ * (grpcclient/grpcclient.go): index-gateway answers and query results above 4 MiB would fail at the server.
+ */
+export const GRPC_MAX_MSG_BYTES = 100 << 20;
+
+/** Concurrent gRPC streams per client connection (ksonnet config.libsonnet; dskit's default is 100). */
+const GRPC_MAX_CONCURRENT_STREAMS = 1000;
+
+/**
+ * http_server_write_timeout as a multiple of the query timeout. A query's context expires at query_timeout
+ * (pkg/querier/http.go WrapQuerySpanAndTimeout) and the answer is written after that, so the write timeout must
+ * be longer (dskit's default is 30s, below Loki's 1m query_timeout). The Loki chart's ratio: 600s / 300s.
+ */
+export const HTTP_WRITE_TIMEOUT_PER_QUERY_TIMEOUT = 2;
+
+/**
+ * ingester.wal.replay_memory_ceiling as a share of the ingesting container's memory limit. Past the ceiling a
+ * replay flushes to storage instead of growing (docs operations/storage/wal.md); the default of 4 GB is above
+ * most limits, so a large replay is OOM-killed, restarts and replays again. Upstream: "up to ~50% of available
+ * memory" (ksonnet config.libsonnet); the docs say ~75%, but in the single binary the same process also runs
+ * the querier, distributor and ruler, so the lower of the two.
+ */
+export const WAL_REPLAY_SHARE_OF_MEMORY_LIMIT = 0.5;
+
+/** `<n>MB` as Loki's ByteSize reads it: datasize's MB is 2^20 bytes (vendor/github.com/c2h5oh/datasize). */
+export function walReplayCeiling(memoryLimit: string): string {
+  return `${Math.floor((quantityValue(memoryLimit) * WAL_REPLAY_SHARE_OF_MEMORY_LIMIT) / 2 ** 20)}MB`;
+}
 
 /** Index period: compactor retention only works on 24h index tables (operations/storage/retention.md). */
 const INDEX_PERIOD = '24h';
@@ -35,6 +77,8 @@ interface ShipperDirs {
  * Services): nothing here is typed, every host comes from a Service object.
  */
 export interface LokiWiring {
+  /** Memory limit of the pods that run the ingester (the single binary, or the ingesters): sizes the WAL replay. */
+  readonly ingesterMemoryLimit: string;
   /** memberlist ring (HA single binary and distributed). */
   readonly gossip?: { readonly joinMember: string; readonly clusterLabel: string; readonly port: number; readonly replicationFactor: number };
   /** Distributed only. */
@@ -51,6 +95,11 @@ export interface LokiWiring {
 /** The pod IP, expanded by Loki from the environment (`-config.expand-env=true`): the address every ring and memberlist advertise. */
 export const POD_IP_ENV = 'POD_IP';
 
+interface GrpcClientLimits {
+  max_send_msg_size: number;
+  max_recv_msg_size: number;
+}
+
 interface MemcachedClient {
   addresses: string;
   timeout: string;
@@ -60,7 +109,16 @@ interface MemcachedClient {
 
 export interface LokiYaml {
   auth_enabled: boolean;
-  server: { http_listen_port: number; grpc_listen_port: number; log_level: string; http_tls_config?: { cert_file: string; key_file: string } };
+  server: {
+    http_listen_port: number;
+    grpc_listen_port: number;
+    log_level: string;
+    http_server_write_timeout: string;
+    grpc_server_max_recv_msg_size: number;
+    grpc_server_max_send_msg_size: number;
+    grpc_server_max_concurrent_streams: number;
+    http_tls_config?: { cert_file: string; key_file: string };
+  };
   common: {
     path_prefix: string;
     replication_factor: number;
@@ -71,13 +129,13 @@ export interface LokiYaml {
   };
   memberlist?: { join_members: string[]; bind_port: number; cluster_label: string };
   frontend?: { scheduler_address: string; tail_proxy_url: string; tail_tls_config?: { tls_ca_path: string } };
-  frontend_worker?: { scheduler_address: string };
+  frontend_worker: { scheduler_address?: string; query_frontend_grpc_client: GrpcClientLimits; query_scheduler_grpc_client: GrpcClientLimits };
   ingester: {
     chunk_idle_period: string;
     chunk_retain_period: string;
     max_chunk_age: string;
     chunk_encoding: string;
-    wal: { dir: string; flush_on_shutdown?: boolean };
+    wal: { dir: string; flush_on_shutdown?: boolean; replay_memory_ceiling: string };
   };
   chunk_store_config?: { chunk_cache_config: { memcached: { batch_size: number; parallelism: number }; memcached_client: MemcachedClient } };
   query_range?: { cache_results: boolean; results_cache: { cache: { memcached_client: MemcachedClient } } };
@@ -85,10 +143,11 @@ export interface LokiYaml {
     configs: { from: string; store: string; object_store: string; schema: string; index: { prefix: string; period: string } }[];
   };
   storage_config: { tsdb_shipper: ShipperDirs & { index_gateway_client?: { server_address: string } }; boltdb_shipper?: ShipperDirs & { index_gateway_client?: { server_address: string } } };
-  ruler: {
+  ruler?: {
     storage: { type: 'local'; local: { directory: string } };
     rule_path: string;
     wal: { dir: string };
+    enable_sharding?: boolean;
   };
   compactor: {
     working_directory: string;
@@ -103,6 +162,7 @@ export interface LokiYaml {
     reject_old_samples: boolean;
     reject_old_samples_max_age: string;
     allow_structured_metadata: boolean;
+    query_timeout: string;
   };
   runtime_config?: { file: string };
   analytics: { reporting_enabled: boolean };
@@ -121,7 +181,7 @@ export function structuredMetadataAllowed(periods: readonly LokiSchemaPeriod[]):
   return periods.every((p) => p.store === 'tsdb' && p.schema === 'v13');
 }
 
-export function lokiConfig(loki: LokiConfig, tiers: LokiTiers, tls: TlsConfig, wiring: LokiWiring = {}): LokiYaml {
+export function lokiConfig(loki: LokiConfig, tiers: LokiTiers, tls: TlsConfig, wiring: LokiWiring): LokiYaml {
   const objectStore = loki.backend;
   const hasBoltdb = loki.schemaPeriods.some((p) => p.store === 'boltdb-shipper');
   const { gossip, distributed } = wiring;
@@ -129,7 +189,16 @@ export function lokiConfig(loki: LokiConfig, tiers: LokiTiers, tls: TlsConfig, w
   const cacheClient = (addresses: string, timeout: string): MemcachedClient => ({ addresses, timeout, max_idle_conns: 16, consistent_hash: true });
   return {
     auth_enabled: loki.authEnabled,
-    server: { http_listen_port: loki.ports.http, grpc_listen_port: loki.ports.grpc, log_level: 'info', ...serverTls(tls) },
+    server: {
+      http_listen_port: loki.ports.http,
+      grpc_listen_port: loki.ports.grpc,
+      log_level: 'info',
+      http_server_write_timeout: formatDurationMs(durationMs(loki.queryTimeout) * HTTP_WRITE_TIMEOUT_PER_QUERY_TIMEOUT),
+      grpc_server_max_recv_msg_size: GRPC_MAX_MSG_BYTES,
+      grpc_server_max_send_msg_size: GRPC_MAX_MSG_BYTES,
+      grpc_server_max_concurrent_streams: GRPC_MAX_CONCURRENT_STREAMS,
+      ...serverTls(tls),
+    },
     common: {
       path_prefix: LOKI_DATA_DIR,
       ...(gossip
@@ -161,16 +230,24 @@ export function lokiConfig(loki: LokiConfig, tiers: LokiTiers, tls: TlsConfig, w
             tail_proxy_url: distributed.tailProxyUrl,
             ...(tls.enabled ? { tail_tls_config: { tls_ca_path: TLS_FILES.ca } } : {}),
           },
-          frontend_worker: { scheduler_address: distributed.schedulerAddress },
         }
       : {}),
+    // Queriers (in every mode: `all` runs one) send results to the frontend and take work from the scheduler
+    // over these clients; pkg/querier/worker/scheduler_processor.go refuses a result at the client's
+    // max_recv_msg_size. Equal to the servers' limits, so neither side is the smaller one. The newer keys, not
+    // `grpc_client_config`, which Loki refuses alongside them (pkg/loki/config_wrapper.go).
+    frontend_worker: {
+      ...(distributed ? { scheduler_address: distributed.schedulerAddress } : {}),
+      query_frontend_grpc_client: { max_send_msg_size: GRPC_MAX_MSG_BYTES, max_recv_msg_size: GRPC_MAX_MSG_BYTES },
+      query_scheduler_grpc_client: { max_send_msg_size: GRPC_MAX_MSG_BYTES, max_recv_msg_size: GRPC_MAX_MSG_BYTES },
+    },
     ingester: {
       chunk_idle_period: loki.ingester.chunkIdlePeriod,
       chunk_retain_period: loki.ingester.chunkRetainPeriod,
       max_chunk_age: loki.ingester.maxChunkAge,
       chunk_encoding: loki.ingester.chunkEncoding,
       // With replicas, a pod leaving flushes its chunks instead of leaving them to a WAL replay elsewhere.
-      wal: { dir: `${LOKI_DATA_DIR}/wal`, ...(gossip ? { flush_on_shutdown: true } : {}) },
+      wal: { dir: `${LOKI_DATA_DIR}/wal`, ...(gossip ? { flush_on_shutdown: true } : {}), replay_memory_ceiling: walReplayCeiling(wiring.ingesterMemoryLimit) },
     },
     ...(distributed?.chunksCache
       ? {
@@ -201,11 +278,21 @@ export function lokiConfig(loki: LokiConfig, tiers: LokiTiers, tls: TlsConfig, w
     },
     // The single binary runs the ruler (target all). Rules are read from mounted files; its scratch and WAL
     // paths default to relative folders ("ruler-wal"), which would land on the read-only root filesystem.
-    ruler: {
-      storage: { type: 'local', local: { directory: LOKI_RULES_DIR } },
-      rule_path: `${LOKI_DATA_DIR}/rules-temp`,
-      wal: { dir: `${LOKI_DATA_DIR}/ruler-wal` },
-    },
+    // Distributed mode runs no ruler (see LOKI_RULER_TARGETS), so it gets no ruler block.
+    ...(distributed
+      ? {}
+      : {
+          ruler: {
+            storage: { type: 'local' as const, local: { directory: LOKI_RULES_DIR } },
+            rule_path: `${LOKI_DATA_DIR}/rules-temp`,
+            wal: { dir: `${LOKI_DATA_DIR}/ruler-wal` },
+            // With replicas, every pod reads the same rule files: without sharding each would evaluate (and
+            // alert on) every rule. The ruler ring owns each group once (pkg/ruler/base/ruler_ring.go: replication
+            // factor 1; ruler.go instanceOwnsRuleGroup) and takes memberlist from common.ring
+            // (pkg/loki/config_wrapper.go applyConfigToRings).
+            ...(gossip ? { enable_sharding: true } : {}),
+          },
+        }),
     compactor: {
       working_directory: `${LOKI_DATA_DIR}/compactor`,
       compaction_interval: '10m',
@@ -221,6 +308,8 @@ export function lokiConfig(loki: LokiConfig, tiers: LokiTiers, tls: TlsConfig, w
       reject_old_samples: true,
       reject_old_samples_max_age: loki.rejectOldSamplesMaxAge,
       allow_structured_metadata: structuredMetadataAllowed(loki.schemaPeriods),
+      // Loki's own default, stated because the server's write timeout is derived from it.
+      query_timeout: formatDurationMs(durationMs(loki.queryTimeout)),
     },
     // Per-tenant limits (lib/loki/overrides.ts), reloaded without a restart.
     ...(Object.keys(loki.tenants).length ? { runtime_config: { file: `${LOKI_RUNTIME_DIR}/${LOKI_RUNTIME_FILE}` } } : {}),

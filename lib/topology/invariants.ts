@@ -1,6 +1,6 @@
 /**
- * Invariants across a topology, checked in one place at synth time (called from the config schema, so each
- * problem is reported with its key path and the arithmetic that fails). Upstream's charts leave these to the
+ * Invariants across a topology, checked in one place at synth time (called where the config is loaded,
+ * lib/config/load.ts, so each problem is reported with its key path and the arithmetic that fails). Upstream's charts leave these to the
  * user; here a config whose own numbers cannot work does not render.
  */
 import { ComponentOverrides } from '../config/deployment';
@@ -11,6 +11,12 @@ import { LOKI_REPLICATION_FACTOR, lokiSize, lokiTopology } from './loki';
 import { LOKI_SIZES, LOKI_TIER_GB_PER_DAY, mebibytes } from './sizing';
 import { liveStoresPerZone, tempoIngestMBps, tempoTopology } from './tempo';
 import { Topology, TopologyProblem } from './types';
+
+/**
+ * What happens on a cluster with fewer nodes than ring pods, said wherever the replica count of a ring is refused:
+ * quorum pods carry required anti-affinity (lib/topology/loki.ts RING_MEMBER), so the extra pods wait.
+ */
+const ONE_PER_NODE = `Each pod also needs a node of its own (required anti-affinity on kubernetes.io/hostname): with fewer nodes than pods, the extra pods stay Pending`;
 
 /** Targets whose replica count is fixed by their state: autoscalers would break partitions, rings or singletons. */
 const NEVER_AUTOSCALED = new Set(['ingester', 'compactor', 'index-gateway', 'live-store', 'block-builder', 'backend-scheduler', 'metrics-generator']);
@@ -48,7 +54,7 @@ function lokiProblems(c: StackConfig): TopologyProblem[] {
     if (d.replicas === 2) {
       out.push({
         path: at('replicas'),
-        message: `expected 1, or 3 and more, got 2: with replication factor ${LOKI_REPLICATION_FACTOR} a write needs ${quorum(LOKI_REPLICATION_FACTOR)} of ${LOKI_REPLICATION_FACTOR} acknowledgements (floor(${LOKI_REPLICATION_FACTOR}/2)+1), so 2 replicas stop ingesting when either one is down`,
+        message: `expected 1, or 3 and more, got 2: with replication factor ${LOKI_REPLICATION_FACTOR} a write needs ${quorum(LOKI_REPLICATION_FACTOR)} of ${LOKI_REPLICATION_FACTOR} acknowledgements (floor(${LOKI_REPLICATION_FACTOR}/2)+1), so 2 replicas stop ingesting when either one is down. ${ONE_PER_NODE}`,
       });
     }
     if (d.replicas > 1 && c.loki.backend === 'filesystem') out.push({ path: ['loki', 'backend'], message: `expected an object store (s3, gcs or azure) with ${d.replicas} replicas (every replica must read the chunks the others flushed), got ${c.loki.backend}` });
@@ -66,7 +72,7 @@ function lokiProblems(c: StackConfig): TopologyProblem[] {
     if (ingesters.replicas < LOKI_REPLICATION_FACTOR) {
       out.push({
         path: at('components', 'ingester', 'replicas'),
-        message: `expected at least ${LOKI_REPLICATION_FACTOR} ingesters (the replication factor: each stream is written to ${LOKI_REPLICATION_FACTOR}), got ${ingesters.replicas}`,
+        message: `expected at least ${LOKI_REPLICATION_FACTOR} ingesters (the replication factor: each stream is written to ${LOKI_REPLICATION_FACTOR}), got ${ingesters.replicas}. ${ONE_PER_NODE}`,
       });
     }
     // Ingester memory vs declared ingest, on upstream's smallest tier's ratio: 6 ingesters of 4 GiB for

@@ -44,6 +44,20 @@ export function componentSizing(base: Sizing, o: ComponentOverrides | undefined,
   };
 }
 
+/**
+ * The pods of an RF-3 ring (the HA single binary, the ingesters): created in parallel, one per node.
+ * - Parallel: a recreated member is unready while another member's ring entry is stale (ring readiness), so
+ *   OrderedReady would never create that other member (lib/k8s/topology.ts has the dskit citation).
+ * - `ingester.autoforget_unhealthy` stays off (Loki's default, pkg/ingester/ingester.go): its flag help
+ *   says it is for members that will not return, "when not using stateful sets". A StatefulSet pod comes back
+ *   under the same name, which is its ring id (dskit lifecycler ID = hostname), with its WAL on its claim; with
+ *   Parallel it is recreated at once and heartbeats its own entry back to health. Forgetting it instead
+ *   would drop its tokens while its WAL still holds acknowledged writes. A member gone for good (a lost
+ *   claim) is removed by hand: the `/ring` page's Forget button (README "Loki ring operations").
+ * - One per node: two of three replicas on one node would take quorum with them.
+ */
+const RING_MEMBER = { parallel: true, onePerNode: true } as const;
+
 function gossip(namespace: string): Gossip {
   return { service: 'loki-memberlist', port: GOSSIP_PORT, clusterLabel: `loki.${namespace}`, memberLabel: 'loki-gossip-member' };
 }
@@ -66,8 +80,10 @@ export function lokiTopology(loki: LokiConfig, namespace: string): Topology {
       headless: false,
       roles: ['push', 'query'],
       // HA monolithic, RF 3 without zones: quorum survives one pod down in the whole ring (dskit
-      // ring/replication_strategy.go), so at most one pod may be drained at a time.
-      ...(ha ? { maxUnavailable: 1, terminationGracePeriodSeconds: 300 } : {}),
+      // ring/replication_strategy.go), so at most one pod may be drained at a time, and no two pods may share
+      // a node. Ring members start in parallel (RING_MEMBER). One replica keeps OrderedReady: the policy is
+      // immutable, and existing single-replica installs must not need their StatefulSet recreated.
+      ...(ha ? { maxUnavailable: 1, terminationGracePeriodSeconds: 300, ...RING_MEMBER } : {}),
     };
     return { engine: 'loki', mode: 'single-binary', workloads: [all], ...(ha ? { gossip: gossip(namespace) } : {}), caches: [] };
   }
@@ -76,7 +92,17 @@ export function lokiTopology(loki: LokiConfig, namespace: string): Topology {
   const sized = (c: LokiComponent) => componentSizing(tier[c], d.components[c], c === 'distributor' || c === 'querier');
   const workload = (
     c: LokiComponent,
-    shape: { kind: Workload['kind']; roles?: Role[]; headless?: Workload['headless']; singleton?: boolean; stateful?: boolean; grace?: number; maxUnavailable?: number },
+    shape: {
+      kind: Workload['kind'];
+      roles?: Role[];
+      headless?: Workload['headless'];
+      singleton?: boolean;
+      stateful?: boolean;
+      grace?: number;
+      maxUnavailable?: number;
+      parallel?: boolean;
+      onePerNode?: boolean;
+    },
   ): Workload => {
     const s = sized(c);
     const replicas = shape.singleton ? 1 : s.replicas;
@@ -101,18 +127,21 @@ export function lokiTopology(loki: LokiConfig, namespace: string): Topology {
       roles: shape.roles ?? [],
       ...(replicas > 1 ? { maxUnavailable: shape.maxUnavailable ?? 1 } : {}),
       ...(shape.grace ? { terminationGracePeriodSeconds: shape.grace } : {}),
+      ...(shape.parallel ? { parallel: true } : {}),
+      ...(shape.onePerNode ? { onePerNode: true } : {}),
     };
   };
   const workloads: Workload[] = [
     workload('distributor', { kind: 'Deployment', roles: ['push'] }),
     // Ingesters flush chunks on shutdown (wal.flush_on_shutdown): the chart's 300 s grace period.
-    workload('ingester', { kind: 'StatefulSet', stateful: true, grace: 300 }),
+    workload('ingester', { kind: 'StatefulSet', stateful: true, grace: 300, ...RING_MEMBER }),
     workload('querier', { kind: 'Deployment', roles: ['tail'] }),
     workload('query-frontend', { kind: 'Deployment', roles: ['query'] }),
     // Headless: frontends and queriers resolve every scheduler from its DNS name.
     workload('query-scheduler', { kind: 'Deployment', roles: ['scheduler'], headless: 'discover-unready' }),
     // Queriers spread index lookups over every ready gateway (dns+ address); an unready one would fail them.
-    workload('index-gateway', { kind: 'StatefulSet', roles: ['index-gateway'], headless: 'ready-only', stateful: true }),
+    // Parallel as upstream runs them; not one per node: they hold no replicas of a quorum (simple mode).
+    workload('index-gateway', { kind: 'StatefulSet', roles: ['index-gateway'], headless: 'ready-only', stateful: true, parallel: true }),
     // One compactor compacts and applies retention (the compactor ring elects one owner of key 0, pkg/compactor).
     workload('compactor', { kind: 'StatefulSet', roles: ['compactor'], singleton: true, stateful: true }),
   ];
@@ -123,6 +152,11 @@ export function lokiTopology(loki: LokiConfig, namespace: string): Topology {
       ].map((c) => ({ ...c, replicas: MEMCACHED.replicas, connections: memcachedConnections(workloads), resources: memcachedResources(c.memoryMB) }))
     : [];
   return { engine: 'loki', mode: 'distributed', workloads, gossip: gossip(namespace), caches };
+}
+
+/** The workload whose pods run the ingester (and replay its WAL): the single binary, or the ingesters. */
+export function lokiIngesters(t: Topology): Workload {
+  return t.workloads.find((w) => w.target === 'all' || w.target === 'ingester')!;
 }
 
 /** Loki docs (operations/caching.md): `-c` >= clients × max_idle_conns (16), with room for the autoscalers' maximum. */

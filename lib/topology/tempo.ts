@@ -77,6 +77,9 @@ export function tempoTopology(tempo: TempoConfig, namespace: string): Topology {
       ...(replicas > 1 || shape.group ? { maxUnavailable: 1 } : {}),
       ...(shape.grace ? { terminationGracePeriodSeconds: shape.grace } : {}),
       ...(shape.zone ? { nodeZone: shape.zone } : {}),
+      // Live-stores, block-builders and generators start in parallel, as Tempo's jsonnet runs them: ring and
+      // partition members whose readiness waits on each other (lib/k8s/topology.ts).
+      ...(shape.kind === 'StatefulSet' && !shape.singleton ? { parallel: true } : {}),
     };
   };
   const workloads: Workload[] = [

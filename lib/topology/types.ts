@@ -57,8 +57,18 @@ export interface Workload {
   readonly terminationGracePeriodSeconds?: number;
   /** Pin the pods to this `topology.kubernetes.io/zone` (one live-store StatefulSet per real zone). */
   readonly nodeZone?: string;
-  /** Start all pods at once (peers that wait for each other). */
+  /**
+   * Create and delete pods without waiting for lower ordinals (`podManagementPolicy: Parallel`): ring members,
+   * whose readiness waits on each other (see lib/k8s/topology.ts). An immutable StatefulSet field, so a workload
+   * keeps the value it was created with unless recreated (README "Loki: from 1 to 3 replicas").
+   */
   readonly parallel?: boolean;
+  /**
+   * At most one pod of this workload per node (required pod anti-affinity on the hostname), where quorum depends
+   * on it: two replicas of an RF-3 ring on one node fall together. With fewer schedulable nodes than replicas the
+   * extra pods stay Pending instead of doubling up.
+   */
+  readonly onePerNode?: boolean;
 }
 
 export interface Cache {

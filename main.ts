@@ -22,25 +22,29 @@ import { writeGeneratedDocs } from './lib/config/reference';
 
 export const CONFIG_DIR = 'config';
 export const DIST_DIR = 'dist';
+/** Team dashboards: <dir>/shared/*.json for every environment, <dir>/<env>/*.json for one (lib/grafana/team-dashboards.ts). */
+export const DASHBOARDS_DIR = 'dashboards';
 
 const USAGE = `usage: npm run synth [-- [--env NAME]... | [--config FILE]... [--outdir DIR]]
   (no flags)       synthesize every ${CONFIG_DIR}/*.yaml into ${DIST_DIR}/<env>/
   --env NAME       only ${CONFIG_DIR}/NAME.yaml (repeatable)
   --config FILE    a configuration file anywhere (repeatable); output goes to <outdir>/<file base name>/
   --outdir DIR     output folder (default ${DIST_DIR}); synth only replaces <env>/ folders it wrote itself
+  --dashboards DIR team dashboard JSON: DIR/shared/*.json and DIR/<env>/*.json (default ${DASHBOARDS_DIR})
   (relative FILE and DIR are read from the folder you ran the command in)
   --diff           print what synth would change in <outdir> (objects added, removed, changed); writes nothing
   --write-schema   regenerate ${CONFIG_DIR}/schema.json and the README's configuration reference`;
 
 class UsageError extends Error {}
 
-const FLAGS = ['--env', '--config', '--outdir', '--diff', '--write-schema', '--help'] as const;
+const FLAGS = ['--env', '--config', '--outdir', '--dashboards', '--diff', '--write-schema', '--help'] as const;
 /** More problems than this in one file are counted, not printed: the first ones are what the user fixes first. */
 export const MAX_PROBLEMS_PER_FILE = 50;
 
 interface Options {
   files: string[];
   outdir: string;
+  dashboards: string;
   writeSchema: boolean;
   diff: boolean;
 }
@@ -62,6 +66,7 @@ function parseArgs(argv: string[], cwd: string, configDir: string): Options {
   const envs: string[] = [];
   const configs: string[] = [];
   let outdir: string | undefined;
+  let dashboards: string | undefined;
   let writeSchema = false;
   let diff = false;
   for (let i = 0; i < argv.length; i++) {
@@ -79,6 +84,9 @@ function parseArgs(argv: string[], cwd: string, configDir: string): Options {
     else if (flag === '--outdir') {
       if (outdir !== undefined) throw new UsageError('--outdir given twice; give one output folder');
       outdir = userPath(value(), cwd);
+    } else if (flag === '--dashboards') {
+      if (dashboards !== undefined) throw new UsageError('--dashboards given twice; give one dashboards folder');
+      dashboards = userPath(value(), cwd);
     } else if (flag === '--write-schema') writeSchema = true;
     else if (flag === '--diff') diff = true;
     else if (flag === '--help' || flag === '-h') throw new UsageError('');
@@ -98,7 +106,8 @@ function parseArgs(argv: string[], cwd: string, configDir: string): Options {
   }
   // The same file named twice (--env dev --env dev) is synthesized once.
   const unique = [...new Map(configs.map((f) => [path.resolve(f), f])).values()];
-  return { files: unique.length || writeSchema ? unique : known, outdir, writeSchema, diff };
+  // Beside the environments' folder (config/ → dashboards/), wherever that is.
+  return { files: unique.length || writeSchema ? unique : known, outdir, dashboards: dashboards ?? path.join(path.dirname(configDir), DASHBOARDS_DIR), writeSchema, diff };
 }
 
 function pathKind(p: string): string | undefined {
@@ -151,7 +160,7 @@ export async function main(argv: string[], cwd = process.cwd(), configDir = CONF
   const failed: string[] = [];
   const rendered: [Environment, RenderedEnvironment][] = [];
   const names = new Map<string, string>();
-  for (const result of await renderFiles(options.files, { ...runtime, check: checkReserved })) {
+  for (const result of await renderFiles(options.files, { ...runtime, check: checkReserved, dashboards: options.dashboards })) {
     const { file } = result;
     try {
       if ('problems' in result) throw new ConfigError(result.problems, result.more);

@@ -69,7 +69,9 @@ describe('npm run diff', () => {
     expect(synth(['--config', file, '--outdir', out]).code).toBe(0);
     expect(synth(['--diff', '--config', file, '--outdir', out]).stdout).toBe(`${path.join(out, 'dev')}/: no change\n`);
 
-    writeFileSync(file, `${readFileSync(file, 'utf8')}\nsecurity:\n  teams: [{group: sre, role: view}]\n`.replace('storageGiB: 1', 'storageGiB: 2'));
+    const text = readFileSync(file, 'utf8');
+    const teams = '  teams: [{group: sre, role: view}]\n';
+    writeFileSync(file, (/^security:\n/m.test(text) ? text.replace(/^security:\n/m, `security:\n${teams}`) : `${text}\nsecurity:\n${teams}`).replace('storageGiB: 1', 'storageGiB: 2'));
     mkdirSync(path.join(out, 'dev'), { recursive: true });
     const before = readFileSync(path.join(out, 'dev', 'grafana.k8s.yaml'), 'utf8');
     const r = synth(['--diff', '--config', file, '--outdir', out]);

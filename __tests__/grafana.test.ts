@@ -77,7 +77,7 @@ describe.each(ENVIRONMENTS)('%s Grafana', (name) => {
     const tracing = d['ybuilt-tracing.json'];
     const logs = d['ybuilt-log-correlation.json'];
     expect(tracing.schemaVersion).toBe(DASHBOARD_SCHEMA_VERSION);
-    expect(tracing.title).toBe('YBUILT Distributed Tracing');
+    expect(tracing.title).toBe('Distributed Tracing');
     expect(tracing.panels[0].targets[0]).toMatchObject({ expr: 'rate(http_requests_total[5m])', datasource: { uid: 'prometheus' } });
     expect(tracing.panels.some((p: any) => p.datasource.uid === 'tempo' && p.targets[0].queryType === 'traceql')).toBe(true);
     expect(tracing.panels.some((p: any) => p.type === 'nodeGraph')).toBe(e.config.tempo.metricsGenerator.enabled);
@@ -157,7 +157,7 @@ describe('Grafana details', () => {
 
   test('fails when an OAuth client secret is written in plain text', () => {
     expect(() => envFrom(`${FS}grafana: {oauth: {provider: google, clientId: abc, clientSecret: hunter2}}`)).toThrow(
-      'grafana.oauth.clientSecret: plaintext secrets are not accepted (they would be committed to git and rendered into dist/); reference a Secret instead: { name: <Secret>, key: <key> }',
+      'grafana.oauth.clientSecret: plaintext secrets are not accepted (they would be committed to git and rendered into dist/); reference a Secret instead: { name: <name of an existing Secret in the namespace>, key: <key inside that Secret> }, got a string of 7 characters (not shown)',
     );
   });
 

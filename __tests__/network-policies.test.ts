@@ -78,11 +78,12 @@ describe.each(ENVIRONMENTS)('%s network policies', (name) => {
 });
 
 describe('applications.namespaces', () => {
-  const all = objects(envFrom({ tempo: { backend: 'filesystem' }, loki: { backend: 'filesystem' }, applications: { namespaces: ['shop', { name: 'payments', serviceName: 'payments-api' }] } }));
+  const e = envFrom({ tempo: { backend: 'filesystem' }, loki: { backend: 'filesystem' }, applications: { namespaces: ['shop', { name: 'payments', serviceName: 'payments-api' }] } });
+  const all = objects(e);
   const gateway = podOf(findObject(all, 'Deployment', 'otel-gateway'));
   const port = (p: string) => findObject(all, 'Service', 'otel-gateway').spec.ports.find((x: any) => x.name === p).port;
   const allowed = (from: Endpoint, to: Endpoint, p: number) => allowedBy(all, from, to, p);
-  const podIn = (namespace: string): Endpoint => ({ namespace, ...(namespace === 'apps' ? { namespaceLabels: SENDS_TRACES } : {}), labels: { 'app.kubernetes.io/name': 'some-app' } });
+  const podIn = (namespace: string): Endpoint => ({ namespace, ...(namespace === 'apps' ? { namespaceLabels: e.config.security.applicationNamespaceSelector } : {}), labels: { 'app.kubernetes.io/name': 'some-app' } });
 
   test('pods in the listed namespaces reach the gateway without the namespace label', () => {
     for (const ns of ['shop', 'payments']) {

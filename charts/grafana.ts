@@ -3,7 +3,8 @@ import { Construct } from 'constructs';
 import * as k8s from '../imports/k8s';
 import { imageVersion } from '../lib/config/primitives';
 import { Environment } from '../lib/config/schema';
-import { Dashboard, dashboardJson, logCorrelationDashboard, tracingDashboard } from '../lib/grafana/dashboards';
+import { Dashboard, dashboardJson, LOG_CORRELATION_UID, logCorrelationDashboard, TRACING_UID, tracingDashboard } from '../lib/grafana/dashboards';
+import { ConfigError } from '../lib/config/load';
 import { datasources } from '../lib/grafana/datasources';
 import { tenantDatasources } from '../lib/grafana/tenant-datasources';
 import { grafanaEnv } from '../lib/grafana/settings';
@@ -12,6 +13,7 @@ import { StackChart } from '../lib/k8s/chart';
 import { METRICS_PATH, StackService } from '../lib/k8s/service';
 import { hardenedContainer, hardenedPodSpec, podTemplate, scratchVolume, serviceAccount } from '../lib/k8s/workload';
 import { checksum, toYaml } from '../lib/serialize';
+import { claimSpec } from '../lib/k8s/platform';
 import { TLS_FILES, tlsVolumes } from '../lib/k8s/tls';
 import { LokiChart } from './loki';
 import { TempoChart } from './tempo';
@@ -30,6 +32,7 @@ const DATA_DIR = '/var/lib/grafana';
 const PROVISIONING_DIR = '/etc/grafana/provisioning';
 const DASHBOARDS_DIR = '/etc/grafana/dashboards';
 const STACK_DASHBOARDS_DIR = '/etc/grafana/dashboards-stack';
+const TEAM_DASHBOARDS_DIR = '/etc/grafana/dashboards-team';
 /**
  * Client-side `kubectl apply` (and Argo CD's default) stores the whole object in the
  * last-applied-configuration annotation, which is capped at 262,144 bytes; bigger ConfigMaps need
@@ -90,6 +93,12 @@ export class GrafanaChart extends StackChart {
     );
     const datasourcesText = toYaml(provisioned);
     const stackDashboards = props.operationalDashboards?.length ? Object.fromEntries(props.operationalDashboards.map((d) => [`${d.uid}.json`, dashboardJson(d)])) : undefined;
+    const team = props.env.teamDashboards ?? [];
+    const teamDashboards = team.length ? Object.fromEntries(team.map((d) => [d.key, d.json])) : undefined;
+    // A team dashboard may not take a uid of ours: Grafana would keep one of the two, whichever provider ran last.
+    const ours = new Set([TRACING_UID, LOG_CORRELATION_UID, ...(props.operationalDashboards ?? []).map((d) => d.uid)]);
+    const taken = team.filter((d) => ours.has(d.uid));
+    if (taken.length) throw new ConfigError(taken.map((d) => `${d.file}: uid ${JSON.stringify(d.uid)} is the uid of one of the stack's own dashboards, expected another uid`));
     const providersText = toYaml({
       apiVersion: 1,
       providers: [
@@ -117,6 +126,21 @@ export class GrafanaChart extends StackChart {
               },
             ]
           : []),
+        ...(teamDashboards
+          ? [
+              {
+                name: 'team',
+                orgId: 1,
+                folder: grafana.dashboards.teamFolder,
+                type: 'file',
+                disableDeletion: true,
+                // The files in git are the source: a change made in the UI would be lost at the next sync.
+                allowUiUpdates: false,
+                updateIntervalSeconds: 60,
+                options: { path: TEAM_DASHBOARDS_DIR, foldersFromFilesStructure: false },
+              },
+            ]
+          : []),
       ],
     });
     const dashboards = {
@@ -126,6 +150,9 @@ export class GrafanaChart extends StackChart {
     new k8s.KubeConfigMap(this, 'datasources', { metadata: this.meta('grafana-datasources'), data: { 'datasources.yaml': datasourcesText } });
     new k8s.KubeConfigMap(this, 'dashboard-providers', { metadata: this.meta('grafana-dashboard-providers'), data: { 'dashboards.yaml': providersText } });
     new k8s.KubeConfigMap(this, 'dashboards', { metadata: this.meta('grafana-dashboards', { annotations: largeConfigMapAnnotations(dashboards) }), data: dashboards });
+    if (teamDashboards) {
+      new k8s.KubeConfigMap(this, 'dashboards-team', { metadata: this.meta('grafana-dashboards-team', { annotations: largeConfigMapAnnotations(teamDashboards) }), data: teamDashboards });
+    }
     if (stackDashboards) {
       new k8s.KubeConfigMap(this, 'dashboards-stack', { metadata: this.meta('grafana-dashboards-stack', { annotations: largeConfigMapAnnotations(stackDashboards) }), data: stackDashboards });
     }
@@ -139,7 +166,7 @@ export class GrafanaChart extends StackChart {
     if (!grafana.database) {
       new k8s.KubePersistentVolumeClaim(this, 'data', {
         metadata: this.meta('grafana'),
-        spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: k8s.Quantity.fromString(`${grafana.storageGiB}Gi`) } } },
+        spec: claimSpec(this, grafana.storageGiB),
       });
     }
     serviceAccount(this, 'grafana');
@@ -160,6 +187,7 @@ export class GrafanaChart extends StackChart {
         { name: 'dashboard-providers', mountPath: `${PROVISIONING_DIR}/dashboards`, readOnly: true },
         { name: 'dashboards', mountPath: DASHBOARDS_DIR, readOnly: true },
         ...(stackDashboards ? [{ name: 'dashboards-stack', mountPath: STACK_DASHBOARDS_DIR, readOnly: true }] : []),
+        ...(teamDashboards ? [{ name: 'dashboards-team', mountPath: TEAM_DASHBOARDS_DIR, readOnly: true }] : []),
         ...tlsMount.mounts,
       ],
     });
@@ -185,11 +213,12 @@ export class GrafanaChart extends StackChart {
               { name: 'dashboard-providers', configMap: { name: 'grafana-dashboard-providers' } },
               { name: 'dashboards', configMap: { name: 'grafana-dashboards' } },
               ...(stackDashboards ? [{ name: 'dashboards-stack', configMap: { name: 'grafana-dashboards-stack' } }] : []),
+              ...(teamDashboards ? [{ name: 'dashboards-team', configMap: { name: 'grafana-dashboards-team' } }] : []),
               ...tlsMount.volumes,
             ],
             }),
           }),
-          { datasources: checksum(datasourcesText), dashboards: checksum(providersText, ...Object.values(dashboards), ...Object.values(stackDashboards ?? {})) },
+          { datasources: checksum(datasourcesText), dashboards: checksum(providersText, ...Object.values(dashboards), ...Object.values(stackDashboards ?? {}), ...Object.values(teamDashboards ?? {})) },
         ),
       },
     });
@@ -221,7 +250,7 @@ export class GrafanaChart extends StackChart {
     const backend = { name: this.service.name, port: this.service.port('http') };
     if (e.type === 'ingress') {
       new k8s.KubeIngress(this, 'ingress', {
-        metadata: this.meta('grafana'),
+        metadata: this.meta('grafana', { annotations: e.annotations }),
         spec: {
           ...(e.className ? { ingressClassName: e.className } : {}),
           ...(e.tlsSecret ? { tls: [{ hosts: [e.host], secretName: e.tlsSecret }] } : {}),
@@ -233,7 +262,7 @@ export class GrafanaChart extends StackChart {
       new ApiObject(this, 'httproute', {
         apiVersion: 'gateway.networking.k8s.io/v1',
         kind: 'HTTPRoute',
-        metadata: this.meta('grafana'),
+        metadata: this.meta('grafana', { annotations: e.annotations }),
         spec: {
           parentRefs: [{ name: e.gateway.name, namespace: e.gateway.namespace, ...(e.gateway.sectionName ? { sectionName: e.gateway.sectionName } : {}) }],
           hostnames: [e.host],

@@ -100,7 +100,16 @@ export class NetworkPoliciesChart extends StackChart {
         { from: [prometheus], ports: ports(grafana.service, 'http') },
         ...(exposure.type === 'none'
           ? []
-          : [{ from: [inNamespace(exposure.type === 'ingress' ? config.security.ingressNamespace : exposure.gateway.namespace)], ports: ports(grafana.service, 'http') }]),
+          : [
+              {
+                from: [
+                  inNamespace(exposure.type === 'ingress' ? config.security.ingressNamespace : exposure.gateway.namespace),
+                  // A load balancer that sends from its own addresses (an ALB in IP mode) is in no namespace.
+                  ...config.security.ingressCidrs.map((cidr) => ({ ipBlock: { cidr } })),
+                ],
+                ports: ports(grafana.service, 'http'),
+              },
+            ]),
       ],
       egress: [
         { to: [peer(tempo.queryService)], ports: ports(tempo.queryService, 'http') },

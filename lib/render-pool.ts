@@ -13,6 +13,7 @@ import { MessagePort, Worker } from 'node:worker_threads';
 import { ConfigError, loadConfig } from './config/load';
 import { Environment } from './config/schema';
 import { renderEnvironment, RenderedEnvironment } from './stack';
+import { withTeamDashboards } from './grafana/team-dashboards';
 
 /** Fewer files than this render on the main thread: below it, starting a worker costs more than it saves. */
 export const MIN_PARALLEL = 6;
@@ -22,10 +23,12 @@ export type RenderResult =
   | { readonly file: string; readonly problems: string[]; readonly more: number };
 
 /** One file: its environment and rendered files, or the problems that stop it (anything else is a bug and throws). */
-export function renderFile(file: string, check: (env: Environment, file: string) => void = () => {}): RenderResult {
+/** `dashboards`: the team dashboards folder (lib/grafana/team-dashboards.ts); none read without it. */
+export function renderFile(file: string, check: (env: Environment, file: string) => void = () => {}, dashboards?: string): RenderResult {
   try {
-    const env = loadConfig(file);
-    check(env, file);
+    const loaded = loadConfig(file);
+    check(loaded, file);
+    const env = dashboards === undefined ? loaded : withTeamDashboards(loaded, dashboards);
     return { file, env, files: renderEnvironment(env) };
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
@@ -36,6 +39,7 @@ export function renderFile(file: string, check: (env: Environment, file: string)
 interface Job {
   readonly index: number;
   readonly file: string;
+  readonly dashboards?: string;
 }
 type Reply = { readonly ready: true } | { readonly index: number; readonly result: RenderResult } | { readonly index: number; readonly crash: string };
 
@@ -45,14 +49,14 @@ type Reply = { readonly ready: true } | { readonly index: number; readonly resul
  */
 export async function renderFiles(
   files: readonly string[],
-  opts: { workerEntry?: string; bundle?: string; check?: (env: Environment, file: string) => void; renderedBy?: (index: number, thread: 'main' | 'worker') => void } = {},
+  opts: { workerEntry?: string; bundle?: string; check?: (env: Environment, file: string) => void; dashboards?: string; renderedBy?: (index: number, thread: 'main' | 'worker') => void } = {},
 ): Promise<RenderResult[]> {
-  const { workerEntry, bundle, check, renderedBy = () => {} } = opts;
+  const { workerEntry, bundle, check, dashboards, renderedBy = () => {} } = opts;
   const spare = Math.min(availableParallelism() - 1, Math.floor(files.length / MIN_PARALLEL));
-  if (!workerEntry || !bundle || spare < 1) return files.map((f, i) => (renderedBy(i, 'main'), renderFile(f, check)));
+  if (!workerEntry || !bundle || spare < 1) return files.map((f, i) => (renderedBy(i, 'main'), renderFile(f, check, dashboards)));
 
   const results: RenderResult[] = new Array(files.length);
-  const queue: Job[] = files.map((file, index) => ({ index, file }));
+  const queue: Job[] = files.map((file, index) => ({ index, file, dashboards }));
   const workers = Array.from({ length: spare }, () => new Worker(workerEntry, { workerData: { bundle } }));
   const busy = new Set<Worker>();
   let crash: string | undefined;
@@ -90,7 +94,7 @@ export async function renderFiles(
     // The main thread renders too; between two files it lets the workers' messages in. Workers still
     // starting when the queue runs dry are simply stopped.
     for (let job = queue.shift(); job && !crash; job = queue.shift()) {
-      results[job.index] = renderFile(job.file, check);
+      results[job.index] = renderFile(job.file, check, job.dashboards);
       renderedBy(job.index, 'main');
       await new Promise<void>((r) => setImmediate(r));
     }
@@ -106,7 +110,7 @@ export async function renderFiles(
 export function serveRenders(port: MessagePort, check?: (env: Environment, file: string) => void): void {
   port.on('message', (job: Job) => {
     try {
-      port.postMessage({ index: job.index, result: renderFile(job.file, check) });
+      port.postMessage({ index: job.index, result: renderFile(job.file, check, job.dashboards) });
     } catch (e) {
       port.postMessage({ index: job.index, crash: String((e as Error)?.stack ?? e) });
     }

@@ -28,7 +28,7 @@ export const gitopsSchema = z
       .strictObject({
         namespace: dnsLabel.default('flux-system').describe("Flux's namespace"),
         interval: z.string().regex(/^\d+(s|m|h)$/, { error: (i) => `expected an interval like "5m", got ${JSON.stringify(i.input)}` }).default('5m').describe('how often Flux fetches and reconciles'),
-        secretRef: dnsLabel.optional().describe('existing Secret with Git credentials for a private repository'),
+        secretRef: dnsLabel.optional().describe('name of an existing Secret with Git credentials for a private repository'),
       })
       .prefault({}),
   })

@@ -35,6 +35,16 @@ const PLAINTEXT_SECRETS: Record<string, string> = {
   'grafana.adminPassword': 'grafana.adminSecret (an existing Secret with the admin user and password)',
 };
 const SECRET_LIKE = /(password|passwd|secret|token|apikey|accesskey|accountkey|privatekey|credential)s?$/i;
+/**
+ * A key whose value is a credential or names where one lives (`tempo.s3.credentials.secret`, `grafana.secretKey`,
+ * `grafana.oauth.clientSecret.name`, `grafana.adminSecret.passwordKey`, `tls.secretName`, `gitops.flux.secretRef`):
+ * every key on such a path is a credential field. A wrong value there is often the secret itself, pasted where a
+ * reference was expected, so its problems are reported by shape and never echo the value (describeCredential).
+ */
+const CREDENTIAL_SEGMENT = /secret|passw(or)?d|credential|token(?!url)|apikey|privatekey/i;
+export function isCredentialPath(p: readonly PropertyKey[]): boolean {
+  return p.some((seg) => typeof seg === 'string' && CREDENTIAL_SEGMENT.test(seg));
+}
 
 /**
  * The schema plus the cross-layer checks. The topology invariants (quorum, singletons, partitions vs replicas)
@@ -96,6 +106,9 @@ export function loadConfig(file: string): Environment {
     throw new ConfigError([`${file}: expected a mapping of settings at the top level, got ${Array.isArray(raw) ? 'a list' : `the ${typeof raw} ${JSON.stringify(raw)}`}`]);
   }
   const result = loadSchema.safeParse(raw, { reportInput: true });
+  // Second line of defence: a cross-field rule that quotes another key must not quote a credential field either.
+  const planted = credentialValues(raw);
+  const scrub = (line: string) => planted.reduce((text, v) => text.split(v).join('***'), line);
   if (!result.success) {
     // One problem per key: a value that fails its type is not also reported by the rules that compare it.
     const seen = new Set<string>();
@@ -112,13 +125,13 @@ export function loadConfig(file: string): Environment {
         const key = issue.code === 'unrecognized_keys' ? line : keyPath(issue.path);
         if (seen.has(key)) continue;
         seen.add(key);
-        problems.push(clip(maskSecrets(line), 400));
+        problems.push(clip(maskSecrets(scrub(line)), 400));
       }
     }
     throw new ConfigError(problems, more);
   }
   // Rules that depend on the environment's name, which the schema does not see.
-  const byName = (['tempo', 'loki'] as const).flatMap((c) => plainHttpRules(name, result.data[c]).map((i) => `${file}: ${keyPath([c, ...i.path])}: ${i.message}`));
+  const byName = (['tempo', 'loki'] as const).flatMap((c) => plainHttpRules(name, result.data[c]).map((i) => scrub(`${file}: ${keyPath([c, ...i.path])}: ${i.message}`)));
   if (byName.length) throw new ConfigError(byName);
   return { name, config: result.data };
 }
@@ -204,10 +217,10 @@ function describeIssueLines(file: string, issue: z.core.$ZodIssue, room: number)
     // A record key failed its own schema: say which key, with that schema's message.
     return [`${file}: ${at(issue.path.slice(0, -1))}: key ${JSON.stringify(issue.path[issue.path.length - 1])}: ${issue.issues.map((i) => i.message).join('; ')}`];
   }
-  const last = String(issue.path[issue.path.length - 1] ?? '');
-  if (issue.code === 'invalid_type' && typeof issue.input === 'string' && SECRET_LIKE.test(last)) {
-    return [`${file}: ${at(issue.path)}: plaintext secrets are not accepted (they would be committed to git and rendered into dist/); reference a Secret instead: { name: <Secret>, key: <key> }`];
-  }
+  // Our rules on a whole object (tempo: "s3.credentials missing") say what is missing and quote no credential.
+  const input = (issue as { input?: unknown }).input;
+  const crossField = issue.code === 'custom' && !(typeof input === 'string' && issue.message.includes(input));
+  if (isCredentialPath(issue.path) && !crossField) return [`${file}: ${at(issue.path)}: ${describeCredential(issue)}`];
   if (issue.code === 'invalid_type' && issue.input === undefined) {
     return [`${file}: ${at(issue.path)}: missing, ${issue.message.replace(/^Invalid input: /, '').replace(/, received undefined$/, '')}`];
   }
@@ -228,23 +241,80 @@ function describeIssueLines(file: string, issue: z.core.$ZodIssue, room: number)
   return [`${file}: ${at(issue.path)}: ${issue.message}`];
 }
 
-/** The keys the schema accepts at a path, read from the schema itself so the hint never drifts. */
-function knownKeys(keyPath: PropertyKey[]): string[] {
+const unwrap = (s: z.core.$ZodType): z.core.$ZodType => {
+  const def = s._zod.def as { type: string; innerType?: z.core.$ZodType; in?: z.core.$ZodType; schema?: z.core.$ZodType };
+  if (def.innerType) return unwrap(def.innerType);
+  if (def.type === 'pipe' && def.in) return unwrap(def.in);
+  return s;
+};
+type Node = { type: string; shape?: Record<string, z.core.$ZodType>; element?: z.core.$ZodType; valueType?: z.core.$ZodType; options?: z.core.$ZodType[] };
+
+/** The schema node at a key path (through defaults, optionals and pipes; the first union member with that key). */
+function schemaAt(keyPath: readonly PropertyKey[]): z.core.$ZodType | undefined {
   let node: z.core.$ZodType | undefined = configSchema;
-  const unwrap = (s: z.core.$ZodType): z.core.$ZodType => {
-    const def = s._zod.def as { type: string; innerType?: z.core.$ZodType; in?: z.core.$ZodType; schema?: z.core.$ZodType };
-    if (def.innerType) return unwrap(def.innerType);
-    if (def.type === 'pipe' && def.in) return unwrap(def.in);
-    return s;
-  };
   for (const segment of keyPath) {
-    if (!node) return [];
-    const def = unwrap(node)._zod.def as { type: string; shape?: Record<string, z.core.$ZodType>; element?: z.core.$ZodType; valueType?: z.core.$ZodType };
+    if (!node) return undefined;
+    const def = unwrap(node)._zod.def as Node;
+    if (def.type === 'union') {
+      node = def.options?.map((o) => (unwrap(o)._zod.def as Node).shape?.[String(segment)]).find(Boolean);
+      continue;
+    }
     node = def.type === 'object' ? def.shape?.[String(segment)] : def.type === 'array' ? def.element : def.type === 'record' ? def.valueType : undefined;
   }
+  return node;
+}
+
+/** The keys the schema accepts at a path, read from the schema itself so the hint never drifts. */
+function knownKeys(keyPath: PropertyKey[]): string[] {
+  const node = schemaAt(keyPath);
   if (!node) return [];
-  const def = unwrap(node)._zod.def as { type: string; shape?: Record<string, unknown> };
+  const def = unwrap(node)._zod.def as Node;
   return def.type === 'object' && def.shape ? Object.keys(def.shape).filter((k) => k !== '$schema') : [];
+}
+
+/** What a credential field expects, from the schema: `{ name: <…>, key: <…> }` for a reference, the rule for a name. */
+function credentialShape(issue: z.core.$ZodIssue): string {
+  // Our own messages say "expected …, got <value>": the expected part never contains the value.
+  const ours = /^(expected [\s\S]*?), got /.exec(issue.message)?.[1];
+  const node = schemaAt(issue.path);
+  const def = node && (unwrap(node)._zod.def as Node);
+  if (def?.type === 'object' && def.shape) {
+    const fields = Object.entries(def.shape).map(([k, v]) => `${k}: <${(v as { description?: string }).description ?? k}>`);
+    return `expected { ${fields.join(', ')} }`;
+  }
+  const what = (node as { description?: string } | undefined)?.description;
+  if (ours) return what ? `expected ${what}: ${ours.slice('expected '.length)}` : ours;
+  if (issue.message.startsWith('expected ') && !issue.message.includes(' got ')) return issue.message;
+  return `expected ${what ?? (issue.code === 'invalid_type' ? issue.expected : 'a reference to an existing Secret')}`;
+}
+
+/** A credential field's problem, by shape only: what was expected and what kind of value came, never the value. */
+function describeCredential(issue: z.core.$ZodIssue): string {
+  const input = (issue as { input?: unknown }).input;
+  if (input === undefined && issue.code === 'invalid_type') return `missing, ${credentialShape(issue)}`;
+  const kind = typeof input === 'string' ? `a string of ${input.length} characters` : Array.isArray(input) ? 'a list' : input === null ? 'null' : typeof input === 'object' ? 'a mapping that does not fit' : `a ${typeof input}`;
+  if (typeof input === 'string' && issue.code === 'invalid_type') {
+    return `plaintext secrets are not accepted (they would be committed to git and rendered into dist/); reference a Secret instead: ${credentialShape(issue).replace(/^expected /, '')}, got ${kind} (not shown)`;
+  }
+  return `${credentialShape(issue)}, got ${kind} (not shown: it may be the secret itself)`;
+}
+
+/**
+ * Every string under a credential key of the raw file that no name or key could be (a character outside
+ * A-Z a-z 0-9 - _ ., or longer than 253): a valid name is rendered into dist/ anyway, so quoting it leaks
+ * nothing, and scrubbing "password" or "admin" would mangle every message that mentions them.
+ */
+function credentialValues(raw: unknown): string[] {
+  const found = new Set<string>();
+  const stack: [unknown, boolean][] = [[raw, false]];
+  while (stack.length) {
+    const [value, under] = stack.pop()!;
+    if (typeof value === 'string' && under && value.length >= 4 && (/[^-._a-zA-Z0-9]/.test(value) || value.length > 253)) found.add(value);
+    if (value === null || typeof value !== 'object') continue;
+    for (const [k, v] of Object.entries(value)) stack.push([v, under || isCredentialPath([k])]);
+  }
+  // Longest first, so a value that contains another is replaced whole.
+  return [...found].sort((a, b) => b.length - a.length);
 }
 
 function closest(key: string, known: string[]): string {

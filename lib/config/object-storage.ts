@@ -11,7 +11,7 @@ import { dnsLabel, s3BucketName, secretKeyRef } from './primitives';
  */
 export const s3Credentials = z.union(
   [
-    z.strictObject({ secret: dnsLabel.describe('existing Secret with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY') }),
+    z.strictObject({ secret: dnsLabel.describe('name of an existing Secret with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY') }),
     z.strictObject({
       roleArn: z
         .string()

@@ -130,10 +130,19 @@ export const resources = (defaults: { cpu: string; memory: string; memoryLimit: 
     .prefault({});
 export type Resources = z.infer<ReturnType<typeof resources>>;
 
+/**
+ * A key inside a Secret or ConfigMap as the API server validates it (apimachinery validation.IsConfigMapKey, which
+ * `secretKeyRef.key` and Secret `data` keys must pass): 1-253 of A-Z a-z 0-9 - _ . and not "." or "..".
+ */
+export const secretDataKey = z
+  .string({ error: () => 'expected a key of a Secret (1-253 of A-Z a-z 0-9 - _ .)' })
+  .regex(/^[-._a-zA-Z0-9]{1,253}$/, { error: () => 'expected a key of a Secret (1-253 of A-Z a-z 0-9 - _ .), like "password"' })
+  .refine((k) => k !== '.' && k !== '..', { error: 'expected a key of a Secret other than "." or ".."' });
+
 /** A key of an existing Secret; the value never passes through this repository. */
 export const secretKeyRef = z.strictObject({
   name: dnsLabel.describe('name of an existing Secret in the namespace'),
-  key: z.string().min(1).describe('key inside that Secret'),
+  key: secretDataKey.describe('key inside that Secret'),
 });
 export type SecretKeyRef = z.infer<typeof secretKeyRef>;
 

@@ -17,6 +17,7 @@ import { gitopsSchema } from './gitops';
 import { tlsSchema } from './tls';
 import { namespaceOfServiceUrl, securitySchema } from './security';
 import { monitoringSchema } from './monitoring';
+import { platformSchema } from './platform';
 import { objectStorageRules } from './object-storage';
 
 export const configSchema = z
@@ -59,6 +60,7 @@ export const configSchema = z
     tls: tlsSchema,
     gitops: gitopsSchema,
     monitoring: monitoringSchema,
+    platform: platformSchema,
   })
   .superRefine((c, ctx) => {
     const ordered = (tiers: [string, string][], base: (string | number)[]) => {
@@ -116,6 +118,15 @@ export const configSchema = z
       ctx.addIssue({ code: 'custom', path: ['security', 'prometheusNamespace'], message: `missing, expected the namespace of Prometheus (it cannot be derived from prometheus.url ${JSON.stringify(c.prometheus.url)})` });
     }
 
+    // Settings that would reach no object are refused rather than ignored.
+    if (c.security.ingressCidrs.length && c.grafana.exposure.type === 'none') {
+      ctx.addIssue({ code: 'custom', path: ['security', 'ingressCidrs'], message: 'expected none while grafana.exposure.type is "none" (nothing is exposed to admit them to); set grafana.exposure or remove them' });
+    }
+    const idleAgent = c.logAgent === 'promtail' ? 'alloy' : 'promtail';
+    if (c.platform.components[idleAgent]) {
+      ctx.addIssue({ code: 'custom', path: ['platform', 'components', idleAgent], message: `expected no settings for ${idleAgent} while logAgent is ${JSON.stringify(c.logAgent)} (it is not rendered); move them to platform.components.${c.logAgent}` });
+    }
+
     for (const name of ['tempo', 'loki'] as const) {
       for (const issue of objectStorageRules(c[name])) ctx.addIssue({ code: 'custom', path: [name, ...issue.path], message: issue.message });
       // ACK and the Crossplane AWS provider manage S3 buckets only; a GCS or Azure bucket would silently get no rule.
@@ -133,8 +144,21 @@ export const configSchema = z
 /** The parsed, fully defaulted configuration every chart receives. */
 export type StackConfig = z.infer<typeof configSchema>;
 
-/** One environment: its name (the config file's base name) and its configuration. */
+/** A team dashboard file (dashboards/shared or dashboards/<env>), validated by lib/grafana/team-dashboards.ts. */
+export interface TeamDashboard {
+  /** Where it was read, for messages. */
+  readonly file: string;
+  /** Its ConfigMap key (the file name). */
+  readonly key: string;
+  readonly uid: string;
+  readonly title: string;
+  /** The dashboard as provisioned: parsed and serialized once. */
+  readonly json: string;
+}
+
+/** One environment: its name (the config file's base name), its configuration and the team's dashboard files. */
 export interface Environment {
   readonly name: string;
   readonly config: StackConfig;
+  readonly teamDashboards?: readonly TeamDashboard[];
 }

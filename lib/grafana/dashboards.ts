@@ -64,7 +64,7 @@ function dashboard(uid: string, title: string, panels: Panel[], extra: Partial<D
   return {
     uid,
     title,
-    tags: ['ybuilt', 'observability'],
+    tags: ['observability'],
     editable: false,
     schemaVersion: DASHBOARD_SCHEMA_VERSION,
     time: { from: 'now-1h', to: 'now' },
@@ -114,13 +114,15 @@ export function tracingDashboard(opts: { serviceGraph: boolean }): Dashboard {
       fieldConfig: { defaults: {}, overrides: [] },
     });
   }
-  return dashboard(TRACING_UID, 'YBUILT Distributed Tracing', panels, {
+  return dashboard(TRACING_UID, 'Distributed Tracing', panels, {
     links: [{ title: 'Log Correlation', type: 'link', url: `/d/${LOG_CORRELATION_UID}`, icon: 'dashboard', targetBlank: false }],
   });
 }
 
-export function logCorrelationDashboard(opts: { job: string }): Dashboard {
-  const expr = `{${STREAM_LABELS.job}="${opts.job}"} | json | ${LOG_FIELDS.traceId}="$${TRACE_ID_VARIABLE}"`;
+export function logCorrelationDashboard(opts: { job?: string }): Dashboard {
+  // Without a job, every stream that has one (`=~".+"`: LogQL needs a matcher that excludes the empty value).
+  const selector = opts.job ? `${STREAM_LABELS.job}="${opts.job}"` : `${STREAM_LABELS.job}=~".+"`;
+  const expr = `{${selector}} | json | ${LOG_FIELDS.traceId}="$${TRACE_ID_VARIABLE}"`;
   return dashboard(
     LOG_CORRELATION_UID,
     'Log Correlation',
@@ -139,7 +141,7 @@ export function logCorrelationDashboard(opts: { job: string }): Dashboard {
     {
       time: { from: 'now-24h', to: 'now' },
       templating: { list: [{ type: 'textbox', name: TRACE_ID_VARIABLE, label: 'Trace ID', query: '', current: { text: '', value: '' }, hide: 0 }] },
-      links: [{ title: 'YBUILT Distributed Tracing', type: 'link', url: `/d/${TRACING_UID}`, icon: 'dashboard', targetBlank: false }],
+      links: [{ title: 'Distributed Tracing', type: 'link', url: `/d/${TRACING_UID}`, icon: 'dashboard', targetBlank: false }],
     },
   );
 }

@@ -3,7 +3,7 @@
  * no grafana.ini to template, and every secret arrives through a secretKeyRef, so nothing secret is in dist/.
  */
 import * as k8s from '../../imports/k8s';
-import { GrafanaConfig } from '../config/grafana';
+import { GrafanaConfig, servedOverTls } from '../config/grafana';
 
 const value = (name: string, v: string | number | boolean): k8s.EnvVar => ({ name, value: String(v) });
 const fromSecret = (name: string, ref: { name: string; key: string }): k8s.EnvVar => ({ name, valueFrom: { secretKeyRef: { name: ref.name, key: ref.key } } });
@@ -12,9 +12,11 @@ const fromSecret = (name: string, ref: { name: string; key: string }): k8s.EnvVa
 export function rootUrl(grafana: GrafanaConfig): string | undefined {
   const e = grafana.exposure;
   if (e.type === 'none') return undefined;
-  const tls = e.type === 'ingress' ? Boolean(e.tlsSecret) : e.tls;
-  return `${tls ? 'https' : 'http'}://${e.host}/`;
+  return `${servedOverTls(e) ? 'https' : 'http'}://${e.host}/`;
 }
+
+/** Grafana reads list settings with util.SplitString, whose JSON form keeps group names with spaces or commas whole. */
+const groupList = (groups: readonly string[]) => JSON.stringify(groups);
 
 function oauthEnv(grafana: GrafanaConfig): k8s.EnvVar[] {
   const o = grafana.oauth;
@@ -41,6 +43,9 @@ function oauthEnv(grafana: GrafanaConfig): k8s.EnvVar[] {
         value(p('SCOPES'), 'openid email profile'),
         value(p('AUTH_URL'), `https://login.microsoftonline.com/${o.tenantId}/oauth2/v2.0/authorize`),
         value(p('TOKEN_URL'), `https://login.microsoftonline.com/${o.tenantId}/oauth2/v2.0/token`),
+        // Grafana accepts any tenant's token while allowed_organizations is empty (azuread_oauth.go isAllowedTenant).
+        value(p('ALLOWED_ORGANIZATIONS'), o.tenantId),
+        ...(o.allowedGroups.length ? [value(p('ALLOWED_GROUPS'), groupList(o.allowedGroups))] : []),
       );
       break;
     case 'generic':
@@ -51,6 +56,8 @@ function oauthEnv(grafana: GrafanaConfig): k8s.EnvVar[] {
         value(p('TOKEN_URL'), o.tokenUrl),
         value(p('API_URL'), o.apiUrl),
         ...(o.roleAttributePath ? [value(p('ROLE_ATTRIBUTE_PATH'), o.roleAttributePath)] : []),
+        ...(o.groupsAttributePath ? [value(p('GROUPS_ATTRIBUTE_PATH'), o.groupsAttributePath)] : []),
+        ...(o.allowedGroups.length ? [value(p('ALLOWED_GROUPS'), groupList(o.allowedGroups))] : []),
       );
       break;
   }

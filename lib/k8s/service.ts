@@ -5,6 +5,9 @@
 import * as k8s from '../../imports/k8s';
 import { StackChart, VERSION_LABEL } from './chart';
 import type { NamedPort } from './ports';
+import { platformOf } from './platform';
+
+const serviceAnnotations = (platform?: Record<string, string>, ours?: Record<string, string>) => (platform || ours ? { ...platform, ...ours } : undefined);
 
 /** Where Loki, Tempo, Grafana, Promtail and the collector serve their own metrics. */
 export const METRICS_PATH = '/metrics';
@@ -47,7 +50,8 @@ export class StackService {
     this.ports = new Map(published.map((p) => [p.name, p]));
     this.selector = props.selector ?? chart.selectorLabels;
     this.object = new k8s.KubeService(chart, `service-${props.name}`, {
-      metadata: chart.meta(props.name, { annotations: props.annotations, labels: props.labels }),
+      // The platform's annotations (load balancer, mesh settings), ours taking precedence on a clash.
+      metadata: chart.meta(props.name, { annotations: serviceAnnotations(platformOf(chart).serviceAnnotations, props.annotations), labels: props.labels }),
       spec: {
         ...(props.headless ? { clusterIp: 'None' } : { type: 'ClusterIP' }),
         ...(props.publishNotReadyAddresses ? { publishNotReadyAddresses: true } : {}),

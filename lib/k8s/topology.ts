@@ -10,6 +10,7 @@ import { Cache, Topology, Workload } from '../topology/types';
 import { PART_OF, StackChart } from './chart';
 import { METRICS_PATH, NamedPort, StackService } from './service';
 import { hardenedContainer, hardenedPodSpec, podTemplate, scratchVolume, serviceAccount } from './workload';
+import { claimSpec } from './platform';
 
 export interface RenderTopologyProps {
   readonly topology: Topology;
@@ -178,7 +179,7 @@ export function renderWorkloads(chart: StackChart, s: TopologyServices, pod: (w:
                 volumeClaimTemplates: [
                   {
                     metadata: { name: w.volume.name, labels: l.selector },
-                    spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: k8s.Quantity.fromString(`${w.volume.storageGiB}Gi`) } } },
+                    spec: claimSpec(chart, w.volume.storageGiB),
                   },
                 ],
               }

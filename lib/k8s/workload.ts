@@ -8,6 +8,7 @@ import * as k8s from '../../imports/k8s';
 import { Resources } from '../config/primitives';
 import { StackChart } from './chart';
 import { containerPorts, METRICS_PATH, NamedPort } from './service';
+import { placePod } from './platform';
 
 /** UID/GID used when an image does not pin a non-root user of its own. */
 export const DEFAULT_UID = 10001;
@@ -190,7 +191,8 @@ export function podTemplate(
   const annotations = Object.fromEntries(Object.entries(checksums).map(([k, v]) => [`checksum/${k}`, v]));
   return {
     metadata: { labels, ...(Object.keys(annotations).length ? { annotations } : {}) },
-    spec,
+    // Every pod of the stack is built here, so the platform's placement and registry mirror reach them all.
+    spec: placePod(chart, spec),
   };
 }
 

@@ -21,14 +21,19 @@ export const REGION = 'eu-west-1';
 export const ZONES = ['a', 'b', 'c'].map((z) => `${REGION}${z}`);
 export const ZONE_LABEL = 'topology.kubernetes.io/zone';
 export const HOSTNAME_LABEL = 'kubernetes.io/hostname';
-/** Node size: an m6i.4xlarge's allocatable after a kubelet's reservations, so requests are checked for fit. */
-const INSTANCE = { type: 'm6i.4xlarge', cpu: '15890m', memory: '60Gi', pods: '234' };
+/** Node sizes (allocatable after a kubelet's reservations), so requests are checked for fit. */
+export const INSTANCES = {
+  'm6i.4xlarge': { cpu: '15890m', memory: '60Gi', pods: '234', capacityCpu: '16', capacityMemory: '64Gi' },
+  'm6i.32xlarge': { cpu: '127610m', memory: '500Gi', pods: '737', capacityCpu: '128', capacityMemory: '512Gi' },
+} as const;
 
 export interface ClusterOptions {
   /** Nodes in each zone (default 2). */
   nodesPerZone?: number;
   /** How many of the three zones get nodes (default 3). */
   zones?: number;
+  /** Node size (default m6i.4xlarge; scenarios running many renders side by side take bigger nodes). */
+  instance?: keyof typeof INSTANCES;
 }
 
 export interface KubectlResult { code: number; stdout: string; stderr: string }
@@ -64,7 +69,7 @@ export class Cluster {
     const run = new Run(`cluster-${name}`);
     try {
       const cluster = await Cluster.start(run, bin);
-      await cluster.addNodes(opts.nodesPerZone ?? 2, ZONES.slice(0, opts.zones ?? ZONES.length));
+      await cluster.addNodes(opts.nodesPerZone ?? 2, ZONES.slice(0, opts.zones ?? ZONES.length), opts.instance ?? 'm6i.4xlarge');
       await cluster.installStorage();
       await cluster.installCrds(crds);
       return cluster;
@@ -155,7 +160,8 @@ export class Cluster {
   env: NodeJS.ProcessEnv = process.env;
 
   /** Creates `perZone` nodes in each of `zones` and waits until kwok has made them Ready. */
-  async addNodes(perZone: number, zones: readonly string[] = ZONES, prefix = 'node'): Promise<string[]> {
+  async addNodes(perZone: number, zones: readonly string[] = ZONES, instance: keyof typeof INSTANCES = 'm6i.4xlarge', prefix = 'node'): Promise<string[]> {
+    const size = INSTANCES[instance];
     const names: string[] = [];
     const nodes = zones.flatMap((zone) => Array.from({ length: perZone }, (_, i) => {
       const name = `${prefix}-${zone}-${i + 1}`;
@@ -167,14 +173,14 @@ export class Cluster {
           labels: {
             [HOSTNAME_LABEL]: name, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': 'amd64',
             [ZONE_LABEL]: zone, 'topology.kubernetes.io/region': REGION,
-            'node.kubernetes.io/instance-type': INSTANCE.type, type: 'kwok',
+            'node.kubernetes.io/instance-type': instance, type: 'kwok',
           },
           // kwok's own node template carries this; it marks the node as one kwok manages.
           annotations: { 'kwok.x-k8s.io/node': 'fake' },
         },
         // A provider ID keeps the node lifecycle controller from treating it as gone (kwok known issues).
         spec: { providerID: `kwok://${REGION}/${name}` },
-        status: { allocatable: { cpu: INSTANCE.cpu, memory: INSTANCE.memory, pods: INSTANCE.pods }, capacity: { cpu: '16', memory: '64Gi', pods: INSTANCE.pods } },
+        status: { allocatable: { cpu: size.cpu, memory: size.memory, pods: size.pods }, capacity: { cpu: size.capacityCpu, memory: size.capacityMemory, pods: size.pods } },
       };
     }));
     await this.kubectlOk(['create', '-f', '-'], { input: nodes.map((n) => JSON.stringify(n)).join('\n') });

@@ -26,7 +26,8 @@ const namespaces = () => renders.flatMap((r) => [r.namespace, r.agentNamespace])
 
 beforeAll(async () => {
   renders = renderAll(out, [...environments(), ...VARIANT_NAMES]);
-  cluster = await Cluster.up('apply');
+  // Fourteen renders side by side: nodes large enough for all of them (each render alone fits m6i.4xlarge nodes).
+  cluster = await Cluster.up('apply', { instance: 'm6i.32xlarge' });
 }, 60 * 60 * 1000);
 
 afterAll(async () => {

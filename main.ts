@@ -5,9 +5,12 @@
  *   npm run synth -- --env production [--env dev]    only these → dist/
  *   npm run synth -- --config FILE ... --outdir DIR  these files → DIR/<basename>/
  *
- * Exit 0 on success, 1 when a configuration is wrong (every problem on its own line), 2 on bad usage.
+ * Exit 0 on success, 1 when a configuration is wrong (every problem on its own line), 64 on bad usage
+ * (sysexits.h EX_USAGE: never one of the codes `--diff --exit-code` gives a change class, 0-3). With
+ * `--exit-code`, a configuration or read error exits 65 (EX_DATAERR) instead of 1, so CI cannot take it for
+ * "in place".
  */
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 import { ConfigError, environmentFiles, environmentName, unknownEnvironment } from './lib/config/load';
 import { Environment } from './lib/config/schema';
@@ -17,7 +20,8 @@ import type { MessagePort } from 'node:worker_threads';
 import { lockOutdir, ownershipProblem, OutputError, removeEnvironment, writeEnvironment } from './lib/write';
 import { nearest } from './lib/nearest';
 import { BOOTSTRAP_DIR, bootstrapFiles } from './lib/gitops';
-import { diffEnvironment } from './lib/diff';
+import { diffEnvironment, resolveRef } from './lib/diff/compare';
+import { ChangeClass } from './lib/diff/types';
 import { writeGeneratedDocs } from './lib/config/reference';
 
 export const CONFIG_DIR = 'config';
@@ -32,12 +36,19 @@ const USAGE = `usage: npm run synth [-- [--env NAME]... | [--config FILE]... [--
   --outdir DIR     output folder (default ${DIST_DIR}); synth only replaces <env>/ folders it wrote itself
   --dashboards DIR team dashboard JSON: DIR/shared/*.json and DIR/<env>/*.json (default ${DASHBOARDS_DIR})
   (relative FILE and DIR are read from the folder you ran the command in)
-  --diff           print what synth would change in <outdir> (objects added, removed, changed); writes nothing
+  --diff           print what synth would change in <outdir>, per object and field, classed in place / needs a step /
+                   risks data with the reason and the procedure; writes nothing
+  --against REF    with --diff: compare with <outdir>/<env>/ as committed at git REF (a branch, tag or commit)
+  --exit-code      with --diff: exit with the highest class: 0 no change, 1 in place, 2 needs a step, 3 risks data
   --write-schema   regenerate ${CONFIG_DIR}/schema.json and the README's configuration reference`;
 
 class UsageError extends Error {}
 
-const FLAGS = ['--env', '--config', '--outdir', '--dashboards', '--diff', '--write-schema', '--help'] as const;
+const FLAGS = ['--env', '--config', '--outdir', '--dashboards', '--diff', '--against', '--exit-code', '--write-schema', '--help'] as const;
+/** Bad usage (sysexits.h EX_USAGE). */
+export const EXIT_USAGE = 64;
+/** A configuration or read error under `--diff --exit-code` (sysexits.h EX_DATAERR), kept apart from the classes 0-3. */
+export const EXIT_DIFF_FAILED = 65;
 /** More problems than this in one file are counted, not printed: the first ones are what the user fixes first. */
 export const MAX_PROBLEMS_PER_FILE = 50;
 
@@ -47,6 +58,9 @@ interface Options {
   dashboards: string;
   writeSchema: boolean;
   diff: boolean;
+  /** `--against`: the git ref to compare with (resolved to a commit when diffing). */
+  against?: string;
+  exitCode: boolean;
 }
 
 /** A value for messages: bounded, so a hostile argument cannot flood the terminal. */
@@ -69,6 +83,8 @@ function parseArgs(argv: string[], cwd: string, configDir: string): Options {
   let dashboards: string | undefined;
   let writeSchema = false;
   let diff = false;
+  let against: string | undefined;
+  let exitCode = false;
   for (let i = 0; i < argv.length; i++) {
     let flag = argv[i];
     let inline: string | undefined;
@@ -89,12 +105,18 @@ function parseArgs(argv: string[], cwd: string, configDir: string): Options {
       dashboards = userPath(value(), cwd);
     } else if (flag === '--write-schema') writeSchema = true;
     else if (flag === '--diff') diff = true;
+    else if (flag === '--exit-code') exitCode = true;
+    else if (flag === '--against') {
+      if (against !== undefined) throw new UsageError('--against given twice; give one git ref');
+      against = value();
+    }
     else if (flag === '--help' || flag === '-h') throw new UsageError('');
     else {
       const hint = flag.startsWith('-') ? nearest(flag.replace(/^-+/, '--'), FLAGS, 3) : undefined;
       throw new UsageError(`unknown argument ${shown(flag)}${hint ? ` (did you mean ${hint}?)` : ''}`);
     }
   }
+  if (!diff && (against !== undefined || exitCode)) throw new UsageError(`${against !== undefined ? '--against' : '--exit-code'} only goes with --diff`);
   outdir ??= DIST_DIR;
   const kind = pathKind(outdir);
   if (kind && kind !== 'folder') throw new UsageError(`--outdir ${outdir} is ${kind}, not a folder; ${diff ? 'diff compares against' : 'synth writes'} <outdir>/<env>/ folders, so give a folder (it is created when missing)`);
@@ -107,7 +129,7 @@ function parseArgs(argv: string[], cwd: string, configDir: string): Options {
   // The same file named twice (--env dev --env dev) is synthesized once.
   const unique = [...new Map(configs.map((f) => [path.resolve(f), f])).values()];
   // Beside the environments' folder (config/ → dashboards/), wherever that is.
-  return { files: unique.length || writeSchema ? unique : known, outdir, dashboards: dashboards ?? path.join(path.dirname(configDir), DASHBOARDS_DIR), writeSchema, diff };
+  return { files: unique.length || writeSchema ? unique : known, outdir, dashboards: dashboards ?? path.join(path.dirname(configDir), DASHBOARDS_DIR), writeSchema, diff, against, exitCode };
 }
 
 function pathKind(p: string): string | undefined {
@@ -148,7 +170,7 @@ export async function main(argv: string[], cwd = process.cwd(), configDir = CONF
     if (!(e instanceof UsageError)) throw e;
     if (e.message) process.stderr.write(`synth: ${e.message}\n`);
     process.stderr.write(`${USAGE}\n`);
-    return e.message ? 2 : 0;
+    return e.message ? EXIT_USAGE : 0;
   }
   if (options.writeSchema) {
     for (const written of writeGeneratedDocs()) process.stdout.write(`wrote ${written}\n`);
@@ -180,24 +202,60 @@ export async function main(argv: string[], cwd = process.cwd(), configDir = CONF
       failed.push(file);
     }
   }
+  const failure = options.exitCode ? EXIT_DIFF_FAILED : 1;
+  let highest = ChangeClass.None;
   try {
     if (options.diff) {
+      const commit = options.against === undefined ? undefined : resolveRef(options.against, options.outdir);
       for (const [env, files] of rendered) {
-        process.stdout.write(diffEnvironment(options.outdir, env.name, files));
-        process.stdout.write(diffEnvironment(path.join(options.outdir, BOOTSTRAP_DIR), env.name, bootstrapFiles(env, DIST_DIR)));
+        for (const [dir, out] of [[options.outdir, files], [path.join(options.outdir, BOOTSTRAP_DIR), bootstrapFiles(env, repositoryPath(options.outdir))]] as const) {
+          const d = diffEnvironment(dir, env.name, out, { commit });
+          process.stdout.write(d.text);
+          highest = Math.max(highest, d.highest);
+        }
       }
     } else if (rendered.length) writeAll(options.outdir, rendered);
   } catch (e) {
     if (!(e instanceof OutputError)) throw e;
     process.stderr.write(`synth: ${e.message}\n`);
-    return 1;
+    return failure;
   }
   if (problems.length) {
     process.stderr.write(`${problems.join('\n')}\n`);
-    process.stderr.write(`synth: ${problemCount} problem${problemCount > 1 ? 's' : ''} in ${failed.join(', ')}; nothing was written for ${failed.length > 1 ? 'them' : 'it'}\n`);
-    return 1;
+    process.stderr.write(`synth: ${problemCount} problem${problemCount > 1 ? 's' : ''} in ${failed.join(', ')}; nothing was ${options.diff ? 'compared' : 'written'} for ${failed.length > 1 ? 'them' : 'it'}\n`);
+    return failure;
   }
-  return 0;
+  return options.exitCode ? highest : 0;
+}
+
+/**
+ * What replacing a folder changes, for synth to tell after writing when it needs a step or risks data (the
+ * summary `npm run diff` prints). Computed before the folder is replaced; a folder it cannot read is not
+ * compared, and synth says so without failing: the write itself is what was asked.
+ */
+function summaryBeforeWrite(outdir: string, envName: string, files: Map<string, string>): string {
+  try {
+    const d = diffEnvironment(outdir, envName, files);
+    return d.highest >= ChangeClass.NeedsStep ? d.text : '';
+  } catch (e) {
+    if (!(e instanceof OutputError)) throw e;
+    process.stderr.write(`synth: not classified against the previous output (${e.message})\n`);
+    return '';
+  }
+}
+
+/**
+ * The output folder as the Git repository holds it, which is where the bootstrap objects point Argo CD and Flux
+ * (`dist`, `deploy/rendered`, `.` at the top): relative to the nearest folder above it with a `.git` (a folder,
+ * or a file in a worktree). Outside any repository (a scratch render) it is taken to sit at the top of one,
+ * as dist/ does.
+ */
+export function repositoryPath(outdir: string): string {
+  const abs = path.resolve(outdir);
+  for (let dir = abs; ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, '.git'))) return path.relative(dir, abs).split(path.sep).join('/') || '.';
+    if (path.dirname(dir) === dir) return path.basename(abs);
+  }
 }
 
 /** Writes every rendered environment under one lock, after checking that every folder it would replace or delete is synth's. */
@@ -205,16 +263,21 @@ function writeAll(outdir: string, rendered: [Environment, RenderedEnvironment][]
   const release = lockOutdir(outdir);
   try {
     const bootstrapDir = path.join(outdir, BOOTSTRAP_DIR);
-    const plans = rendered.map(([env, files]) => ({ env, files, bootstrap: bootstrapFiles(env, DIST_DIR) }));
+    const repoDir = repositoryPath(outdir);
+    const plans = rendered.map(([env, files]) => ({ env, files, bootstrap: bootstrapFiles(env, repoDir) }));
     const refused = plans.flatMap(({ env }) => [ownershipProblem(outdir, env.name), ownershipProblem(bootstrapDir, env.name)]).filter((p) => p !== undefined);
     if (refused.length) throw new OutputError(`${[...new Set(refused)].join('\nsynth: ')}\nsynth: nothing was written`);
     for (const { env, files, bootstrap } of plans) {
+      const summary = summaryBeforeWrite(outdir, env.name, files);
+      const bootstrapSummary = summaryBeforeWrite(bootstrapDir, env.name, bootstrap);
       writeEnvironment(outdir, env.name, files);
       process.stdout.write(`${path.join(outdir, env.name)}/: ${[...files.keys()].join(', ')}\n`);
       if (bootstrap.size) {
         writeEnvironment(bootstrapDir, env.name, bootstrap);
         process.stdout.write(`${path.join(bootstrapDir, env.name)}/: ${[...bootstrap.keys()].join(', ')}\n`);
       } else removeEnvironment(bootstrapDir, env.name);
+      // After writing, so whoever commits sees it next to what was written.
+      process.stdout.write(summary + bootstrapSummary);
     }
   } finally {
     release();

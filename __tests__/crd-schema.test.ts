@@ -10,7 +10,8 @@ import { loadAll } from 'js-yaml';
 import { bootstrapFiles } from '../lib/gitops';
 import { Environment } from '../lib/config/schema';
 import { anyEnv, CHECKED, env, envFrom, findObject, K8sObject, objects } from './helpers';
-import { isBuiltIn, modelPackage, unregistered, WITHOUT_MODEL } from './support/crd-models';
+import { isBuiltIn, modelPackage, renderedCrdSchema, unregistered, WITHOUT_MODEL } from './support/crd-models';
+import { openApiProblems } from './support/crd-openapi';
 import { validateEach } from './support/validate-models';
 
 const FS = 'tempo: {backend: filesystem}\nloki: {backend: filesystem}\n';
@@ -61,6 +62,33 @@ describe('custom resources against their CRD schemas', () => {
     expect(validateEach(entries)).toEqual([]);
   });
 
+  test('every custom resource whose CRD the project renders is valid against that CRD, with no unknown field', () => {
+    for (const [name, objs] of all) {
+      for (const o of customResources(objs).filter((x) => !modelPackage(x))) {
+        const schema = renderedCrdSchema(o, objs);
+        if (!schema) continue;
+        validated.add(`${o.apiVersion} ${o.kind}`);
+        expect(`${name} ${o.kind}/${o.metadata.name}: ${openApiProblems(o, { ...schema, properties: { ...(schema as any).properties, apiVersion: { type: 'string' }, kind: { type: 'string' }, metadata: { type: 'object' } } }).join('; ')}`).toBe(`${name} ${o.kind}/${o.metadata.name}: `);
+      }
+    }
+  });
+
+  test('fails when a budget breaks the rendered CRD schema (wrong type, below minimum, unknown field, missing selector)', () => {
+    const objs = rendered(anyEnv('production-distributed'));
+    const zpdb = JSON.parse(JSON.stringify(objs.find((o) => o.kind === 'ZoneAwarePodDisruptionBudget')));
+    const schema = renderedCrdSchema(zpdb, objs) as any;
+    zpdb.spec.maxUnavailable = -1;
+    zpdb.spec.podNameRegexGroup = '1';
+    zpdb.spec.maxUnavailabel = 1;
+    delete zpdb.spec.selector;
+    expect(openApiProblems(zpdb.spec, schema.properties.spec, '.spec').sort()).toEqual([
+      '.spec.maxUnavailabel: unknown field',
+      '.spec.maxUnavailable: expected at least 0, got -1',
+      '.spec.podNameRegexGroup: expected integer, got string',
+      '.spec.selector: required',
+    ]);
+  });
+
   test('the scenarios exercise every custom resource kind the project can emit', () => {
     // Guards the test above against a scenario that silently stops rendering its feature.
     expect([...validated].sort()).toEqual([
@@ -71,9 +99,10 @@ describe('custom resources against their CRD schemas', () => {
       'monitoring.coreos.com/v1 PodMonitor',
       'monitoring.coreos.com/v1 PrometheusRule',
       'monitoring.coreos.com/v1 ServiceMonitor',
+      'rollout-operator.grafana.com/v1 ZoneAwarePodDisruptionBudget',
       'source.toolkit.fluxcd.io/v1 GitRepository',
     ]);
-    const unvalidated = new Set(all.flatMap(([, objs]) => customResources(objs).filter((o) => !modelPackage(o)).map((o) => `${o.apiVersion} ${o.kind}`)));
+    const unvalidated = new Set(all.flatMap(([, objs]) => customResources(objs).filter((o) => !modelPackage(o) && !renderedCrdSchema(o, objs)).map((o) => `${o.apiVersion} ${o.kind}`)));
     expect([...unvalidated].sort()).toEqual(Object.keys(WITHOUT_MODEL).sort());
   });
 

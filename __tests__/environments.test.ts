@@ -33,7 +33,7 @@ describe('a platform team\'s own environments', () => {
 
   test('synth names the environments config/ holds when one is mistyped', async () => {
     const r = await runMain(['--env', 'eu-prd'], project, config);
-    expect(r.code).toBe(2);
+    expect(r.code).toBe(64);
     expect(r.stderr).toContain('synth: unknown environment "eu-prd"; known: eu-prod, staging');
   });
 

@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { loadAll } from 'js-yaml';
 import { bootstrapFiles } from '../lib/gitops';
-import { ENVIRONMENTS, env, envFrom, fixture, objects, synth, tempDir } from './helpers';
+import { anyEnv, ENVIRONMENTS, env, envFrom, fixture, K8sObject, objects, problems, runMain, synth, tempDir } from './helpers';
 
 const FS = 'tempo: {backend: filesystem}\nloki: {backend: filesystem}\n';
 const docs = (text: string) => loadAll(text) as any[];
@@ -49,10 +49,52 @@ describe('GitOps bootstrap', () => {
     const out = path.join(dir, 'out');
     writeFileSync(file, `${FS}gitops: {repoURL: "https://github.com/ybuilt/observability.git"}`);
     expect(synth(['--config', file, '--outdir', out]).code).toBe(0);
-    expect(readFileSync(path.join(out, 'bootstrap', 'dev', 'argocd.k8s.yaml'), 'utf8')).toContain('path: dist/dev');
+    // Outside any Git repository the outdir is taken to sit at the top of one.
+    expect(readFileSync(path.join(out, 'bootstrap', 'dev', 'argocd.k8s.yaml'), 'utf8')).toContain('path: out/dev');
     writeFileSync(file, FS);
     expect(synth(['--config', file, '--outdir', out]).code).toBe(0);
     expect(() => readFileSync(path.join(out, 'bootstrap', 'dev', 'argocd.k8s.yaml'))).toThrow();
+  });
+
+  test('the bootstrap path follows --outdir, as the Git repository holds it', async () => {
+    const repo = tempDir('repo-');
+    mkdirSync(path.join(repo, '.git'));
+    const file = path.join(repo, 'eu-prod.yaml');
+    writeFileSync(file, `${FS}gitops: {repoURL: "https://github.com/ybuilt/observability.git", tool: flux}`);
+    const out = path.join(repo, 'deploy', 'rendered');
+    expect((await runMain(['--config', file, '--outdir', out])).code).toBe(0);
+    const [, ks] = docs(readFileSync(path.join(out, 'bootstrap', 'eu-prod', 'flux.k8s.yaml'), 'utf8'));
+    expect(ks.spec.path).toBe('./deploy/rendered/eu-prod');
+    // At the repository's top the folder is the environment's own.
+    writeFileSync(file, `${FS}gitops: {repoURL: "https://github.com/ybuilt/observability.git"}`);
+    expect((await runMain(['--config', file, '--outdir', repo])).code).toBe(0);
+    expect(docs(readFileSync(path.join(repo, 'bootstrap', 'eu-prod', 'argocd.k8s.yaml'), 'utf8'))[0].spec.source.path).toBe('eu-prod');
+  });
+
+  test('Argo CD: the destination cluster for hub and spoke, by name or API server URL', () => {
+    const app = (argocd: string) => docs(bootstrapFiles(envFrom(`${FS}gitops: {repoURL: "https://github.com/ybuilt/observability.git", argocd: ${argocd}}`), 'dist').get('argocd.k8s.yaml')!)[0];
+    expect(app('{}').spec.destination).toEqual({ server: 'https://kubernetes.default.svc', namespace: 'observability' });
+    expect(app('{destination: {name: eu-prod}}').spec.destination).toEqual({ name: 'eu-prod', namespace: 'observability' });
+    expect(app('{destination: {server: "https://eu-prod.example.com:6443"}}').spec.destination).toEqual({ server: 'https://eu-prod.example.com:6443', namespace: 'observability' });
+  });
+
+  test('fails when the destination gives both or neither of server and name, or a server that is no URL', () => {
+    const yaml = (d: string) => `${FS}gitops: {repoURL: "https://github.com/ybuilt/observability.git", argocd: {destination: ${d}}}`;
+    const expected = ['gitops.argocd.destination: expected { server: <API server URL> } or { name: <cluster name registered in Argo CD> }'];
+    expect(problems(yaml('{server: "https://a.example.com", name: a}'))).toEqual(expected);
+    expect(problems(yaml('{}'))).toEqual(expected);
+    expect(problems(yaml('{server: "eu-prod:6443"}'))).toEqual(['gitops.argocd.destination.server: expected the cluster\'s API server URL like "https://eu-prod.example.com:6443", got "eu-prod:6443"']);
+  });
+
+  test('fails when Flux gets an SSH URL without a secretRef', () => {
+    for (const url of ['ssh://git@github.com/ybuilt/observability.git', 'git@github.com:ybuilt/observability.git']) {
+      expect(problems(`${FS}gitops: {repoURL: "${url}", tool: flux}`)).toEqual([
+        `gitops.flux.secretRef: required with an SSH repoURL ("ssh://…" or "git@…"): Flux reads the SSH key from a Secret with identity, identity.pub and known_hosts (flux create secret git <name> --url=<repoURL>); or use an https:// URL`,
+      ]);
+    }
+    // HTTPS (a public repository) and Argo CD (credentials found by URL) need none.
+    expect(problems(`${FS}gitops: {repoURL: "https://github.com/ybuilt/observability.git", tool: flux}`)).toEqual([]);
+    expect(problems(`${FS}gitops: {repoURL: "git@github.com:ybuilt/observability.git"}`)).toEqual([]);
   });
 
   test('fails when the repository URL is not a Git URL', () => {
@@ -79,5 +121,55 @@ describe('npm run diff', () => {
     expect(r.stdout).toContain('  + RoleBinding/observability/team-sre-view');
     expect(r.stdout).toContain('  ~ PersistentVolumeClaim/observability/grafana');
     expect(readFileSync(path.join(out, 'dev', 'grafana.k8s.yaml'), 'utf8')).toBe(before);
+  });
+});
+
+/**
+ * What the controllers do, evaluated on the rendered objects: deleting the Argo CD Application (resources
+ * finalizer) or the Flux Kustomization deletes every object it applied except those annotated to stay; a
+ * namespace's deletion takes every Secret in it.
+ */
+describe('deleting the GitOps object keeps the namespace, the Secrets made by hand in it, and Grafana\'s data', () => {
+  const stays = (o: K8sObject, tool: 'argocd' | 'flux') =>
+    tool === 'argocd'
+      ? (o.metadata.annotations?.['argocd.argoproj.io/sync-options'] ?? '').split(',').map((s) => s.trim()).includes('Delete=false')
+      : o.metadata.annotations?.['kustomize.toolkit.fluxcd.io/prune'] === 'disabled';
+
+  test.each([['production', 'argocd'], ['production', 'flux'], ['dev', 'argocd'], ['production-grafana-ha', 'flux']] as const)('%s with %s', (name, tool) => {
+    const all = objects(anyEnv(name));
+    const e = anyEnv(name).config;
+    const kept = all.filter((o) => stays(o, tool)).map((o) => `${o.kind}/${o.metadata.name}`).sort();
+    const namespaces = all.filter((o) => o.kind === 'Namespace').map((o) => `Namespace/${o.metadata.name}`);
+    const claims = all.filter((o) => o.kind === 'PersistentVolumeClaim').map((o) => `PersistentVolumeClaim/${o.metadata.name}`);
+    expect(kept).toEqual([...namespaces, ...claims].sort());
+    // The hand-made Secrets (Grafana's admin login among them) live in a namespace that stays.
+    expect(kept).toContain(`Namespace/${e.namespace}`);
+    // Grafana keeps its database where it has one on a volume (not with an external database).
+    expect(claims.length).toBe(e.grafana.database ? 0 : 1);
+    // And everything else goes: the protection is not on every object.
+    expect(all.filter((o) => o.kind === 'Deployment').every((o) => !stays(o, tool))).toBe(true);
+  });
+});
+
+/**
+ * Argo CD's label tracking (the default before 3.0) sets `app.kubernetes.io/instance` on every object it
+ * applies to the Application's name. Evaluated here: after that rewrite, every ServiceMonitor endpoint still
+ * selects exactly the one Service it was made for, exposing its port.
+ */
+describe('monitors keep selecting their Services under Argo CD label tracking', () => {
+  const matches = (labels: Record<string, string> = {}, selector: Record<string, string>) => Object.entries(selector).every(([k, v]) => labels[k] === v);
+  test.each(['production', 'production-distributed', 'production-loki-ha'])('%s', (name) => {
+    const all = objects(anyEnv(name)).map((o) => (o.metadata.labels ? { ...o, metadata: { ...o.metadata, labels: { ...o.metadata.labels, 'app.kubernetes.io/instance': `grafana-stack-${name}` } } } : o));
+    const monitors = all.filter((o) => o.kind === 'ServiceMonitor');
+    expect(monitors.length).toBeGreaterThan(0);
+    for (const m of monitors) {
+      const candidates = all.filter((o) => o.kind === 'Service' && m.spec.namespaceSelector.matchNames.includes(o.metadata.namespace) && matches(o.metadata.labels, m.spec.selector.matchLabels));
+      for (const ep of m.spec.endpoints) {
+        const keep = ep.relabelings.find((r: any) => r.action === 'keep' && r.sourceLabels?.[0] === '__meta_kubernetes_service_name');
+        const scraped = candidates.filter((s) => new RegExp(`^(?:${keep.regex})$`).test(s.metadata.name));
+        expect(`${m.metadata.name}:${ep.port} → ${scraped.map((s) => s.metadata.name).join(',')}`).toBe(`${m.metadata.name}:${ep.port} → ${keep.regex}`);
+        expect(scraped[0].spec.ports.map((p: any) => p.name)).toContain(ep.port);
+      }
+    }
   });
 });

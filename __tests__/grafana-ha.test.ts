@@ -30,7 +30,20 @@ describe('production with grafana.replicas 2 on PostgreSQL', () => {
       GF_DATABASE_USER: 'grafana',
       GF_DATABASE_PASSWORD: { secretKeyRef: { name: 'grafana-db', key: 'password' } },
       GF_DATABASE_SSL_MODE: 'verify-full',
+      GF_DATABASE_CA_CERT_PATH: '/etc/grafana/database-ca/ca.crt',
     });
+  });
+
+  test('verify-full reads its CA from the referenced Secret key, at the path Grafana is given', () => {
+    // Walk the path: the file named by GF_DATABASE_CA_CERT_PATH lies in a read-only mount whose volume projects
+    // exactly the referenced key to that file name.
+    const path = envVar(m, 'GF_DATABASE_CA_CERT_PATH').value as string;
+    const mount = container(m).volumeMounts.find((v: any) => path.startsWith(`${v.mountPath}/`));
+    expect(mount.readOnly).toBe(true);
+    expect(mount.subPath).toBeUndefined();
+    const volume = pod.volumes.find((v: any) => v.name === mount.name);
+    expect(volume.secret.secretName).toBe('grafana-db-ca');
+    expect(volume.secret.items).toEqual([{ key: 'ca.crt', path: path.slice(mount.mountPath.length + 1) }]);
   });
 
   test('two replicas, rolling one at a time, data on an emptyDir and no PVC', () => {
@@ -104,6 +117,29 @@ describe('Grafana shared state, other cases', () => {
     expect(problems('grafana: {database: {type: postgres, host: pg.example.org, password: hunter2, passwordSecret: {name: a, key: b}}}')).toContain(
       'grafana.database.password: plaintext secrets are not accepted (they would be committed to git and rendered into dist/); reference a Secret instead: a reference to an existing Kubernetes Secret',
     );
+  });
+
+  test('a CA from a ConfigMap key is mounted from that ConfigMap', () => {
+    const m = objects(productionWith({ grafana: { database: { type: 'postgres', host: 'pg.example.org', passwordSecret: { name: 'grafana-db', key: 'password' }, sslMode: 'verify-ca', caCert: { configMap: { name: 'rds-ca', key: 'bundle.pem' } } } } }));
+    const volume = findObject(m, 'Deployment', 'grafana').spec.template.spec.volumes.find((v: any) => v.name === 'database-ca');
+    expect(volume.configMap).toEqual({ name: 'rds-ca', items: [{ key: 'bundle.pem', path: 'ca.crt' }] });
+    expect(envVar(m, 'GF_DATABASE_CA_CERT_PATH').value).toBe('/etc/grafana/database-ca/ca.crt');
+  });
+
+  test('fails when sslMode verify-full or verify-ca has no CA, naming the key', () => {
+    for (const mode of ['verify-full', 'verify-ca']) {
+      expect(problems(`grafana: {database: {type: postgres, host: pg.example.org, passwordSecret: {name: a, key: b}, sslMode: ${mode}}}`).filter((p) => p.startsWith('grafana.'))).toEqual([
+        `grafana.database.caCert: missing, expected the CA that signed the database server certificate ({secret: {name, key}} or {configMap: {name, key}}) with sslMode ${mode}: without it Grafana has no root certificate to verify against and cannot connect`,
+      ]);
+    }
+  });
+
+  test('fails when the CA reference names both or neither source, or a mode that never reads it', () => {
+    const db = (ca: string, mode = 'verify-full') => `grafana: {database: {type: postgres, host: pg.example.org, passwordSecret: {name: a, key: b}, sslMode: ${mode}, caCert: ${ca}}}`;
+    const grafanaProblems = (yaml: string) => problems(yaml).filter((p) => p.startsWith('grafana.'));
+    expect(grafanaProblems(db('{secret: {name: a, key: b}, configMap: {name: c, key: d}}'))).toEqual(['grafana.database.caCert: expected exactly one of secret or configMap, got both']);
+    expect(problems(db('{}'))).toContain('grafana.database.caCert: expected exactly one of secret or configMap, got neither');
+    expect(grafanaProblems(db('{secret: {name: a, key: b}}', 'disable'))).toEqual(['grafana.database.caCert: expected no caCert with sslMode disable (Grafana reads the CA only with "verify-ca", "verify-full", "true"), got a caCert']);
   });
 
   test('fails when the database type or host is wrong', () => {

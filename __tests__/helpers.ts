@@ -77,6 +77,13 @@ export function envFrom(config: unknown, name = 'test'): Environment {
   }
 }
 
+const texts = new WeakMap<Environment, Map<string, string>>();
+/** The rendered files of an environment as text (PREREQUISITES.md among them), rendered once per environment object. */
+export function renderedFiles(e: Environment): ReadonlyMap<string, string> {
+  if (!texts.has(e)) texts.set(e, renderEnvironment(e));
+  return texts.get(e)!;
+}
+
 const rendered = new WeakMap<Environment, Map<string, K8sObject[]>>();
 /**
  * Rendered files of an environment, parsed: file name → objects. Rendered once per environment object in a test
@@ -86,7 +93,7 @@ export function render(e: Environment): Map<string, K8sObject[]> {
   let out = rendered.get(e);
   if (!out) {
     out = new Map();
-    for (const [file, text] of renderEnvironment(e)) out.set(file, loadAll(text) as K8sObject[]);
+    for (const [file, text] of renderedFiles(e)) if (file.endsWith('.yaml')) out.set(file, loadAll(text) as K8sObject[]);
     rendered.set(e, out);
   }
   // A JSON copy (the objects are plain YAML data): structuredClone would build them in Node's realm, outside
@@ -175,7 +182,7 @@ export const SCALE_OUT_VARIANTS = {
   'production-loki-ha': { loki: { deployment: { mode: 'single-binary', replicas: 3 } } },
   'production-distributed': {
     loki: { deployment: { mode: 'distributed' } },
-    tempo: { deployment: { mode: 'distributed' }, kafka: { address: 'kafka-bootstrap.kafka.svc.cluster.local:9092', topic: 'tempo-ingest', partitions: 6 } },
+    tempo: { deployment: { mode: 'distributed' }, kafka: { address: 'kafka-bootstrap.kafka.svc.cluster.local:9092', topic: 'tempo-ingest', partitions: 6, maxMessageBytes: 16_000_000 } },
   },
 } as const;
 export type ScaleOutVariant = keyof typeof SCALE_OUT_VARIANTS;
@@ -221,7 +228,7 @@ export const FEATURE_VARIANTS = {
   'production-grafana-ha': {
     grafana: {
       replicas: 2,
-      database: { type: 'postgres', host: 'grafana-pg.databases.svc.cluster.local', passwordSecret: { name: 'grafana-db', key: 'password' }, sslMode: 'verify-full' },
+      database: { type: 'postgres', host: 'grafana-pg.databases.svc.cluster.local', passwordSecret: { name: 'grafana-db', key: 'password' }, sslMode: 'verify-full', caCert: { secret: { name: 'grafana-db-ca', key: 'ca.crt' } } },
     },
   },
   'production-tenants': {

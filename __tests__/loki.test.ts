@@ -109,7 +109,7 @@ describe('loki on S3 (production)', () => {
   const loki = configMapYaml(objs, 'loki', 'loki.yaml');
 
   test('bucket and region from the seed', () => {
-    expect(loki.common.storage).toEqual({ s3: { bucketnames: 'ybuilt-loki-logs', region: 'us-east-1', endpoint: 's3.amazonaws.com' } });
+    expect(loki.common.storage).toEqual({ s3: { bucketnames: 'ybuilt-loki-logs', region: 'us-east-1', endpoint: 's3.us-east-1.amazonaws.com' } });
   });
 
   test('credentials come from the existing Secret as env vars', () => {

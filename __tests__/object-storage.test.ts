@@ -5,6 +5,7 @@
  */
 import { anyEnv, AZURE_CLIENT_ID as CLIENT_ID, configMapYaml, envFrom, FEATURE_VARIANTS, findObject, K8sObject, MINIO_ENDPOINT, objects, problems, productionWith, SCALE_OUT_VARIANTS } from './helpers';
 import { allowed, podOf } from './support/netpol';
+import { isAwsEndpoint } from '../lib/config/object-storage';
 
 const lokiYaml = (m: K8sObject[]) => configMapYaml(m, 'loki', 'loki.yaml');
 const tempoYaml = (m: K8sObject[]) => configMapYaml(m, 'tempo', 'tempo.yaml');
@@ -12,6 +13,27 @@ const pod = (m: K8sObject[], name: string) => findObject(m, 'StatefulSet', name)
 const sa = (m: K8sObject[], name: string) => findObject(m, 'ServiceAccount', name);
 /** The container's variables that carry or point at object store credentials. */
 const credentialEnv = (m: K8sObject[], name: string) => (pod(m, name).spec.containers[0].env ?? []).filter((v: any) => /^(AWS_|AZURE_|GOOGLE_)/.test(v.name));
+
+describe('the S3 endpoint defaults to the regional endpoint of the region given', () => {
+  const store = (region: string, endpoint?: string) => ({ bucket: 'bucket-b', s3: { region, ...(endpoint ? { endpoint } : {}), credentials: { secret: 's3-keys' } } });
+  test.each([
+    ['eu-west-1', 's3.eu-west-1.amazonaws.com'],
+    ['ap-southeast-2', 's3.ap-southeast-2.amazonaws.com'],
+    // The China partition is under its own domain (AWS general reference, "Amazon S3 endpoints").
+    ['cn-north-1', 's3.cn-north-1.amazonaws.com.cn'],
+  ])('%s → %s, in both engines, and treated as AWS (dual-stack kept, public egress)', (region, endpoint) => {
+    const m = objects(envFrom({ tempo: store(region), loki: store(region) }));
+    expect(tempoYaml(m).storage.trace.s3).toMatchObject({ endpoint, region });
+    // Loki keeps AWS's dual-stack on AWS (disable_dualstack only for S3-compatible stores).
+    expect(lokiYaml(m).common.storage.s3).toEqual({ bucketnames: 'bucket-b', region, endpoint });
+    expect(isAwsEndpoint(endpoint)).toBe(true);
+  });
+  test('an endpoint given is kept as given', () => {
+    const m = objects(envFrom({ tempo: store('eu-west-1', 's3.amazonaws.com'), loki: store('eu-west-1', MINIO_ENDPOINT) }));
+    expect(tempoYaml(m).storage.trace.s3.endpoint).toBe('s3.amazonaws.com');
+    expect(lokiYaml(m).common.storage.s3.endpoint).toBe(MINIO_ENDPOINT);
+  });
+});
 
 describe('production on MinIO (S3-compatible, plain HTTP, path-style)', () => {
   const m = objects(anyEnv('production-minio'));

@@ -98,7 +98,8 @@ describe('synth owns only what it wrote', () => {
     const out = tempDir('legacy-');
     for (const e of environmentsIn(CONFIG_DIR)) {
       mkdirSync(path.join(out, e));
-      for (const f of readdirSync(path.join(ROOT, 'dist', e))) if (f !== OWNER_MARKER) writeFileSync(path.join(out, e, f), readFileSync(path.join(ROOT, 'dist', e, f)));
+      // As written then: manifests and kustomization.yaml (no marker, no PREREQUISITES.md).
+      for (const f of readdirSync(path.join(ROOT, 'dist', e))) if (f !== OWNER_MARKER && f !== 'PREREQUISITES.md') writeFileSync(path.join(out, e, f), readFileSync(path.join(ROOT, 'dist', e, f)));
       expect(ownershipProblem(out, e)).toBeUndefined();
     }
   });
@@ -143,11 +144,11 @@ describe('usage and file-system mistakes are one sentence', () => {
     expect(r.stdout.trim().split('\n')).toHaveLength(1);
   });
 
-  test('fails with exit 2 when --outdir is a file, for synth and for --diff', async () => {
+  test('fails with exit 64 when --outdir is a file, for synth and for --diff', async () => {
     const { file } = setup();
     for (const extra of [[], ['--diff']]) {
       const r = await runMain([...extra, '--config', file, '--outdir', file]);
-      expect(r.code).toBe(2);
+      expect(r.code).toBe(64);
       noStack(r.stderr);
       expect(r.stderr.split('\n')[0]).toBe(`synth: --outdir ${file} is a file, not a folder; ${extra.length ? 'diff compares against' : 'synth writes'} <outdir>/<env>/ folders, so give a folder (it is created when missing)`);
     }
@@ -162,16 +163,16 @@ describe('usage and file-system mistakes are one sentence', () => {
     expect(r.stderr.trim()).toMatch(new RegExp(`^synth: cannot compare with ${path.join(out, 'dev').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}/: it holds a file that is not valid YAML \\(.{1,120}\\)$`));
   });
 
-  test('fails with exit 2 when --outdir is empty', async () => {
+  test('fails with exit 64 when --outdir is empty', async () => {
     const r = await runMain(['--config', setup().file, '--outdir', '']);
-    expect(r.code).toBe(2);
+    expect(r.code).toBe(64);
     expect(r.stderr.split('\n')[0]).toBe('synth: --outdir needs a value');
   });
 
   test('fails when --outdir lies under a file', async () => {
     const { file } = setup();
     const r = await runMain(['--config', file, '--outdir', path.join(file, 'sub')]);
-    expect(r.code).toBe(2);
+    expect(r.code).toBe(64);
     expect(r.stderr).toContain('is under a file, not a folder');
   });
 

@@ -51,7 +51,7 @@ const VARIANTS: Variant[] = [
     build: () =>
       productionWith({
         loki: { deployment: { mode: 'distributed' } },
-        tempo: { deployment: { mode: 'distributed', zones: ['us-east-1a', 'us-east-1b'], pinZones: true }, kafka: { address: 'kafka.kafka.svc.cluster.local:9092', topic: 'tempo', partitions: 4 } },
+        tempo: { deployment: { mode: 'distributed', zones: ['us-east-1a', 'us-east-1b'], pinZones: true }, kafka: { address: 'kafka.kafka.svc.cluster.local:9092', topic: 'tempo', partitions: 4, maxMessageBytes: 16_000_000 } },
         grafana: {
           replicas: 2,
           database: { type: 'postgres', host: 'grafana-pg.databases.svc.cluster.local', passwordSecret: { name: 'grafana-db', key: 'password' } },

@@ -313,6 +313,28 @@ describe('promtool', () => {
     expect(r.code).toBe(0);
   }, 30_000);
 
+  test('distributed Tempo: the rollout-operator alerts fire on a failing group or a lost target, and stay quiet', async () => {
+    const objs = objects(anyEnv('production-distributed'));
+    const spec = objs.find((o) => o.kind === 'PrometheusRule' && o.metadata.name === 'rollout-operator-rules')!.spec;
+    const rendered = spec.groups.flatMap((g: any) => g.rules.filter((r: any) => r.alert));
+    const t = scrapeTargets(objs).find((x) => x.workload === 'Deployment/rollout-operator')!.labels;
+    const base = { namespace: t.namespace, job: t.job };
+    const group = { rollout_group: 'tempo-live-store' };
+    const cases: AlertCase[] = [
+      { alert: 'RolloutOperatorReconcileFailing', target: '', base, firing: [s('rollout_operator_group_reconciles_failed_total', group, '0+3x60')], quiet: [s('rollout_operator_group_reconciles_failed_total', group, '4x60')], labels: group },
+      { alert: 'RolloutOperatorTargetDown', target: '', base, firing: [s('up', INSTANCE, '1 1 0x58')], quiet: [s('up', INSTANCE, '1x60')], labels: INSTANCE },
+      { alert: 'RolloutOperatorNotScraped', target: '', base, firing: [], quiet: [s('up', INSTANCE, '1x60')] },
+    ];
+    expect(rendered.map((r: any) => r.alert).sort()).toEqual(cases.map((c) => c.alert).sort());
+    const runbooks = readFileSync(path.join(ROOT, 'RUNBOOKS.md'), 'utf8');
+    for (const r of rendered) expect(runbooks).toContain(`### ${r.alert}\n`);
+    writeFileSync(path.join(dir, 'rollout-operator.rules.json'), JSON.stringify(spec));
+    writeFileSync(path.join(dir, 'rollout-operator.test.yaml'), dump({ rule_files: ['rollout-operator.rules.json'], evaluation_interval: '1m', tests: cases.flatMap((c) => testGroups(c, rendered)) }, { lineWidth: -1 }));
+    const r = await promtoolAsync(['test', 'rules', 'rollout-operator.test.yaml'], dir);
+    expect(r.output).toContain('SUCCESS');
+    expect(r.code).toBe(0);
+  }, 30_000);
+
   // Alloy's loki.write and loki.source.file metrics (internal/component/common/loki/client/metrics.go,
   // loki.source.file metrics.go) carry the same labels as Promtail's under their own names.
   test.each(['files', 'api'] as const)('Alloy reading %s: the log agent alerts fire on its metrics and stay quiet', async (source) => {

@@ -237,7 +237,7 @@ describe('Flux repository URL (11)', () => {
     expect(fluxGitUrl('git@github.com:org/repo.git')).toBe('ssh://git@github.com/org/repo.git');
     expect(fluxGitUrl('https://github.com/org/repo.git')).toBe('https://github.com/org/repo.git');
     expect(fluxGitUrl('ssh://git@github.com/org/repo.git')).toBe('ssh://git@github.com/org/repo.git');
-    const e = envFrom(fsConfig({ rest: 'gitops: {repoURL: "git@github.com:org/repo.git", tool: flux}' }), 'staging');
+    const e = envFrom(fsConfig({ rest: 'gitops: {repoURL: "git@github.com:org/repo.git", tool: flux, flux: {secretRef: git-deploy-key}}' }), 'staging');
     const [repo] = loadAll(bootstrapFiles(e, 'dist').get('flux.k8s.yaml')!) as any[];
     expect(repo.kind).toBe('GitRepository');
     expect(fluxProblems(repo)).toBe('');

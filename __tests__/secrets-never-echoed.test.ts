@@ -54,6 +54,7 @@ const FIELDS = [
   'grafana.database.passwordSecret',
   'grafana.database.passwordSecret.name',
   'grafana.database.passwordSecret.key',
+  'grafana.database.caCert.secret',
   'grafana.oauth.clientSecret',
   'grafana.oauth.clientSecret.name',
   'grafana.oauth.clientSecret.key',

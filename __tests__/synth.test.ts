@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { load } from 'js-yaml';
@@ -31,7 +32,8 @@ describe('npm run synth', () => {
 
   test('each environment has a kustomization listing exactly its component files', () => {
     for (const e of USER) {
-      const files = readdirSync(path.join(out, e)).filter((f) => f !== OWNER_MARKER).sort();
+      // PREREQUISITES.md sits next to the manifests, not applied (README "Before the first sync").
+      const files = readdirSync(path.join(out, e)).filter((f) => f !== OWNER_MARKER && f !== 'PREREQUISITES.md').sort();
       const k = load(readFileSync(path.join(out, e, 'kustomization.yaml'), 'utf8')) as { kind: string; resources: string[] };
       expect(k.kind).toBe('Kustomization');
       expect([...k.resources, 'kustomization.yaml'].sort()).toEqual(files);
@@ -56,15 +58,15 @@ describe('npm run synth', () => {
     expect(readdirSync(dir).sort()).toEqual(['config', 'dev']);
   });
 
-  test('fails with exit 2 and usage on an unknown flag or environment', () => {
+  test('fails with exit 64 (EX_USAGE) and usage on an unknown flag or environment', () => {
     const flag = synth(['--frobnicate']);
-    expect(flag.code).toBe(2);
+    expect(flag.code).toBe(64);
     expect(flag.stderr).toContain('synth: unknown argument "--frobnicate"');
     expect(synth(['--outidr', '/tmp/x']).stderr).toContain('synth: unknown argument "--outidr" (did you mean --outdir?)');
     expect(flag.stderr).toContain('usage: npm run synth');
     // The known environments are whatever config/ holds, not the examples.
     const name = synth(['--env', 'no-such-env']);
-    expect(name.code).toBe(2);
+    expect(name.code).toBe(64);
     expect(name.stderr).toContain(`synth: unknown environment "no-such-env"; known: ${USER.join(', ')}`);
   });
 
@@ -86,6 +88,17 @@ describe('npm run synth', () => {
     expect(tree(outdir)).toEqual(before);
     expect(readdirSync(outdir)).toEqual(['production']); // no temporary folder left behind
   });
+
+  test('`npm run synth | head -1`: a reader that goes away costs the report, not a stack trace or the output', async () => {
+    const dir = tempDir('synth-pipe-');
+    const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'synth.js'), '--config', fixture('dev'), '--config', fixture('staging'), '--outdir', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy(); // the reader is gone before synth writes its first line
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    expect(readdirSync(dir).sort()).toEqual(['dev', 'staging']);
+  }, 30_000);
 
   test('a success replaces the folder and leaves no stale file', () => {
     const dir = tempDir('synth-stale-');

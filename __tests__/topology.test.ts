@@ -62,6 +62,22 @@ describe('shipped environments keep one replica of everything', () => {
   });
 });
 
+describe('every StatefulSet is governed by a headless Service selecting exactly its pods', () => {
+  test.each(['dev', 'production', 'production-loki-ha', 'production-distributed'])('%s', (name) => {
+    const all = objects(anyEnv(name));
+    const sets = all.filter((o) => o.kind === 'StatefulSet');
+    expect(sets.length).toBeGreaterThan(0);
+    for (const sts of sets) {
+      // The pod DNS name <pod>.<serviceName> exists only when that Service is headless (clusterIP None).
+      const svc = findObject(all, 'Service', sts.spec.serviceName);
+      expect(`${sts.metadata.name} → ${svc.metadata.name}: ${svc.spec.clusterIP}`).toBe(`${sts.metadata.name} → ${svc.metadata.name}: None`);
+      expect(svc.metadata.namespace).toBe(sts.metadata.namespace);
+      const selected = workloadsOf(all).filter((w) => w.metadata.namespace === svc.metadata.namespace && matches(svc.spec.selector, podLabels(w)));
+      expect(selected.map((w) => w.metadata.name)).toEqual([sts.metadata.name]);
+    }
+  });
+});
+
 describe('HA single-binary Loki (replicas: 3)', () => {
   const all = objects(anyEnv('production-loki-ha'));
   const loki = configMapYaml(all, 'loki', 'loki.yaml');
@@ -252,7 +268,7 @@ describe('both engines distributed', () => {
     expect(selected(host(promtail.clients[0].url)).map((w) => w.metadata.name)).toEqual(['loki-distributor']);
     const sampler = load(findObject(all, 'ConfigMap', 'otel-sampler').data['config.yaml']) as any;
     const exporter = Object.values(sampler.exporters)[0] as any;
-    expect(selected(exporter.endpoint.split('.')[0]).map((w) => w.metadata.name)).toEqual(['tempo-distributor']);
+    expect(selected(exporter.resolver.dns.hostname.split('.')[0]).map((w) => w.metadata.name)).toEqual(['tempo-distributor']);
     // The policies agree: Grafana reaches the frontends, Promtail the distributors, the sampler the Tempo distributors.
     const grafana = findObject(all, 'Deployment', 'grafana');
     expect(admits(policyOf(all, findObject(all, 'Deployment', 'loki-query-frontend')), podLabels(grafana), 3100)).toBe(true);
@@ -333,7 +349,7 @@ describe('sizes', () => {
     // 100 000 spans/s × 500 B = 50 MB/s: 10 MB/s per distributor, 8 per live-store, 2 per querier.
     const all = objects(
       productionWith({
-        tempo: { deployment: { mode: 'distributed', size: { spansPerSecond: 100_000 } }, kafka: { address: 'kafka.kafka.svc.cluster.local:9092', topic: 't', partitions: 12 } },
+        tempo: { deployment: { mode: 'distributed', size: { spansPerSecond: 100_000 } }, kafka: { address: 'kafka.kafka.svc.cluster.local:9092', topic: 't', partitions: 12, maxMessageBytes: 16_000_000 } },
       }),
     );
     expect(findObject(all, 'HorizontalPodAutoscaler', 'tempo-distributor').spec.minReplicas).toBe(5);
@@ -347,7 +363,7 @@ describe('zones', () => {
     const tempo = (pinZones: boolean) =>
       objects(
         productionWith({
-          tempo: { deployment: { mode: 'distributed', zones: ['us-east-1a', 'us-east-1b', 'us-east-1c'], pinZones }, kafka: { address: 'kafka.kafka.svc.cluster.local:9092', topic: 't', partitions: 6 } },
+          tempo: { deployment: { mode: 'distributed', zones: ['us-east-1a', 'us-east-1b', 'us-east-1c'], pinZones }, kafka: { address: 'kafka.kafka.svc.cluster.local:9092', topic: 't', partitions: 6, maxMessageBytes: 16_000_000 } },
         }),
       );
     const pinned = tempo(true);
@@ -358,13 +374,13 @@ describe('zones', () => {
       expect(container(sts, 'tempo').args).toContain(`-live-store.instance-availability-zone=${zone}`);
     }
     expect(findObject(pinned, 'Deployment', 'tempo-querier').spec.template.spec.affinity).toBeUndefined();
-    expect(findObject(tempo(false), 'StatefulSet', 'tempo-live-store-us-east-1a').spec.template.spec.affinity).toBeUndefined();
+    expect(findObject(tempo(false), 'StatefulSet', 'tempo-live-store-us-east-1a').spec.template.spec.affinity.nodeAffinity).toBeUndefined();
   });
 });
 
 describe('refused topologies, with the reason', () => {
   const base = 'tempo: {bucket: traces-b, s3: {credentials: {secret: t}}}\nloki: {bucket: logs-b, s3: {credentials: {secret: l}}}\n';
-  const kafka = 'kafka: {address: "kafka.kafka.svc.cluster.local:9092", topic: t, partitions: 6}';
+  const kafka = 'kafka: {address: "kafka.kafka.svc.cluster.local:9092", topic: t, partitions: 6, maxMessageBytes: 16000000}';
   const withLoki = (deployment: string) => base.replace('loki: {', `loki: {deployment: ${deployment}, `);
   const withTempo = (extra: string) => base.replace('tempo: {', `tempo: {${extra}, `);
 
@@ -389,7 +405,7 @@ describe('refused topologies, with the reason', () => {
   });
 
   test('fails when partitions cannot cover the live-stores, or block-builders outnumber partitions', () => {
-    const few = withTempo('deployment: {mode: distributed, components: {live-store: {replicas: 4}, block-builder: {replicas: 3}}}, kafka: {address: "kafka.kafka.svc.cluster.local:9092", topic: t, partitions: 2}');
+    const few = withTempo('deployment: {mode: distributed, components: {live-store: {replicas: 4}, block-builder: {replicas: 3}}}, kafka: {address: "kafka.kafka.svc.cluster.local:9092", topic: t, partitions: 2, maxMessageBytes: 16000000}');
     expect(problems(few)).toEqual([
       'tempo.kafka.partitions: expected at least 4 partitions, got 2: each live-store owns the partition of its ordinal, so 4 live-stores per zone need partitions 0..3',
       'tempo.deployment.components.block-builder.replicas: expected at most 2 block-builders (one partition or more each), got 3: 1 would idle',

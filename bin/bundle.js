@@ -49,4 +49,18 @@ function cachedBundle(name, entry) {
   return outfile;
 }
 
-module.exports = { cachedBundle, root };
+/**
+ * `npm run synth | head -1`: once the reader has gone, writes to stdout fail with EPIPE, which Node raises as an
+ * unhandled 'error' event (a stack trace and exit 1, possibly between two environments' folders). The command
+ * finishes its work and exits as it would have; only the rest of its report is dropped, as `cat file | head -1`
+ * drops the rest of the file.
+ */
+function ignoreClosedPipes() {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e) => {
+      if (e.code !== 'EPIPE') throw e;
+    });
+  }
+}
+
+module.exports = { cachedBundle, ignoreClosedPipes, root };

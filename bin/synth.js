@@ -2,7 +2,9 @@
 // `npm run synth`: runs main.ts from a cached bundle (bin/bundle.js).
 'use strict';
 const path = require('node:path');
-const { cachedBundle, root } = require('./bundle');
+const { cachedBundle, ignoreClosedPipes, root } = require('./bundle');
+
+ignoreClosedPipes();
 
 const outfile = cachedBundle('synth', 'main.ts');
 // The project's own paths (config/, dist/) are relative to its root; paths the user types are relative to where

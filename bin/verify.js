@@ -2,7 +2,9 @@
 // `npm run verify -- --env <name> [--context <name>]`: checks a live install (lib/verify/cli.ts), run from a
 // cached bundle (bin/bundle.js).
 'use strict';
-const { cachedBundle, root } = require('./bundle');
+const { cachedBundle, ignoreClosedPipes, root } = require('./bundle');
+
+ignoreClosedPipes();
 
 const outfile = cachedBundle('verify', 'lib/verify/cli.ts');
 process.chdir(root);

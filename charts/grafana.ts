@@ -8,7 +8,7 @@ import { ConfigError } from '../lib/config/load';
 import { datasources } from '../lib/grafana/datasources';
 import { tenantDatasources } from '../lib/grafana/tenant-datasources';
 import { grafanaEnv } from '../lib/grafana/settings';
-import { databaseEndpoint, gossipPorts, sharedStateEnv } from '../lib/grafana/shared-state';
+import { databaseCaVolume, databaseEndpoint, gossipPorts, sharedStateEnv } from '../lib/grafana/shared-state';
 import { StackChart } from '../lib/k8s/chart';
 import { METRICS_PATH, StackService } from '../lib/k8s/service';
 import { hardenedContainer, hardenedPodSpec, podTemplate, scratchVolume, serviceAccount } from '../lib/k8s/workload';
@@ -158,6 +158,7 @@ export class GrafanaChart extends StackChart {
     }
 
     const tlsMount = tlsVolumes(props.env.config.tls);
+    const databaseCa = databaseCaVolume(grafana);
     // With a shared database nothing in the data path outlives the pod (the search index is rebuilt from
     // the database), so each replica gets its own emptyDir; SQLite keeps its ReadWriteOnce claim.
     const dataVolume: k8s.Volume = grafana.database
@@ -189,6 +190,7 @@ export class GrafanaChart extends StackChart {
         ...(stackDashboards ? [{ name: 'dashboards-stack', mountPath: STACK_DASHBOARDS_DIR, readOnly: true }] : []),
         ...(teamDashboards ? [{ name: 'dashboards-team', mountPath: TEAM_DASHBOARDS_DIR, readOnly: true }] : []),
         ...tlsMount.mounts,
+        ...databaseCa.mounts,
       ],
     });
     new k8s.KubeDeployment(this, 'deployment', {
@@ -215,6 +217,7 @@ export class GrafanaChart extends StackChart {
               ...(stackDashboards ? [{ name: 'dashboards-stack', configMap: { name: 'grafana-dashboards-stack' } }] : []),
               ...(teamDashboards ? [{ name: 'dashboards-team', configMap: { name: 'grafana-dashboards-team' } }] : []),
               ...tlsMount.volumes,
+              ...databaseCa.volumes,
             ],
             }),
           }),

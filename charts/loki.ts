@@ -12,7 +12,7 @@ import { runtimeOverrides } from '../lib/k8s/runtime-overrides';
 import { METRICS_PATH, NamedPort, StackService } from '../lib/k8s/service';
 import { hardenedContainer, scratchVolume, engineProbes } from '../lib/k8s/workload';
 import { memcachedAddress, renderWorkloads, TopologyServices } from '../lib/k8s/topology';
-import { LOKI_RULER_TARGETS, LOKI_RULES_DIR, LOKI_SINGLE_TENANT, lokiConfig, LokiWiring, LokiYaml, POD_IP_ENV, structuredMetadataAllowed } from '../lib/loki/config';
+import { LOKI_CONFIG_KEY, LOKI_RULER_TARGETS, LOKI_RULES_DIR, LOKI_SINGLE_TENANT, lokiConfig, LokiWiring, LokiYaml, POD_IP_ENV, structuredMetadataAllowed } from '../lib/loki/config';
 import { LOKI_REPLICATION_FACTOR, lokiIngesters, lokiTopology } from '../lib/topology/loki';
 import { Topology, Workload, workloadFor } from '../lib/topology/types';
 import { LokiTiers, lokiTiers } from '../lib/loki/tiers';
@@ -23,7 +23,6 @@ export interface LokiChartProps {
 }
 
 const CONFIG_DIR = '/etc/loki';
-const CONFIG_KEY = 'loki.yaml';
 
 /**
  * Loki (logs) in the mode `loki.deployment` chooses, rendered from its topology (lib/topology/loki.ts):
@@ -70,7 +69,7 @@ export class LokiChart extends StackChart {
     const tlsMount = tlsVolumes(tls);
     this.lokiYaml = lokiConfig(loki, this.tiers, tls, this.wiring());
     const text = toYaml(this.lokiYaml);
-    const configMap = new k8s.KubeConfigMap(this, 'config', { metadata: this.meta('loki'), data: { [CONFIG_KEY]: text } });
+    const configMap = new k8s.KubeConfigMap(this, 'config', { metadata: this.meta('loki'), data: { [LOKI_CONFIG_KEY]: text } });
     // The ruler's tenant folder. No rule is shipped yet, so it is empty: the ruler finds no group instead of
     // failing to list a missing folder. Mounted without subPath, so rule changes reach the pod without a restart.
     // Only where a workload runs the ruler (LOKI_RULER_TARGETS): a ConfigMap nothing mounts would only mislead.
@@ -91,7 +90,7 @@ export class LokiChart extends StackChart {
           name: 'loki',
           image: loki.image,
           // loki.yaml refers to environment variables for the gossip address and an Azure account key.
-          args: [`-config.file=${CONFIG_DIR}/${CONFIG_KEY}`, `-target=${w.target}`, ...(t.gossip || lokiConfigReadsEnv(loki) ? ['-config.expand-env=true'] : []), ...w.args],
+          args: [`-config.file=${CONFIG_DIR}/${LOKI_CONFIG_KEY}`, `-target=${w.target}`, ...(t.gossip || lokiConfigReadsEnv(loki) ? ['-config.expand-env=true'] : []), ...w.args],
           // No keys in loki.yaml: the object store client reads them from the environment or workload identity.
           env: [...store.env, ...(t.gossip ? [{ name: POD_IP_ENV, valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } }] : [])],
           ports: w.ports.map((p) => portByName[p]),

@@ -2,7 +2,7 @@ import { ApiObject } from 'cdk8s';
 import { Construct } from 'constructs';
 import type { IPodMonitor, IPrometheusRule, IRelabelConfig, IServiceMonitor, ISafeTLSConfig } from '../imports/monitoring-coreos-com';
 import { Environment } from '../lib/config/schema';
-import { MetricsEndpoint, StackChart } from '../lib/k8s/chart';
+import { INSTANCE_LABEL, MetricsEndpoint, StackChart } from '../lib/k8s/chart';
 import { RuleSet, ruleGroups, runbookAnchor, RUNBOOKS_FILE } from '../lib/monitoring/rules/model';
 import { jobLabel, metricsEndpoints } from '../lib/monitoring/targets';
 
@@ -81,12 +81,18 @@ export class MonitoringChart extends StackChart {
   }
 
   private serviceMonitor(id: string, first: MetricsEndpoint, group: MetricsEndpoint[]): void {
+    // Services are selected without `app.kubernetes.io/instance`: Argo CD's label tracking (its default before
+    // 3.0, https://argo-cd.readthedocs.io/en/stable/user-guide/resource_tracking/) rewrites that label on every
+    // object it applies to the Application's name, and a selector on it would stop matching. Pod labels (what
+    // PodMonitors select) are not rewritten. The namespace selector and the keep-by-Service-name relabeling
+    // below still pin each endpoint to its one Service.
+    const { [INSTANCE_LABEL]: _instance, ...selector } = first.selector;
     const monitor: IServiceMonitor = {
       apiVersion: 'monitoring.coreos.com/v1',
       kind: 'ServiceMonitor',
       metadata: this.monitorMeta(first.name, first.namespace),
       spec: {
-        selector: { matchLabels: first.selector },
+        selector: { matchLabels: selector },
         namespaceSelector: { matchNames: [first.namespace] },
         endpoints: group.map((e) => ({
           port: e.port.name,

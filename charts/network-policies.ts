@@ -10,6 +10,7 @@ import { Workload } from '../lib/topology/types';
 import { GrafanaChart } from './grafana';
 import { LokiChart } from './loki';
 import { OtelCollectorChart } from './otel-collector';
+import { RolloutOperatorChart } from './rollout-operator';
 import { LogAgent } from './log-agent';
 import { TempoChart } from './tempo';
 
@@ -21,6 +22,8 @@ export interface NetworkPoliciesChartProps {
   readonly agent: LogAgent;
   readonly grafana: GrafanaChart;
   readonly collector: OtelCollectorChart;
+  /** Rolls zone StatefulSets (distributed Tempo); present only when a topology has them. */
+  readonly rolloutOperator?: RolloutOperatorChart;
 }
 
 type Peer = k8s.NetworkPolicyPeer;
@@ -138,6 +141,15 @@ export class NetworkPoliciesChart extends StackChart {
       ],
       egress: [{ to: [peer(tempo.otlpService)], ports: ports(tempo.otlpService, 'otlp-grpc') }],
     });
+    if (props.rolloutOperator) {
+      const op = props.rolloutOperator;
+      this.policy('rollout-operator', stackNs, op.podLabels, {
+        ingress: [{ from: [prometheus], ports: op.ports.map((p) => tcp(p.port)) }],
+        // Only the API server: it reads pods and StatefulSets there and deletes pods; no pod endpoint is called
+        // (no delayed or prepared downscale). Outside any pod selector; 443 and 6443 are its usual ports.
+        egress: [{ ports: [tcp(443), tcp(6443)] }],
+      });
+    }
     this.policy(agent.appName, agentNs, agent.selectorLabels, {
       ingress: [{ from: [prometheus], ports: agent.ports.map((p) => tcp(p.port)) }],
       egress: [

@@ -51,7 +51,7 @@ export class OtelCollectorChart extends StackChart {
     this.gateway = new StackService(this, { name: 'otel-gateway', ports: [otlpGrpc, otlpHttp, metrics], selector: gatewayLabels.selector, labels: gatewayLabels.labels });
 
     const tls = props.env.config.tls;
-    this.tier('otel-sampler', samplerLabels, collector.sampler, [otlpGrpc, metrics, health], samplerConfig(collector, sampling, props.tempo.otlpGrpcEndpoint, tls.enabled ? TLS_FILES.ca : undefined, props.tempo.tenantId), tlsVolumes(tls));
+    this.tier('otel-sampler', samplerLabels, collector.sampler, [otlpGrpc, metrics, health], samplerConfig(collector, sampling, props.tempo.otlpExport, tls.enabled ? TLS_FILES.ca : undefined, props.tempo.tenantId), tlsVolumes(tls));
     this.tier('otel-gateway', gatewayLabels, collector.gateway, [otlpGrpc, otlpHttp, metrics, health], gatewayConfig(collector, this.sampler.host), { volumes: [], mounts: [] });
 
     new k8s.KubeConfigMap(this, 'sdk-env', {

@@ -14,16 +14,16 @@ import { liveStoresPerZone, tempoTopology } from '../lib/topology/tempo';
 import { Topology, workloadFor } from '../lib/topology/types';
 import { checksum, toYaml } from '../lib/serialize';
 import { probeScheme, scheme, tlsVolumes } from '../lib/k8s/tls';
-import { padsTraceIds, tempoConfig, TempoDistributedWiring } from '../lib/tempo/config';
+import { padsTraceIds, tempoConfig, TempoDistributedWiring, TEMPO_CONFIG_KEY } from '../lib/tempo/config';
 import { TEMPO_OVERRIDES_DIR, TEMPO_OVERRIDES_FILE, tempoOverridesFile } from '../lib/tempo/overrides';
 import { runtimeOverrides } from '../lib/k8s/runtime-overrides';
+import type { TempoExport } from '../lib/otelcol/config';
 
 export interface TempoChartProps {
   readonly env: Environment;
 }
 
 const CONFIG_DIR = '/conf';
-const CONFIG_KEY = 'tempo.yaml';
 
 /**
  * Tempo (traces) in the mode `tempo.deployment` chooses, rendered from its topology (lib/topology/tempo.ts):
@@ -71,7 +71,7 @@ export class TempoChart extends StackChart {
     const overrides = tenantFile && runtimeOverrides(this, { name: 'tempo-overrides', dir: TEMPO_OVERRIDES_DIR, file: TEMPO_OVERRIDES_FILE, content: tenantFile });
     const store = objectStorageAccess(tempo);
     const tlsMount = tlsVolumes(tls);
-    new k8s.KubeConfigMap(this, 'config', { metadata: this.meta('tempo'), data: { [CONFIG_KEY]: this.configText } });
+    new k8s.KubeConfigMap(this, 'config', { metadata: this.meta('tempo'), data: { [TEMPO_CONFIG_KEY]: this.configText } });
 
     renderWorkloads(this, this.services, (w) => {
       const data = w.volume ?? w.scratch;
@@ -79,7 +79,7 @@ export class TempoChart extends StackChart {
         container: hardenedContainer({
           name: 'tempo',
           image: tempo.image,
-          args: [`-target=${w.target}`, `-config.file=${CONFIG_DIR}/${CONFIG_KEY}`, ...w.args],
+          args: [`-target=${w.target}`, `-config.file=${CONFIG_DIR}/${TEMPO_CONFIG_KEY}`, ...w.args],
           env: store.env,
           ports: w.ports.map((p) => portByName[p]),
           ...engineProbes(probeScheme(tls)),
@@ -126,7 +126,6 @@ export class TempoChart extends StackChart {
       // Distributors write only to partitions a live-store owns (one per ordinal), so the builders split those
       // evenly; the config is re-rendered whenever either count changes.
       partitionsPerBlockBuilder: Math.ceil(liveStoresPerZone(t) / builders.replicas),
-      zones: this.config.tempo.deployment.zones.length,
       gossip: { joinMember: `dns+${this.services.gossip.hostPort('gossip')}`, clusterLabel: t.gossip.clusterLabel, port: t.gossip.port },
       frontendAddress: this.services.discovery.get(frontend.name)!.hostPort('grpc'),
       backendSchedulerAddress: this.services.service(workloadFor(t, 'backend-scheduler')).hostPort('grpc'),
@@ -144,9 +143,15 @@ export class TempoChart extends StackChart {
     return this.queryService.url('http', { scheme: scheme(this.config.tls) });
   }
 
-  /** OTLP gRPC endpoint as host:port (the collector's exporter): the single binary or the distributors. */
+  /** OTLP gRPC endpoint as host:port: the single binary or the distributors' Service. */
   get otlpGrpcEndpoint(): string {
     return this.otlpService.hostPort('otlp-grpc');
+  }
+
+  /** Where the sampler exports: the single binary, or every distributor through their headless Service. */
+  get otlpExport(): TempoExport {
+    const discovery = this.services.discovery.get(workloadFor(this.topology, 'otlp').name);
+    return discovery ? { discoveryHost: discovery.host, port: discovery.port('otlp-grpc'), serverName: this.otlpService.host } : { endpoint: this.otlpGrpcEndpoint };
   }
 
   /** OTLP HTTP base URL. */

@@ -3,6 +3,7 @@
  * applied once by hand), and the sync-wave annotations that make Argo CD create namespaces and RBAC before the
  * workloads that need them. Flux's kustomize-controller already applies Namespaces and cluster-wide RBAC first.
  */
+import { posix } from 'node:path';
 import { Environment } from './config/schema';
 import { toYaml } from './serialize';
 import { version as PROJECT_VERSION } from '../package.json';
@@ -19,6 +20,8 @@ const LABELS = {
 /** https://argo-cd.readthedocs.io/en/stable/user-guide/sync-waves/ */
 const SYNC_WAVES: Record<string, string> = {
   Namespace: '-2',
+  // Before the custom resources of its kind (a ZoneAwarePodDisruptionBudget) and the operator that watches them.
+  CustomResourceDefinition: '-2',
   ServiceAccount: '-1',
   ClusterRole: '-1',
   ClusterRoleBinding: '-1',
@@ -26,10 +29,30 @@ const SYNC_WAVES: Record<string, string> = {
   RoleBinding: '-1',
 };
 
-/** Adds the Argo CD sync wave to an object that others depend on. */
-export function withSyncWave(obj: { kind: string; metadata: { annotations?: Record<string, string> } }): void {
+/**
+ * Kinds the GitOps controller must never delete. Deleting the Argo CD Application (it carries the resources
+ * finalizer) or the Flux Kustomization deletes every object it applied, and so would a sync after the object
+ * left Git (prune): for a Namespace that is also every Secret made by hand in it (admin login, store keys,
+ * OAuth client secret: README "Before the first sync"), and for a PersistentVolumeClaim its data (Grafana's
+ * database). They stay; removing them is a deliberate `kubectl delete`.
+ * - Argo CD: `Delete=false` keeps the object when the Application is deleted, `Prune=false` when it leaves Git
+ *   (https://argo-cd.readthedocs.io/en/stable/user-guide/sync-options/, "No Resource Deletion", "No Prune
+ *   Resources"); several options go in one comma-separated value.
+ * - Flux: `kustomize.toolkit.fluxcd.io/prune: disabled` excludes the object from garbage collection, both
+ *   when it leaves the source and when the Kustomization is deleted
+ *   (https://fluxcd.io/flux/components/kustomize/kustomizations/#garbage-collection).
+ * StatefulSets' volume claims are not rendered objects: the StatefulSet controller keeps them (the default
+ * persistentVolumeClaimRetentionPolicy is Retain).
+ */
+const KEEP_ON_DELETE = new Set(['Namespace', 'PersistentVolumeClaim']);
+export const ARGOCD_SYNC_OPTIONS = 'argocd.argoproj.io/sync-options';
+export const FLUX_PRUNE = 'kustomize.toolkit.fluxcd.io/prune';
+
+/** Adds the GitOps annotations an object needs: the Argo CD sync wave of what others depend on, deletion protection. */
+export function withGitopsAnnotations(obj: { kind: string; metadata: { annotations?: Record<string, string> } }): void {
   const wave = SYNC_WAVES[obj.kind];
   if (wave !== undefined) obj.metadata.annotations = { ...obj.metadata.annotations, 'argocd.argoproj.io/sync-wave': wave };
+  if (KEEP_ON_DELETE.has(obj.kind)) obj.metadata.annotations = { ...obj.metadata.annotations, [ARGOCD_SYNC_OPTIONS]: 'Delete=false,Prune=false', [FLUX_PRUNE]: 'disabled' };
 }
 
 /**
@@ -48,7 +71,8 @@ export function bootstrapFiles(env: Environment, distDir: string): Map<string, s
   const files = new Map<string, string>();
   if (!g.repoURL) return files;
   const name = `grafana-stack-${env.name}`;
-  const path = `${distDir}/${env.name}`;
+  // The folder as the repository holds it ("dist", "deploy/rendered", or "." at the repository root).
+  const path = posix.join(distDir, env.name);
   const labels = { ...LABELS, 'app.kubernetes.io/instance': env.name };
   let objects: object[];
   if (g.tool === 'argocd') {
@@ -60,7 +84,8 @@ export function bootstrapFiles(env: Environment, distDir: string): Map<string, s
         spec: {
           project: g.argocd.project,
           source: { repoURL: g.repoURL, targetRevision: g.branch, path },
-          destination: { server: 'https://kubernetes.default.svc', namespace: env.config.namespace },
+          // `server` or `name`, whichever the config gives (Argo CD takes exactly one).
+          destination: { ...g.argocd.destination, namespace: env.config.namespace },
           syncPolicy: { automated: { prune: true, selfHeal: true }, syncOptions: ['PruneLast=true'] },
         },
       },

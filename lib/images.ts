@@ -16,3 +16,11 @@ export const CACHE_IMAGES = {
   memcached: 'memcached:1.6.45-alpine',
   exporter: 'prom/memcached-exporter:v0.17.0',
 } as const;
+
+/**
+ * Grafana's rollout-operator (Apache-2.0), which rolls distributed Tempo's live-store zones one at a time
+ * (charts/rollout-operator.ts); the release its Helm chart and jsonnet pin (operations/rollout-operator/images.libsonnet).
+ */
+export const OPERATOR_IMAGES = {
+  rolloutOperator: 'grafana/rollout-operator:v0.38.1',
+} as const;

@@ -14,10 +14,13 @@ import { NetworkPoliciesChart } from '../charts/network-policies';
 import { OtelCollectorChart } from '../charts/otel-collector';
 import { OtelSdkChart } from '../charts/otel-sdk';
 import { PromtailChart } from '../charts/promtail';
+import { RolloutOperatorChart } from '../charts/rollout-operator';
 import { TempoChart } from '../charts/tempo';
 import { Environment } from './config/schema';
 import { StackChart } from './k8s/chart';
-import { withSyncWave } from './gitops';
+import { bootstrapFiles, withGitopsAnnotations } from './gitops';
+import { loadAll } from 'js-yaml';
+import { PlainObject, PREREQUISITES_FILE, prerequisites } from './prerequisites';
 import { toYaml } from './serialize';
 import { tempoMajor } from './config/tempo';
 import { namespaceOfServiceUrl } from './config/security';
@@ -45,14 +48,17 @@ export function buildCharts(env: Environment): StackChart[] {
   const monitored = { loki, tempo, tempoMajor: tempoMajor(env.config.tempo.image)!, collector, logAgent, numTraces: env.config.collector.sampler.numTraces };
   const operational = env.config.monitoring.enabled ? operationalDashboards(monitored) : [];
   const grafana = new GrafanaChart(app, 'grafana', { env, tempo, loki, operationalDashboards: operational });
-  const networkPolicies = new NetworkPoliciesChart(app, 'network-policies', { env, tempo, loki, agent, grafana, collector });
+  // Zone StatefulSets rolled one zone at a time need the operator that rolls them (distributed Tempo's live-stores).
+  const rollouts = [tempo.topology, loki.topology].some((t) => t.workloads.some((w) => w.zoneRollout)) ? new RolloutOperatorChart(app, 'rollout-operator', { env }) : undefined;
+  const networkPolicies = new NetworkPoliciesChart(app, 'network-policies', { env, tempo, loki, agent, grafana, collector, rolloutOperator: rollouts });
   const access = new AccessChart(app, 'access', { env });
   const certificates = new CertificatesChart(app, 'certificates', { env, servers: [...tempo.servingServices, ...loki.servingServices], clientNamespaces: [agent.targetNamespace] });
-  const charts = [namespace, access, certificates, tempo, collector, otelSdk, loki, agent, grafana, networkPolicies];
+  const charts = [namespace, access, certificates, tempo, collector, otelSdk, loki, agent, grafana, ...(rollouts ? [rollouts] : []), networkPolicies];
   // Last, so every chart's metrics ports are known; it reads them from the charts, never from a list of its own.
   const rules = stackRules({
     ...monitored,
     grafana,
+    rolloutOperator: rollouts,
     samplerReplicas: env.config.collector.sampler.replicas,
     prometheus: {
       namespace: env.config.security.prometheusNamespace ?? namespaceOfServiceUrl(env.config.prometheus.url)!,
@@ -84,25 +90,39 @@ export function chartObjects(charts: readonly Chart[]): unknown[][] {
 export function renderObjects(objects: unknown[]): string {
   return objects
     .map((obj) => {
-      withSyncWave(obj as Parameters<typeof withSyncWave>[0]);
+      withGitopsAnnotations(obj as Parameters<typeof withGitopsAnnotations>[0]);
       return toYaml(obj);
     })
     .join('---\n');
 }
 
+const NAMESPACE_FILE = 'namespace.k8s.yaml';
+
+/**
+ * One YAML file per chart, plus kustomization.yaml listing them, plus PREREQUISITES.md (not listed: kustomize
+ * applies only the resources it lists). Every Namespace the environment creates, the log agent's included, goes
+ * into namespace.k8s.yaml, so that file can be applied alone before the first sync and the Secrets made by hand
+ * created in it (PREREQUISITES.md, step 1).
+ */
 export function renderEnvironment(env: Environment): RenderedEnvironment {
-  const files: RenderedEnvironment = new Map();
+  const byFile = new Map<string, PlainObject[]>([[NAMESPACE_FILE, []]]);
   const charts = buildCharts(env);
-  const objects = chartObjects(charts);
+  const objects = chartObjects(charts) as PlainObject[][];
   for (const [i, chart] of charts.entries()) {
     const file = `${chart.appName}.k8s.yaml`;
-    if (files.has(file)) throw new Error(`two charts render ${file}`);
-    const text = renderObjects(objects[i]);
-    if (text) files.set(file, text);
+    if (byFile.has(file) && file !== NAMESPACE_FILE) throw new Error(`two charts render ${file}`);
+    const objs = objects[i];
+    for (const obj of objs) withGitopsAnnotations(obj);
+    byFile.get(NAMESPACE_FILE)!.push(...objs.filter((o) => o.kind === 'Namespace'));
+    if (file !== NAMESPACE_FILE) byFile.set(file, objs.filter((o) => o.kind !== 'Namespace'));
   }
+  const files: RenderedEnvironment = new Map();
+  for (const [file, objs] of byFile) if (objs.length) files.set(file, objs.map((o) => toYaml(o)).join('---\n'));
   files.set(
     'kustomization.yaml',
     toYaml({ apiVersion: 'kustomize.config.k8s.io/v1beta1', kind: 'Kustomization', resources: [...files.keys()] }),
   );
+  const bootstrap = [...bootstrapFiles(env, '.').entries()].filter(([f]) => f !== 'kustomization.yaml').flatMap(([, text]) => loadAll(text) as PlainObject[]);
+  files.set(PREREQUISITES_FILE, prerequisites(env, [...byFile.values()].flat(), bootstrap));
   return files;
 }

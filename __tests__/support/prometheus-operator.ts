@@ -70,7 +70,8 @@ export function scrapeTargets(all: K8sObject[]): ScrapeTarget[] {
     const services = all.filter((o) => o.kind === 'Service' && inNamespaces(m, o.metadata.namespace) && matches(m.spec.selector.matchLabels, o.metadata.labels));
     for (const svc of services) {
       for (const ep of m.spec.endpoints) {
-        const svcPort = svc.spec.ports.find((p: any) => p.name === ep.port);
+        // A headless governing Service may publish no port at all: it yields no target.
+        const svcPort = (svc.spec.ports ?? []).find((p: any) => p.name === ep.port);
         if (!svcPort) continue; // the operator keeps only endpoints whose port name matches
         for (const w of podsOf(all, svc.metadata.namespace!, svc.spec.selector)) {
           const found = containerWithPort(w, svcPort.targetPort);

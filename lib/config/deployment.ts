@@ -100,11 +100,28 @@ export const tempoDeploymentSchema = z
       .boolean()
       .default(false)
       .describe('distributed: the zones are real topology.kubernetes.io/zone values; pin each live-store StatefulSet to its zone, so losing a zone loses one owner per partition'),
+    rolloutMaxUnavailable: count('pods')
+      .min(1, { error: (i) => `expected at least 1 pod, got ${show(i.input)}` })
+      .default(25)
+      .describe(
+        "distributed, two or more zones: live-store pods of one zone the rollout-operator restarts at once (rollout-max-unavailable; upstream's jsonnet: 25); it rolls one zone at a time and only while every other zone is Ready",
+      ),
     components: components(TEMPO_COMPONENTS).describe('distributed: per-component replicas, resources, storageGiB and autoscaling over the size'),
     caches: z.boolean().default(true).describe('distributed: memcached for bloom filters, parquet footers and search results'),
   })
   .prefault({});
 export type TempoDeployment = z.infer<typeof tempoDeploymentSchema>;
+
+/**
+ * Tempo 3.0.3's distributors hand the Kafka client kgo.ProducerBatchMaxBytes(16_000_000) (pkg/ingest/config.go
+ * producerBatchMaxBytes, pkg/ingest/writer_client.go): records of one partition are batched up to that size
+ * (50 ms linger), whatever `producer_max_record_size_bytes` (at least 1 MiB) cuts a single record to. The broker
+ * checks each batch against the topic's max.message.bytes; franz-go fails MESSAGE_TOO_LARGE without retry
+ * (vendored kgo sink.go). So no producer setting fits the broker default: the topic has to take the batch.
+ */
+export const TEMPO_PRODUCER_BATCH_MAX_BYTES = 16_000_000;
+/** Kafka's default message.max.bytes (broker) and max.message.bytes (topic): 1 MiB + 12 bytes of log overhead. */
+export const KAFKA_DEFAULT_MAX_MESSAGE_BYTES = 1_048_588;
 
 export const kafkaSchema = z.strictObject({
   address: z
@@ -116,5 +133,14 @@ export const kafkaSchema = z.strictObject({
     .regex(/^[a-zA-Z0-9._-]{1,249}$/, { error: (i) => `expected a Kafka topic name (letters, digits, ".", "_", "-"), got ${show(i.input)}` })
     .describe('topic, created by the team before deploying (Tempo is told not to create it)'),
   partitions: count('partitions').min(1).describe('partitions of that topic: at least the live-stores per zone, and at least the block-builders'),
+  maxMessageBytes: count('bytes')
+    .min(TEMPO_PRODUCER_BATCH_MAX_BYTES, {
+      error: (i) =>
+        `expected at least ${TEMPO_PRODUCER_BATCH_MAX_BYTES}, got ${show(i.input)}: Tempo's distributors send record batches of up to ${TEMPO_PRODUCER_BATCH_MAX_BYTES} bytes per partition ` +
+        `(a fixed producer batch size; producer_max_record_size_bytes bounds one record, not the batch), and a broker refuses a batch above the topic's ` +
+        `max.message.bytes (default ${KAFKA_DEFAULT_MAX_MESSAGE_BYTES}) with MESSAGE_TOO_LARGE, which the producer does not retry: those spans are lost. ` +
+        `Create or alter the topic with --config max.message.bytes=${TEMPO_PRODUCER_BATCH_MAX_BYTES} and state it here`,
+    })
+    .describe(`the topic's max.message.bytes, set by the team: at least ${TEMPO_PRODUCER_BATCH_MAX_BYTES} (Tempo's producer batch; the broker default ${KAFKA_DEFAULT_MAX_MESSAGE_BYTES} refuses its batches)`),
 });
 export type KafkaConfig = z.infer<typeof kafkaSchema>;

@@ -106,7 +106,25 @@ const dbCommon = {
   name: z.string().min(1).default('grafana').describe('database name'),
   user: z.string().min(1).default('grafana').describe('database user'),
   passwordSecret: secretKeyRef.describe('Secret key holding the database password'),
+  caCert: z
+    .strictObject({
+      secret: secretKeyRef.optional().describe('Secret key holding the CA certificate (PEM)'),
+      configMap: z
+        .strictObject({ name: dnsLabel.describe('name of an existing ConfigMap in the namespace'), key: z.string().min(1).describe('key inside that ConfigMap') })
+        .optional()
+        .describe('ConfigMap key holding the CA certificate (PEM)'),
+    })
+    .superRefine((c, ctx) => {
+      if (!!c.secret === !!c.configMap) ctx.addIssue({ code: 'custom', path: [], message: `expected exactly one of secret or configMap, got ${c.secret ? 'both' : 'neither'}` });
+    })
+    .optional()
+    .describe('CA that signed the database server certificate, mounted read-only and read as [database] ca_cert_path; required with sslMode verify-ca or verify-full'),
 };
+
+/** SSL modes that verify the server certificate against `caCert` (Postgres); MySQL "true" verifies too, against it when given. */
+export const VERIFYING_SSL_MODES: readonly string[] = ['verify-ca', 'verify-full'];
+/** Modes in which Grafana reads ca_cert_path at all (sqlstore buildConnectionString: Postgres sslrootcert, MySQL "true" TLS config). */
+const CA_READING_SSL_MODES: readonly string[] = ['verify-ca', 'verify-full', 'true'];
 
 /**
  * Grafana's [database] section (pkg/services/sqlstore/database_config.go): a shared PostgreSQL or MySQL that
@@ -178,6 +196,19 @@ export const grafanaSchema = z
     // SQLite cannot be shared and its PVC is ReadWriteOnce (scale-out reference, grafana-ha.md section 6).
     if (g.replicas > 1 && !g.database) {
       ctx.addIssue({ code: 'custom', path: ['replicas'], message: `expected 1 without grafana.database (SQLite on a ReadWriteOnce volume serves one pod), got ${g.replicas}; set grafana.database to a PostgreSQL or MySQL server to run more` });
+    }
+    // Without ca_cert_path Grafana's sqlstore builds `sslrootcert=` empty, so verification runs against nothing
+    // the driver can use for a private or cloud CA and every connection fails: Grafana crash-loops.
+    const db = g.database;
+    if (db && VERIFYING_SSL_MODES.includes(db.sslMode) && !db.caCert) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['database', 'caCert'],
+        message: `missing, expected the CA that signed the database server certificate ({secret: {name, key}} or {configMap: {name, key}}) with sslMode ${db.sslMode}: without it Grafana has no root certificate to verify against and cannot connect`,
+      });
+    }
+    if (db?.caCert && !CA_READING_SSL_MODES.includes(db.sslMode)) {
+      ctx.addIssue({ code: 'custom', path: ['database', 'caCert'], message: `expected no caCert with sslMode ${db.sslMode} (Grafana reads the CA only with ${CA_READING_SSL_MODES.map((m) => JSON.stringify(m)).join(', ')}), got a caCert` });
     }
     for (const problem of authProblems(g)) ctx.addIssue({ code: 'custom', path: problem.path, message: problem.message });
     if (g.ports.alertingHa === g.ports.http) {

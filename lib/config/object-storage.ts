@@ -25,15 +25,31 @@ export type S3Credentials = z.infer<typeof s3Credentials>;
 
 const HOST_PORT = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?(:\d{1,5})?$/;
 
+/**
+ * AWS's regional S3 endpoint (https://docs.aws.amazon.com/general/latest/gr/s3.html; the China regions are under
+ * amazonaws.com.cn). The default rather than the global `s3.amazonaws.com`, which serves us-east-1: a bucket in
+ * another region is reached there only through redirects (path-style requests get a 301 PermanentRedirect),
+ * and the global name is not covered by egress rules or VPC endpoints limited to the cluster's region.
+ */
+export function awsS3Endpoint(region: string): string {
+  return `s3.${region}.amazonaws.com${region.startsWith('cn-') ? '.cn' : ''}`;
+}
+
 export const s3Settings = z
   .strictObject({
-    endpoint: z.string().regex(HOST_PORT, { error: (i) => `expected a host name like "s3.amazonaws.com" or "minio.storage.svc.cluster.local:9000" (no scheme), got ${JSON.stringify(i.input)}` }).default('s3.amazonaws.com').describe('S3 or S3-compatible endpoint host[:port] (MinIO, Ceph RGW); it also gets a NetworkPolicy egress rule'),
+    endpoint: z
+      .string()
+      .regex(HOST_PORT, { error: (i) => `expected a host name like "s3.eu-west-1.amazonaws.com" or "minio.storage.svc.cluster.local:9000" (no scheme), got ${JSON.stringify(i.input)}` })
+      .optional()
+      .describe('S3 or S3-compatible endpoint host[:port] (MinIO, Ceph RGW); default: the regional AWS endpoint of `region` (s3.<region>.amazonaws.com); it also gets a NetworkPolicy egress rule'),
     region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, { error: (i) => `expected an AWS region like "us-east-1", got ${JSON.stringify(i.input)}` }).default('us-east-1').describe('bucket region (S3-compatible stores accept any)'),
     forcePathStyle: z.boolean().default(false).describe('path-style requests (http://host/bucket/key), which MinIO and Ceph RGW need'),
     insecure: z.boolean().default(false).describe('plain HTTP to the endpoint; outside dev also set insecureEndpoint'),
     insecureEndpoint: z.string().optional().describe('outside dev, repeat the endpoint here to confirm that plain HTTP to it is intended'),
     credentials: s3Credentials.optional().describe('how the pod authenticates; required with backend s3'),
   })
+  // The endpoint's default depends on the region, so it is filled in here, after both are parsed.
+  .transform((s) => ({ ...s, endpoint: s.endpoint ?? awsS3Endpoint(s.region) }))
   .prefault({});
 export type S3Settings = z.infer<typeof s3Settings>;
 
@@ -169,5 +185,5 @@ export function hostPortOf(endpoint: string, defaultPort: number): { host: strin
 
 /** Whether an S3 endpoint (host[:port]) is AWS itself rather than an S3-compatible store. */
 export function isAwsEndpoint(endpoint: string): boolean {
-  return /(^|\.)amazonaws\.com(:\d+)?$/.test(endpoint);
+  return /(^|\.)amazonaws\.com(\.cn)?(:\d+)?$/.test(endpoint);
 }

@@ -38,6 +38,21 @@ export function gossipPorts(grafana: GrafanaConfig): NamedPort[] {
   ];
 }
 
+/** Where the database CA is mounted (read-only, a folder: no subPath, so a rotated CA reaches the pod). */
+export const DATABASE_CA_DIR = '/etc/grafana/database-ca';
+const DATABASE_CA_FILE = 'ca.crt';
+
+/** The volume and mount of the database CA (Secret or ConfigMap key), or nothing without one. */
+export function databaseCaVolume(grafana: GrafanaConfig): { volumes: k8s.Volume[]; mounts: k8s.VolumeMount[] } {
+  const ca = grafana.database?.caCert;
+  if (!ca) return { volumes: [], mounts: [] };
+  const items = [{ key: (ca.secret ?? ca.configMap)!.key, path: DATABASE_CA_FILE }];
+  const volume: k8s.Volume = ca.secret
+    ? { name: 'database-ca', secret: { secretName: ca.secret.name, items } }
+    : { name: 'database-ca', configMap: { name: ca.configMap!.name, items } };
+  return { volumes: [volume], mounts: [{ name: 'database-ca', mountPath: DATABASE_CA_DIR, readOnly: true }] };
+}
+
 const value = (name: string, v: string | number): k8s.EnvVar => ({ name, value: String(v) });
 const fromSecret = (name: string, ref: { name: string; key: string }): k8s.EnvVar => ({ name, valueFrom: { secretKeyRef: { name: ref.name, key: ref.key } } });
 
@@ -56,6 +71,8 @@ export function sharedStateEnv(grafana: GrafanaConfig, peersHost: string | undef
       value('GF_DATABASE_USER', db.user),
       fromSecret('GF_DATABASE_PASSWORD', db.passwordSecret),
       value('GF_DATABASE_SSL_MODE', db.sslMode),
+      // [database] ca_cert_path: Postgres sslrootcert, MySQL's TLS root (sqlstore database_config.go).
+      ...(db.caCert ? [value('GF_DATABASE_CA_CERT_PATH', `${DATABASE_CA_DIR}/${DATABASE_CA_FILE}`)] : []),
     );
   }
   if (alertingHa(grafana)) {

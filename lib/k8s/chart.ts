@@ -11,6 +11,8 @@ import type { NamedPort } from './ports';
 export const PART_OF = 'grafana-stack';
 export const MANAGED_BY = 'cdk8s';
 export const VERSION_LABEL = 'app.kubernetes.io/version';
+/** Argo CD's default tracking label: it rewrites this one on every object it applies (see MonitoringChart). */
+export const INSTANCE_LABEL = 'app.kubernetes.io/instance';
 
 /**
  * A port that serves Prometheus metrics. Charts do not list these by hand: every StackService port with a
@@ -59,7 +61,7 @@ export class StackChart extends Chart {
   readonly metricsEndpoints: MetricsEndpoint[] = [];
 
   constructor(scope: Construct, id: string, props: StackChartProps) {
-    const selectorLabels = { 'app.kubernetes.io/name': props.name, 'app.kubernetes.io/instance': props.env.name };
+    const selectorLabels = { 'app.kubernetes.io/name': props.name, [INSTANCE_LABEL]: props.env.name };
     const commonLabels = {
       ...selectorLabels,
       'app.kubernetes.io/component': props.component,

@@ -56,7 +56,10 @@ export class StackService {
         ...(props.headless ? { clusterIp: 'None' } : { type: 'ClusterIP' }),
         ...(props.publishNotReadyAddresses ? { publishNotReadyAddresses: true } : {}),
         selector: this.selector,
-        ports: published.map((p) => ({ name: p.name, port: p.port, targetPort: k8s.IntOrString.fromString(p.name), protocol: p.protocol ?? 'TCP' })),
+        // Only a headless Service may have no port (a StatefulSet's governing Service: pod DNS names only).
+        ...(published.length || !props.headless
+          ? { ports: published.map((p) => ({ name: p.name, port: p.port, targetPort: k8s.IntOrString.fromString(p.name), protocol: p.protocol ?? 'TCP' })) }
+          : {}),
       },
     });
     // The Service's own labels (what a ServiceMonitor selects), without the version, which changes on upgrades.

@@ -10,6 +10,8 @@ import { Cache, Topology, Workload } from '../topology/types';
 import { PART_OF, StackChart } from './chart';
 import { METRICS_PATH, NamedPort, StackService } from './service';
 import { hardenedContainer, hardenedPodSpec, podTemplate, scratchVolume, serviceAccount } from './workload';
+import { partitionRegex, ROLLOUT_GROUP_LABEL, ROLLOUT_MAX_UNAVAILABLE_ANNOTATION, ROLLOUT_POD_NAME_LABEL, ZPDB_GROUP, ZPDB_KIND, ZPDB_VERSION } from './rollout-operator';
+import { ApiObject } from 'cdk8s';
 import { claimSpec } from './platform';
 
 export interface RenderTopologyProps {
@@ -33,8 +35,8 @@ const MEMCACHED_UID = 11211;
 const HOSTNAME_KEY = 'kubernetes.io/hostname';
 /** The well-known node label of a node's zone. */
 const ZONE_KEY = 'topology.kubernetes.io/zone';
-/** Label shared by the live-store zones, selected by their one disruption budget (the Helm charts' name). */
-const DISRUPTION_GROUP_LABEL = 'rollout-group';
+/** Label shared by the live-store zones, selected by their disruption budgets and read by the rollout-operator. */
+const DISRUPTION_GROUP_LABEL = ROLLOUT_GROUP_LABEL;
 
 /**
  * Services and labels of a topology, created before the engine's config (which names the Services) and
@@ -45,6 +47,8 @@ export class TopologyServices {
   readonly services = new Map<string, StackService>();
   readonly discovery = new Map<string, StackService>();
   readonly caches = new Map<string, StackService>();
+  /** The headless Service governing each StatefulSet (`spec.serviceName`), by workload name. */
+  readonly governing = new Map<string, StackService>();
   readonly gossip?: StackService;
 
   constructor(
@@ -66,11 +70,23 @@ export class TopologyServices {
           ...(single ? {} : { selector: l.selector, labels: l.labels }),
         }),
       );
+      if (w.kind === 'StatefulSet' && !w.headless) {
+        // A StatefulSet's serviceName must name a headless Service: it gives each pod its DNS name
+        // (<pod>.<service>), which a ClusterIP Service never does (the StatefulSet docs; the Helm charts'
+        // `loki-headless`). It publishes no port: it exists for pod identity, clients keep the ClusterIP
+        // Service, and a ServiceMonitor (which selects by the same labels) finds no metrics port on it to
+        // scrape twice. Pods are named before they are ready, as peers resolve each other while starting.
+        this.governing.set(
+          w.name,
+          new StackService(chart, { name: `${w.name}-headless`, ports: [], headless: true, publishNotReadyAddresses: true, ...(single ? {} : { selector: l.selector, labels: l.labels }) }),
+        );
+      }
       if (w.discoveryService) {
+        const d = w.discoveryService;
         this.discovery.set(
           w.name,
           // Tempo's frontend is ready only once a querier has connected, so queriers must find unready frontends.
-        new StackService(chart, { name: w.discoveryService, ports: [ports.grpc], headless: true, publishNotReadyAddresses: true, selector: l.selector, labels: l.labels }),
+          new StackService(chart, { name: d.name, ports: d.ports.map((p) => ports[p]), headless: true, ...(d.unready ? { publishNotReadyAddresses: true } : {}), selector: l.selector, labels: l.labels }),
         );
       }
     }
@@ -137,32 +153,25 @@ export function renderWorkloads(chart: StackChart, s: TopologyServices, pod: (w:
     const p = pod(w);
     const account = serviceAccount(chart, w.name, p.serviceAccountAnnotations, topology.mode === 'single-binary' ? undefined : l.labels);
     const spread = w.replicas > 1 || w.autoscaling ? spreadConstraints(l.selector, w.kind === 'StatefulSet', !w.onePerNode) : [];
-    const affinity = {
-      ...(w.nodeZone ? { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: ZONE_KEY, operator: 'In', values: [w.nodeZone] }] }] } } } : {}),
-      // The Loki chart's default for the single binary and ingesters ("Hard node anti-affinity", values.yaml
-      // singleBinary.affinity, ingester.affinity). A hostname spread with maxSkew 1 would still put two of three
-      // pods on one node when only two nodes are free; this never does (the third stays Pending instead).
-      // A disruption group (zones of one component) shares the rule: no two of its pods on one node.
-      ...(w.onePerNode && (w.replicas > 1 || w.disruptionGroup)
-        ? { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: groupSelector(chart, w) ?? l.selector }, topologyKey: HOSTNAME_KEY }] } }
-        : {}),
-    };
+    const affinity = affinityOf(chart, w, topology, l.selector);
     const spec = hardenedPodSpec({
       containers: [p.container],
       serviceAccountName: account.name,
       volumes: [...p.volumes, ...(w.scratch ? [scratchVolume(w.scratch.name, `${w.scratch.storageGiB}Gi`)] : [])],
       ...(w.terminationGracePeriodSeconds !== undefined ? { terminationGracePeriodSeconds: w.terminationGracePeriodSeconds } : {}),
       topologySpreadConstraints: spread,
-      ...(Object.keys(affinity).length ? { affinity } : {}),
+      ...(affinity ? { affinity } : {}),
     });
-    const template = podTemplate(chart, spec, p.checksums, { ...l.labels, ...p.podLabels });
-    const metadata = topology.mode === 'single-binary' ? chart.meta(w.name) : chart.meta(w.name, { labels: l.labels });
+    // The rollout-operator finds a zone's pods by the `name` label alone: unique per StatefulSet, never in the selector.
+    const template = podTemplate(chart, spec, p.checksums, { ...l.labels, ...p.podLabels, ...(w.zoneRollout ? { [ROLLOUT_POD_NAME_LABEL]: w.name } : {}) });
+    const rolloutAnnotations = w.zoneRollout ? { annotations: { [ROLLOUT_MAX_UNAVAILABLE_ANNOTATION]: String(w.zoneRollout.maxUnavailable) } } : {};
+    const metadata = topology.mode === 'single-binary' ? chart.meta(w.name) : chart.meta(w.name, { labels: l.labels, ...rolloutAnnotations });
     if (w.kind === 'StatefulSet') {
       new k8s.KubeStatefulSet(chart, `statefulset-${w.name}`, {
         metadata,
         spec: {
           replicas: w.replicas,
-          serviceName: s.service(w).name,
+          serviceName: (s.governing.get(w.name) ?? s.service(w)).name,
           selector: { matchLabels: l.selector },
           // Ring members are created and deleted without waiting for their lower ordinals (upstream's choice: the
           // Loki chart's singleBinary and ingester StatefulSets, ksonnet newLokiStatefulSet). Under OrderedReady,
@@ -173,6 +182,9 @@ export function renderWorkloads(chart: StackChart, s: TopologyServices, pod: (w:
           // the second is never created. Rolling updates are unaffected (the policy only governs scaling and
           // recreation): they still replace one pod at a time, each waiting for the previous one's readiness.
           ...(w.parallel ? { podManagementPolicy: 'Parallel' } : {}),
+          // The rollout-operator deletes the pods itself, one zone at a time; a RollingUpdate would restart the
+          // same ordinal, i.e. both owners of a partition, in every zone at once (it skips a group otherwise).
+          ...(w.zoneRollout ? { updateStrategy: { type: 'OnDelete' } } : {}),
           template,
           ...(w.volume
             ? {
@@ -204,6 +216,7 @@ export function renderWorkloads(chart: StackChart, s: TopologyServices, pod: (w:
             selector: { matchLabels: groupSelector(chart, w) ?? l.selector },
           },
         });
+        if (group && w.zoneRollout) zoneAwareBudget(chart, group, topology.workloads.filter((x) => x.disruptionGroup === group), w.maxUnavailable);
       }
     }
     if (w.autoscaling) {
@@ -224,6 +237,60 @@ export function renderWorkloads(chart: StackChart, s: TopologyServices, pod: (w:
 /** Pods of the workload's disruption group, across its StatefulSets; undefined when it has none. */
 function groupSelector(chart: StackChart, w: Workload): Record<string, string> | undefined {
   return w.disruptionGroup ? { 'app.kubernetes.io/instance': chart.env.name, [DISRUPTION_GROUP_LABEL]: w.disruptionGroup } : undefined;
+}
+
+/**
+ * Node affinity pins a zone StatefulSet to its zone. Pod anti-affinity on the node (required):
+ * - `onePerNode`: the Loki chart's default for the single binary and ingesters ("Hard node anti-affinity",
+ *   values.yaml singleBinary.affinity, ingester.affinity). A hostname spread with maxSkew 1 would still put two of
+ *   three pods on one node when only two nodes are free; this never does (the third stays Pending instead). A
+ *   disruption group (zones of one component) shares the rule: no two of its pods on one node.
+ * - `apartFromGroup`: the owners of one partition (pods of the other workloads of the group, i.e. the other
+ *   zones) never on this pod's node, as upstream's jsonnet does for live-stores (rollout-group In [group], name
+ *   NotIn [own zone]); the zone's own pods spread over nodes by the hard hostname spread constraint.
+ */
+function affinityOf(chart: StackChart, w: Workload, t: Topology, selector: Record<string, string>): k8s.Affinity | undefined {
+  const zone = w.nodeZone
+    ? { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: ZONE_KEY, operator: 'In', values: [w.nodeZone] }] }] } } }
+    : {};
+  const terms: k8s.PodAffinityTerm[] = [];
+  if (w.onePerNode && (w.replicas > 1 || w.disruptionGroup)) terms.push({ labelSelector: { matchLabels: groupSelector(chart, w) ?? selector }, topologyKey: HOSTNAME_KEY });
+  const others = t.workloads.filter((x) => w.apartFromGroup && x.disruptionGroup === w.disruptionGroup && x.name !== w.name).map((x) => x.name);
+  if (others.length) {
+    terms.push({
+      topologyKey: HOSTNAME_KEY,
+      labelSelector: {
+        matchExpressions: [
+          { key: 'app.kubernetes.io/instance', operator: 'In', values: [chart.env.name] },
+          { key: DISRUPTION_GROUP_LABEL, operator: 'In', values: [w.disruptionGroup!] },
+          { key: 'app.kubernetes.io/name', operator: 'In', values: others },
+        ],
+      },
+    });
+  }
+  const affinity = { ...zone, ...(terms.length ? { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: terms } } : {}) };
+  return Object.keys(affinity).length ? affinity : undefined;
+}
+
+/**
+ * The rollout-operator's ZoneAwarePodDisruptionBudget over a zone group. In partition mode it allows deleting a
+ * pod only while fewer than `maxUnavailable` other owners of the same partition are unavailable
+ * (pkg/zpdb/validator_partition_aware.go). The operator applies it to its own rollout deletions in process
+ * (pkg/controller updateStatefulSetPods → MarkPodAsDeleted); node drains are held by the plain PDB above, since
+ * the eviction webhook that would apply it to evictions is not rendered (it needs webhook certificates).
+ */
+function zoneAwareBudget(chart: StackChart, group: string, zones: readonly Workload[], maxUnavailable: number | undefined): void {
+  const partitioned = zones.every((z) => z.zoneRollout?.partitioned);
+  new ApiObject(chart, `zpdb-${group}`, {
+    apiVersion: `${ZPDB_GROUP}/${ZPDB_VERSION}`,
+    kind: ZPDB_KIND,
+    metadata: chart.meta(`${group}-rollout`, { labels: chart.workloadLabels(group).labels }),
+    spec: {
+      maxUnavailable: maxUnavailable ?? 1,
+      selector: { matchLabels: { 'app.kubernetes.io/instance': chart.env.name, [DISRUPTION_GROUP_LABEL]: group } },
+      ...(partitioned ? { podNamePartitionRegex: partitionRegex(zones.map((z) => z.name)), podNameRegexGroup: 1 } : {}),
+    },
+  });
 }
 
 /**

@@ -12,6 +12,9 @@ import { LOKI_RUNTIME_DIR, LOKI_RUNTIME_FILE } from './overrides';
 import { LOKI_DATA_DIR } from '../topology/loki';
 import { durationMs, formatDurationMs, quantityValue } from '../config/primitives';
 
+/** The ConfigMap key (and file name) of loki.yaml; lib/diff finds the file in rendered output by it. */
+export const LOKI_CONFIG_KEY = 'loki.yaml';
+
 /**
  * Where the ruler reads rule files (ruler.storage local): one folder per tenant, each a mounted ConfigMap
  * (pkg/ruler/rulestore/local/local.go lists `<directory>/<tenant>/<file>`; a missing directory is an error on every

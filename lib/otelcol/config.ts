@@ -133,8 +133,21 @@ export function gatewayConfig(collector: CollectorConfig, samplerHost: string): 
 }
 
 /** Sampling tier: buffers each trace for `decisionWait`, applies the policies, exports kept traces to Tempo. */
-export function samplerConfig(collector: CollectorConfig, sampling: SamplingConfig, tempoOtlpGrpc: string, tempoCaFile?: string, tempoTenantId?: string): OtelcolConfig {
+/**
+ * Where the sampler sends what it keeps: one endpoint (the single binary), or every distributor behind a headless
+ * Service. gRPC holds one connection to one pod, so a ClusterIP in front of autoscaled distributors feeds one of
+ * them; the load-balancing exporter resolves the headless name itself every `interval` and keeps a connection per
+ * pod (contrib exporter/loadbalancingexporter resolver_dns.go), so new distributors get traffic within seconds.
+ * It dials pod IPs: with TLS, `serverName` is the Service name the certificate carries.
+ */
+export type TempoExport = { readonly endpoint: string } | { readonly discoveryHost: string; readonly port: number; readonly serverName: string };
+
+export function samplerConfig(collector: CollectorConfig, sampling: SamplingConfig, tempo: TempoExport, tempoCaFile?: string, tempoTenantId?: string): OtelcolConfig {
   const c = common(collector);
+  const client = {
+    tls: tempoCaFile ? { ca_file: tempoCaFile } : { insecure: true },
+    ...(tempoTenantId ? { headers: { 'X-Scope-OrgID': tempoTenantId } } : {}),
+  };
   return {
     extensions: c.extensions,
     receivers: { otlp: { protocols: { grpc: { endpoint: `${ALL_INTERFACES}:${collector.ports.otlpGrpc}` } } } },
@@ -151,16 +164,18 @@ export function samplerConfig(collector: CollectorConfig, sampling: SamplingConf
     // Verify Tempo's certificate when it serves TLS; plaintext (insecure) otherwise. The client presents no
     // certificate, so there is nothing for reload_interval to re-read (configtls reloads cert/key, not the CA).
     // Multi-tenant Tempo files each request under its X-Scope-OrgID (gRPC metadata on every export).
-    exporters: {
-      otlp_grpc: {
-        endpoint: tempoOtlpGrpc,
-        tls: tempoCaFile ? { ca_file: tempoCaFile } : { insecure: true },
-        ...(tempoTenantId ? { headers: { 'X-Scope-OrgID': tempoTenantId } } : {}),
+    exporters: 'endpoint' in tempo ? { otlp_grpc: { endpoint: tempo.endpoint, ...client } } : {
+      loadbalancing: {
+        // Any key spreads the load; by trace id a kept trace's spans reach one distributor together.
+        routing_key: 'traceID',
+        protocol: { otlp: { ...client, tls: tempoCaFile ? { ca_file: tempoCaFile, server_name_override: tempo.serverName } : { insecure: true } } },
+        // DNSResolver.Port is a Go string.
+        resolver: { dns: { hostname: tempo.discoveryHost, port: String(tempo.port), interval: '5s', timeout: '1s' } },
       },
     },
     service: {
       extensions: ['health_check'],
-      pipelines: { traces: { receivers: ['otlp'], processors: ['memory_limiter', 'tail_sampling', 'batch'], exporters: ['otlp_grpc'] } },
+      pipelines: { traces: { receivers: ['otlp'], processors: ['memory_limiter', 'tail_sampling', 'batch'], exporters: ['endpoint' in tempo ? 'otlp_grpc' : 'loadbalancing'] } },
       telemetry: c.telemetry,
     },
   };

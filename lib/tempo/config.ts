@@ -21,6 +21,13 @@ import { tempoStorage } from './object-store';
 import { TEMPO_OVERRIDES_DIR, TEMPO_OVERRIDES_FILE } from './overrides';
 import { TEMPO_DATA_DIR } from '../topology/tempo';
 
+/** The ConfigMap key (and file name) of tempo.yaml; lib/diff finds the file in rendered output by it. */
+export const TEMPO_CONFIG_KEY = 'tempo.yaml';
+/** How long an INACTIVE, ownerless partition stays in the ring (live_store.partition_ring.delete_inactive_partition_after; upstream's jsonnet downscale_delay). */
+export const LIVE_STORE_DOWNSCALE_DELAY = '35m';
+/** Owners a new partition waits for before it goes ACTIVE (see tempoConfig). */
+export const LIVE_STORE_MIN_PARTITION_OWNERS = 1;
+
 /**
  * Whether this release line can pad trace ids in its answers to 32 hex digits
  * (modules/overrides/config.go ReadOverrides.LeftPadTraceIDs exists in 3.x; 2.10 has no such setting).
@@ -41,8 +48,6 @@ export interface TempoDistributedWiring {
   readonly kafka: KafkaConfig;
   /** block_builder.partitions_per_instance: the pod with ordinal k consumes partitions k·P … k·P+P-1 (modules/blockbuilder/config.go). */
   readonly partitionsPerBlockBuilder: number;
-  /** live_store.partition_ring.min_partition_owners_count: a partition goes live once every zone owns it. */
-  readonly zones: number;
   readonly gossip: { readonly joinMember: string; readonly clusterLabel: string; readonly port: number };
   readonly frontendAddress: string;
   readonly backendSchedulerAddress: string;
@@ -118,7 +123,15 @@ export function tempoConfig({ tempo, major, remoteWriteUrl, tls, distributed }: 
           : {}),
       }
     : {};
-  const liveStoreRing = d ? { partition_ring: { min_partition_owners_count: d.zones } } : {};
+  // - delete_inactive_partition_after: a partition marked INACTIVE for a scale-down whose live-stores are gone
+  //   has no owner, and every live-store query fails on it (dskit ring/partition_instance_ring.go) until it is
+  //   deleted: 13h by default (livestore/partition_ring.go). Upstream's jsonnet uses 35m and keeps the pod that
+  //   long (rollout-operator delayed downscale); the README's scale-down procedure waits the same time.
+  // - min_partition_owners_count 1: a new partition (fresh install, scale-up) goes ACTIVE once one zone owns it.
+  //   With one per zone required, a zone down at that moment (pinZones: a real zone outage) keeps it PENDING and
+  //   distributors write to ACTIVE partitions only: a fresh install would ingest nothing. The late zone loses no
+  //   data (it consumes the partition from Kafka when it joins); upstream keeps the same default.
+  const liveStoreRing = d ? { partition_ring: { min_partition_owners_count: LIVE_STORE_MIN_PARTITION_OWNERS, delete_inactive_partition_after: LIVE_STORE_DOWNSCALE_DELAY } } : {};
 
   return {
     // Every request carries X-Scope-OrgID; without it everything is filed under "single-tenant".
@@ -146,7 +159,11 @@ export function tempoConfig({ tempo, major, remoteWriteUrl, tls, distributed }: 
     overrides: {
       ...(Object.keys(tempo.tenants).length ? { per_tenant_override_config: `${TEMPO_OVERRIDES_DIR}/${TEMPO_OVERRIDES_FILE}` } : {}),
       defaults: {
-        ingestion: { max_traces_per_user: tempo.limits.maxTracesPerUser },
+        // Distributed: each distributor enforces limit / healthy distributors (its ring, distributor.go), so the
+        // tenant's rate stays what is set while the autoscaler adds distributors and the sampler spreads spans
+        // over all of them. The default `local` lets every distributor take the whole rate: the limit would grow
+        // with the replica count. One binary has one distributor: nothing to divide.
+        ingestion: { max_traces_per_user: tempo.limits.maxTracesPerUser, ...(d ? { rate_strategy: 'global' } : {}) },
         global: { max_bytes_per_trace: tempo.limits.maxBytesPerTrace },
         compaction: { block_retention: retention.warm },
         // Trace ids in search and query results keep their leading zeros, so they match the 32 hex digits the logs carry.

@@ -51,7 +51,7 @@ export function tempoTopology(tempo: TempoConfig, namespace: string): Topology {
   const tier = tempoSizing(tempoIngestMBps(tempo));
   const workload = (
     c: TempoComponent,
-    shape: { kind: Workload['kind']; name?: string; roles?: Role[]; ring?: boolean; singleton?: boolean; stateful?: boolean; scratchGiB?: number; ports?: string[]; args?: string[]; grace?: number; autoscaled?: boolean; group?: string; discovery?: string; zone?: string },
+    shape: { kind: Workload['kind']; name?: string; roles?: Role[]; ring?: boolean; singleton?: boolean; stateful?: boolean; scratchGiB?: number; ports?: string[]; args?: string[]; grace?: number; autoscaled?: boolean; group?: string; discovery?: Workload['discoveryService']; zone?: string },
   ): Workload => {
     const s = componentSizing(tier[c], d.components[c], shape.autoscaled);
     const replicas = shape.singleton ? 1 : s.replicas;
@@ -83,11 +83,25 @@ export function tempoTopology(tempo: TempoConfig, namespace: string): Topology {
     };
   };
   const workloads: Workload[] = [
-    workload('distributor', { kind: 'Deployment', roles: ['push', 'otlp'], ports: ['http', 'grpc', 'otlp-grpc', 'otlp-http'], autoscaled: true }),
+    // gRPC keeps one connection to one pod, so behind a ClusterIP the sampler would feed one distributor and the
+    // autoscaler's new ones nothing: the sampler's load-balancing exporter resolves this headless Service itself.
+    workload('distributor', {
+      kind: 'Deployment',
+      roles: ['push', 'otlp'],
+      ports: ['http', 'grpc', 'otlp-grpc', 'otlp-http'],
+      autoscaled: true,
+      discovery: { name: 'tempo-distributor-discovery', ports: ['otlp-grpc'], unready: false },
+    }),
     // One StatefulSet per zone: the pod ordinal is the partition it owns, the StatefulSet name its consumer
     // group, so every zone reads every partition once (pkg/ingest/util.go). One PDB over all zones.
-    ...d.zones.map((zone) =>
-      workload('live-store', {
+    // A stopping live-store removes itself as its partition's owner (livestore/config.go RemoveOwnerOnShutdown,
+    // on by default), and a query fails while any partition has no owner left (dskit
+    // ring/partition_instance_ring.go, "too many unhealthy instances"). So with two zones or more the zones
+    // roll one at a time under the rollout-operator, as upstream's jsonnet does
+    // (operations/jsonnet-compiled/microservices: OnDelete, rollout-group, ZoneAwarePodDisruptionBudget), and
+    // the owners of one partition never share a node. One zone has nobody to wait for: a plain rolling update.
+    ...d.zones.map((zone) => ({
+      ...workload('live-store', {
         kind: 'StatefulSet',
         name: `tempo-live-store-${zone}`,
         stateful: true,
@@ -96,12 +110,13 @@ export function tempoTopology(tempo: TempoConfig, namespace: string): Topology {
         group: 'tempo-live-store',
         ...(d.pinZones ? { zone } : {}),
       }),
-    ),
+      ...(d.zones.length > 1 ? { zoneRollout: { maxUnavailable: d.rolloutMaxUnavailable, partitioned: true }, apartFromGroup: true } : {}),
+    })),
     // Block-builders take partitions by ordinal (modules/blockbuilder/config.go); scratch WAL for one cycle.
     workload('block-builder', { kind: 'StatefulSet', scratchGiB: 5, grace: 300 }),
     workload('querier', { kind: 'Deployment', autoscaled: true }),
     // Queriers connect to every frontend through the headless discovery Service.
-    workload('query-frontend', { kind: 'Deployment', roles: ['query'], ring: false, discovery: 'tempo-query-frontend-discovery' }),
+    workload('query-frontend', { kind: 'Deployment', roles: ['query'], ring: false, discovery: { name: 'tempo-query-frontend-discovery', ports: ['grpc'], unready: true } }),
     // Exactly one: it hands out compaction and retention jobs (reference-tempo-architecture/components/compaction.md).
     workload('backend-scheduler', { kind: 'StatefulSet', roles: ['backend-scheduler'], ring: false, singleton: true, stateful: true }),
     workload('backend-worker', { kind: 'Deployment' }),

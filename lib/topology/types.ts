@@ -32,8 +32,12 @@ export interface Workload {
   readonly volume?: Volume;
   /** Scratch space that need not survive a restart (an emptyDir at volume.mountPath's place), in GiB. */
   readonly scratch?: Volume;
-  /** A second, headless Service publishing the gRPC port to pods that must reach every replica (queriers → frontends). */
-  readonly discoveryService?: string;
+  /**
+   * A second, headless Service resolving to every replica, for clients that connect to each pod themselves:
+   * queriers → frontends (gRPC, also before ready: a frontend is ready only once a querier connected), the
+   * sampler's load-balancing exporter → distributors (OTLP gRPC, ready pods only).
+   */
+  readonly discoveryService?: { readonly name: string; readonly ports: readonly string[]; readonly unready: boolean };
   /** Engine port names this workload serves and its Service publishes. */
   readonly ports: readonly string[];
   /** Extra command-line flags after `-target` (a live-store's zone). */
@@ -63,6 +67,15 @@ export interface Workload {
    * keeps the value it was created with unless recreated (README "Loki: from 1 to 3 replicas").
    */
   readonly parallel?: boolean;
+  /**
+   * One of several zone StatefulSets of a `disruptionGroup`, rolled by Grafana's rollout-operator one zone at a
+   * time (updateStrategy OnDelete; lib/k8s/rollout-operator.ts): at most `maxUnavailable` pods of this zone
+   * restart at once, and only while every other zone is Ready. `partitioned`: the pod ordinal is a partition
+   * every zone owns once, so the zone-aware budget counts unavailable owners per partition.
+   */
+  readonly zoneRollout?: { readonly maxUnavailable: number; readonly partitioned: boolean };
+  /** Never on one node with a pod of another workload of its `disruptionGroup` (the other owners of its partitions). */
+  readonly apartFromGroup?: boolean;
   /**
    * At most one pod of this workload per node (required pod anti-affinity on the hostname), where quorum depends
    * on it: two replicas of an RF-3 ring on one node fall together. With fewer schedulable nodes than replicas the

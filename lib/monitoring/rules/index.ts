@@ -13,6 +13,7 @@ import { lokiRules } from './loki';
 import { RuleSet, Targets } from './model';
 import { LogAgentMetrics, logAgentRules } from './log-agent';
 import { prometheusRules } from './prometheus';
+import { rolloutOperatorRules } from './rollout-operator';
 import { tempoRules } from './tempo';
 
 export interface StackRulesProps {
@@ -23,6 +24,8 @@ export interface StackRulesProps {
   /** The log agent's chart (Promtail or Alloy) and the names of its metrics. */
   readonly logAgent: { readonly chart: StackChart; readonly metrics: LogAgentMetrics };
   readonly grafana: StackChart;
+  /** Present when a topology has zone StatefulSets rolled by the operator. */
+  readonly rolloutOperator?: StackChart;
   readonly samplerReplicas: number;
   readonly numTraces: number;
   /** Namespace of the platform's Prometheus and the raw retention it must have. */
@@ -59,6 +62,7 @@ export function stackRules(p: StackRulesProps): RuleSet[] {
   });
   add(p.logAgent.chart, (t) => logAgentRules(t, p.logAgent.metrics));
   add(p.grafana, grafanaRules);
+  if (p.rolloutOperator) add(p.rolloutOperator, rolloutOperatorRules);
   sets.push(prometheusRules(p.prometheus));
   return sets;
 }

@@ -9,6 +9,11 @@ import * as path from 'node:path';
 const live = new Set<ChildProcess>();
 // A Jest worker that is killed or exits early still takes its programs with it.
 process.on('exit', () => { for (const c of live) killGroup(c, 'SIGKILL'); });
+// A run stopped from outside (Ctrl-C, CI's timeout) takes its programs with it too: 'exit' alone is not
+// emitted on a signal.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+  process.once(signal, () => { for (const c of live) killGroup(c, 'SIGKILL'); process.exit(128 + (signal === 'SIGINT' ? 2 : signal === 'SIGTERM' ? 15 : 1)); });
+}
 
 function killGroup(c: ChildProcess, signal: NodeJS.Signals): void {
   if (c.pid === undefined || c.exitCode !== null || c.signalCode !== null) return;

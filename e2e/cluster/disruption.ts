@@ -1,0 +1,77 @@
+// What a voluntary disruption may take away, read from the topology (lib/topology: rings, singletons,
+// disruption groups) and the rendered objects, and a checker that judges every state a drain goes through.
+import { lokiTopology } from '../../lib/topology/loki';
+import { tempoTopology } from '../../lib/topology/tempo';
+import type { K8sObject } from './cluster';
+import { matches } from './placement';
+import type { Rendered } from './render';
+import { isReady } from './watch';
+
+interface Group { name: string; namespace: string; selector: any; replicas: number }
+
+export interface Expectations {
+  /** Every Deployment and StatefulSet: never all pods down unless it is a declared singleton. */
+  workloads: (Group & { singleton: boolean })[];
+  /** Ring members: at most maxUnavailable not Ready at once (a ring of replication factor 3 keeps its quorum). */
+  rings: (Group & { maxUnavailable: number })[];
+  /** Partition owners: pods with the same ordinal across the StatefulSets of one disruption group. */
+  partitions: { namespace: string; statefulSets: string[]; replicas: number }[];
+}
+
+/** Declared singletons: the topology's, plus any other workload rendered with one replica (its config says so). */
+export function expectations(renders: readonly Rendered[]): Expectations {
+  const out: Expectations = { workloads: [], rings: [], partitions: [] };
+  for (const r of renders) {
+    const topo = [lokiTopology(r.env.config.loki, r.namespace), tempoTopology(r.env.config.tempo, r.namespace)];
+    const byName = new Map(topo.flatMap((t) => t.workloads.map((w) => [w.name, w] as const)));
+    for (const o of r.objects) {
+      if (o.kind !== 'Deployment' && o.kind !== 'StatefulSet') continue;
+      const replicas = o.spec.replicas ?? 1;
+      const g = { name: `${o.kind}/${o.metadata.name}`, namespace: o.metadata.namespace!, selector: o.spec.selector, replicas };
+      const w = byName.get(o.metadata.name);
+      out.workloads.push({ ...g, singleton: w ? w.singleton : replicas === 1 });
+      if (w?.ringMember && replicas > 1) out.rings.push({ ...g, maxUnavailable: w.maxUnavailable ?? 0 });
+    }
+    for (const t of topo) {
+      const groups = new Map<string, { names: string[]; replicas: number }>();
+      for (const w of t.workloads) {
+        if (!w.disruptionGroup || w.kind !== 'StatefulSet') continue;
+        const g = groups.get(w.disruptionGroup) ?? { names: [], replicas: 0 };
+        groups.set(w.disruptionGroup, { names: [...g.names, w.name], replicas: Math.max(g.replicas, w.replicas) });
+      }
+      for (const g of groups.values()) if (g.names.length > 1) out.partitions.push({ namespace: r.namespace, statefulSets: g.names, replicas: g.replicas });
+    }
+  }
+  return out;
+}
+
+/** Problems with the current pods against the expectations (empty when all hold). */
+export function disruptionProblems(e: Expectations, pods: readonly K8sObject[]): string[] {
+  const out: string[] = [];
+  const byNs = new Map<string, K8sObject[]>();
+  for (const p of pods) byNs.set(p.metadata.namespace!, [...(byNs.get(p.metadata.namespace!) ?? []), p]);
+  const of = (g: Group) => (byNs.get(g.namespace) ?? []).filter((p) => matches(g.selector, p.metadata.labels));
+  for (const w of e.workloads) {
+    if (w.singleton || w.replicas < 2) continue;
+    if (of(w).filter(isReady).length === 0) out.push(`${w.namespace} ${w.name}: all ${w.replicas} replicas down at once`);
+  }
+  for (const ring of e.rings) {
+    const down = ring.replicas - of(ring).filter(isReady).length;
+    if (down > ring.maxUnavailable) out.push(`${ring.namespace} ${ring.name}: ${down} of ${ring.replicas} ring members down, at most ${ring.maxUnavailable} may be`);
+  }
+  for (const p of e.partitions) {
+    const ready = new Set((byNs.get(p.namespace) ?? []).filter(isReady).map((x) => x.metadata.name));
+    for (let i = 0; i < p.replicas; i++) {
+      const owners = p.statefulSets.map((s) => `${s}-${i}`);
+      if (owners.every((o) => !ready.has(o))) out.push(`${p.namespace}: partition ${i} has no owner up (${owners.join(', ')} all down)`);
+    }
+  }
+  return out;
+}
+
+/** Which workloads are down entirely right now (for the singleton report). */
+export function allDown(e: Expectations, pods: readonly K8sObject[]): string[] {
+  return e.workloads
+    .filter((w) => !pods.some((p) => p.metadata.namespace === w.namespace && matches(w.selector, p.metadata.labels) && isReady(p)))
+    .map((w) => `${w.namespace} ${w.name}`);
+}

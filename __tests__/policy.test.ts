@@ -72,7 +72,9 @@ describe.each(CHECKED)('%s policy', (name) => {
     for (const ns of namespaces) {
       const hostPathWorkloads = workloads.filter((w) => w.metadata.namespace === ns.metadata.name && (podSpec(w).volumes ?? []).some((v: any) => v.hostPath));
       expect(ns.metadata.labels?.['pod-security.kubernetes.io/enforce']).toBe(hostPathWorkloads.length ? 'privileged' : 'restricted');
-      expect(ns.metadata.labels?.['pod-security.kubernetes.io/warn']).toBe('restricted');
+      // Audit records every exception; warn follows enforce, so applying the agent draws no warning.
+      expect(ns.metadata.labels?.['pod-security.kubernetes.io/audit']).toBe('restricted');
+      expect(ns.metadata.labels?.['pod-security.kubernetes.io/warn']).toBe(ns.metadata.labels?.['pod-security.kubernetes.io/enforce']);
     }
   });
 

@@ -51,7 +51,8 @@ describe.each(ENVIRONMENTS)('promtail in %s', (name) => {
     expect(ns.metadata.labels).toMatchObject({
       'pod-security.kubernetes.io/enforce': 'privileged',
       'pod-security.kubernetes.io/audit': 'restricted',
-      'pod-security.kubernetes.io/warn': 'restricted',
+      // Warn at the enforced level: no warning on every apply of the DaemonSet (audit keeps the record).
+      'pod-security.kubernetes.io/warn': 'privileged',
     });
     expect(findObject(objs, 'Namespace', 'observability').metadata.labels!['pod-security.kubernetes.io/enforce']).toBe('restricted');
     for (const kind of ['DaemonSet', 'ConfigMap', 'ServiceAccount']) expect(findObject(objs, kind, 'promtail').metadata.namespace).toBe(AGENT_NS);

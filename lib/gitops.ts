@@ -47,6 +47,14 @@ const SYNC_WAVES: Record<string, string> = {
 const KEEP_ON_DELETE = new Set(['Namespace', 'PersistentVolumeClaim']);
 export const ARGOCD_SYNC_OPTIONS = 'argocd.argoproj.io/sync-options';
 export const FLUX_PRUNE = 'kustomize.toolkit.fluxcd.io/prune';
+/**
+ * Deleting the Application deletes what it synced, in the foreground. Argo CD declares the `/foreground` form beside
+ * the plain name (argo-cd's application API constants `ForegroundPropagationPolicyFinalizer` and
+ * `ResourcesFinalizerName`; docs "App Deletion": the plain name deletes in the foreground too); the
+ * plain name, without a path, draws Kubernetes 1.34's "prefer a domain-qualified finalizer name" warning at apply
+ * (a real API server said so, in e2e/cluster).
+ */
+export const ARGOCD_RESOURCES_FINALIZER = 'resources-finalizer.argocd.argoproj.io/foreground';
 
 /** Adds the GitOps annotations an object needs: the Argo CD sync wave of what others depend on, deletion protection. */
 export function withGitopsAnnotations(obj: { kind: string; metadata: { annotations?: Record<string, string> } }): void {
@@ -80,7 +88,7 @@ export function bootstrapFiles(env: Environment, distDir: string): Map<string, s
       {
         apiVersion: 'argoproj.io/v1alpha1',
         kind: 'Application',
-        metadata: { name, namespace: g.argocd.namespace, labels, finalizers: ['resources-finalizer.argocd.argoproj.io'] },
+        metadata: { name, namespace: g.argocd.namespace, labels, finalizers: [ARGOCD_RESOURCES_FINALIZER] },
         spec: {
           project: g.argocd.project,
           source: { repoURL: g.repoURL, targetRevision: g.branch, path },

@@ -95,6 +95,8 @@ export function renderTo(outDir: string, name: string, config: Record<string, un
   const skipped: string[] = [];
   for (const [file, text] of renderEnvironment(env)) {
     if (file === 'kustomization.yaml') { fs.writeFileSync(path.join(dir, file), text); continue; }
+    // Only manifests: PREREQUISITES.md sits beside them and kustomize does not apply it.
+    if (!file.endsWith('.k8s.yaml')) continue;
     const keep: K8sObject[] = [];
     for (const o of loadAll(text) as K8sObject[]) {
       const group = o.apiVersion.includes('/') ? o.apiVersion.split('/')[0] : '';

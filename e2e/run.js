@@ -3,7 +3,7 @@
 // OpenTelemetry Collector, Alloy, …) from Go modules through the Go module proxy, caches them, and runs the
 // scenarios under e2e/ with Jest, one file at a time (the programs are heavy and share two cores).
 'use strict';
-const { spawnSync } = require('node:child_process');
+const { spawn, spawnSync } = require('node:child_process');
 const path = require('node:path');
 
 const MIN_GO = [1, 26];
@@ -19,9 +19,11 @@ if (major < MIN_GO[0] || (major === MIN_GO[0] && minor < MIN_GO[1])) {
   process.exit(2);
 }
 const jest = require.resolve('jest/bin/jest');
-const result = spawnSync(
+const child = spawn(
   process.execPath,
   [jest, '-c', path.join(__dirname, 'jest.config.js'), '--runInBand', ...process.argv.slice(2)],
   { stdio: 'inherit', cwd: path.join(__dirname, '..') },
 );
-process.exit(result.status ?? 1);
+// A signal to this command (a CI timeout, `kill`) reaches Jest, whose harness then stops every program it started.
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));
+child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));

@@ -28,7 +28,8 @@ function apart(r: Rendered): K8sObject[] {
 
 beforeAll(async () => {
   renders = renderAll(out, RENDERS);
-  cluster = await Cluster.up('few-nodes', { zones: 1, nodesPerZone: NODES });
+  // Nodes big enough that CPU and memory never decide: only the placement constraints keep pods Pending.
+  cluster = await Cluster.up('few-nodes', { zones: 1, nodesPerZone: NODES, instance: 'm6i.32xlarge' });
   for (const r of renders) await applyOk(cluster, r);
 }, 60 * 60 * 1000);
 

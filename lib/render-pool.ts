@@ -59,9 +59,10 @@ type Reply = { readonly ready: true } | { readonly index: number; readonly resul
  */
 export async function renderFiles(
   files: readonly string[],
-  opts: { workerEntry?: string; bundle?: string; check?: (env: Environment, file: string) => void; dashboards?: string; renderedBy?: (index: number, thread: 'main' | 'worker') => void } = {},
+  opts: { workerEntry?: string; bundle?: string; check?: (env: Environment, file: string) => void; dashboards?: string; renderedBy?: (index: number, thread: 'main' | 'worker') => void; mainRenders?: boolean } = {},
 ): Promise<RenderResult[]> {
-  const { workerEntry, bundle, check, dashboards, renderedBy = () => {} } = opts;
+  // mainRenders: false leaves every file to the workers (the tests use it to see the workers' results whatever the timing).
+  const { workerEntry, bundle, check, dashboards, renderedBy = () => {}, mainRenders = true } = opts;
   const spare = Math.min(availableParallelism() - 1, Math.floor(files.length / MIN_PARALLEL));
   if (!workerEntry || !bundle || spare < 1) return files.map((f, i) => (renderedBy(i, 'main'), renderFile(f, check, dashboards)));
 
@@ -69,6 +70,7 @@ export async function renderFiles(
   const queue: Job[] = files.map((file, index) => ({ index, file, dashboards }));
   const workers = Array.from({ length: spare }, () => new Worker(workerEntry, { workerData: { bundle } }));
   const busy = new Set<Worker>();
+  let alive = workers.length;
   let crash: string | undefined;
   let wake: () => void = () => {};
   const next = (w: Worker) => {
@@ -97,18 +99,19 @@ export async function renderFiles(
     });
     w.on('exit', (code) => {
       if (busy.has(w)) crash ??= `a worker exited with code ${code} while rendering`;
+      if (--alive === 0 && queue.length > 0) crash ??= `every worker exited (the last with code ${code}) with files left to render`;
       wake();
     });
   }
   try {
     // The main thread renders too; between two files it lets the workers' messages in. Workers still
     // starting when the queue runs dry are simply stopped.
-    for (let job = queue.shift(); job && !crash; job = queue.shift()) {
+    for (let job = mainRenders ? queue.shift() : undefined; job && !crash; job = queue.shift()) {
       results[job.index] = renderFile(job.file, check, job.dashboards);
       renderedBy(job.index, 'main');
       await new Promise<void>((r) => setImmediate(r));
     }
-    while (busy.size > 0 && !crash) await new Promise<void>((r) => (wake = r));
+    while ((busy.size > 0 || queue.length > 0) && !crash) await new Promise<void>((r) => (wake = r));
     if (crash) throw new Error(`rendering in a worker thread failed: ${crash}`);
     return results;
   } finally {

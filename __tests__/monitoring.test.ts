@@ -3,11 +3,9 @@
  * operator's target discovery (support/prometheus-operator.ts), reaching every workload's named metrics port
  * with the right scheme, CA and `job` label.
  */
-import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import * as path from 'node:path';
 import { load } from 'js-yaml';
-import { anyEnv, env, envFrom, findObject, K8sObject, objects, ROOT, SCALE_OUT, tempDir } from './helpers';
+import { anyEnv, env, envFrom, findObject, K8sObject, objects, SCALE_OUT } from './helpers';
+import { ModelProblems, validateWith } from './support/validate-models';
 import { scrapeTargets } from './support/prometheus-operator';
 
 const MODELS = '@kubernetes-models/prometheus-operator';
@@ -15,25 +13,29 @@ const MONITORING_KINDS = ['ServiceMonitor', 'PodMonitor', 'PrometheusRule'];
 const WORKLOADS = ['Deployment', 'StatefulSet', 'DaemonSet'];
 
 /** Validates objects with the package's runtime models, unknown fields included (support/k8s-validate.mjs). */
-export function validateWithModels(objs: K8sObject[]): { object: string; problems: string[] }[] {
-  const file = path.join(tempDir('prom-validate-'), 'objects.json');
-  writeFileSync(file, JSON.stringify(objs));
-  const r = spawnSync(process.execPath, [path.join(__dirname, 'support', 'k8s-validate.mjs'), MODELS, file], { cwd: ROOT, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(r.stderr);
-  return JSON.parse(r.stdout);
-}
+export const validateWithModels = (objs: K8sObject[]): ModelProblems[] => validateWith(MODELS, objs);
 
 const monitoringObjects = (objs: K8sObject[]) => objs.filter((o) => MONITORING_KINDS.includes(o.kind));
 
-describe.each(['staging', 'production', ...SCALE_OUT])('%s monitors', (name) => {
+const MONITORED = ['staging', 'production', ...SCALE_OUT];
+/**
+ * Every environment's monitoring objects in one validator process (it loads the models once), each object's
+ * name prefixed by its environment so a problem says where it is.
+ */
+let modelResults: ModelProblems[] | undefined;
+const modelProblems = (name: string): ModelProblems[] => {
+  modelResults ??= validateWithModels(MONITORED.flatMap((n) => monitoringObjects(objects(anyEnv(n))).map((o) => ({ ...o, metadata: { ...o.metadata, name: `${n}#${o.metadata.name}` } }))));
+  return modelResults.filter((r) => r.object.split('/')[1].startsWith(`${name}#`));
+};
+
+describe.each(MONITORED)('%s monitors', (name) => {
   const e = SCALE_OUT.includes(name as any) ? anyEnv(name as any) : env(name);
   const all = objects(e);
   const targets = scrapeTargets(all);
 
   test('every monitoring object is valid against the prometheus-operator models, with no unknown field', () => {
-    const objs = monitoringObjects(all);
-    expect(objs.length).toBeGreaterThan(0);
-    expect(validateWithModels(objs)).toEqual([]);
+    expect(monitoringObjects(all).length).toBeGreaterThan(0);
+    expect(modelProblems(name)).toEqual([]);
   });
 
   test('every workload of the stack is scraped, once per metrics port, on a port it declares', () => {

@@ -27,19 +27,26 @@ export function promtoolProblems(queries: { where: string; text: string }[]): st
 
 /**
  * Problems Prometheus finds when it loads rule groups (what the operator writes from a PrometheusRule's
- * spec.groups): expressions, durations, label and annotation templates, duplicate names.
+ * spec.groups): expressions, durations, label and annotation templates, duplicate names. Many sets of groups go
+ * to one promtool process (it checks every file it is given), each set in a file of its own, named by `where`.
  */
-export function promtoolRuleProblems(where: string, groups: unknown[]): string[] {
+export function promtoolRuleProblemsAll(sets: readonly (readonly [where: string, groups: unknown[]])[]): string[] {
   if (!PROMTOOL) throw new Error(PROMTOOL_MISSING);
-  const file = path.join(tempDir('promtool-'), 'rules.yaml');
-  writeFileSync(file, dump({ groups }, { lineWidth: -1 }));
-  const r = spawnSync(PROMTOOL, ['check', 'rules', file], { encoding: 'utf8' });
+  const dir = tempDir('promtool-');
+  const files = sets.map(([where, groups], i) => {
+    const file = path.join(dir, `${i}.rules.yaml`);
+    writeFileSync(file, dump({ groups }, { lineWidth: -1 }));
+    return [file, where] as const;
+  });
+  const r = spawnSync(PROMTOOL, ['check', 'rules', ...files.map(([f]) => f)], { encoding: 'utf8' });
   if (r.status === 0) return [];
-  return `${r.stdout}\n${r.stderr}`
-    .split('\n')
-    .filter((l) => l.startsWith(`${file}:`))
-    .map((l) => `${where}: ${l.slice(file.length + 1).trim()}`);
+  const lines = `${r.stdout}\n${r.stderr}`.split('\n');
+  const problems = files.flatMap(([file, where]) => lines.filter((l) => l.startsWith(`${file}:`)).map((l) => `${where}: ${l.slice(file.length + 1).trim()}`));
+  return problems.length ? problems : [`promtool check rules failed: ${r.stdout}${r.stderr}`];
 }
+
+/** The same for one set of groups. */
+export const promtoolRuleProblems = (where: string, groups: unknown[]): string[] => promtoolRuleProblemsAll([[where, groups]]);
 
 /** Runs promtool with these arguments in `cwd` (rule files resolve relative to a test file there). */
 export function promtool(args: string[], cwd: string): { code: number; output: string } {

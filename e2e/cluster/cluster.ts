@@ -150,6 +150,10 @@ export class Cluster {
       `--kubeconfig=${kubeconfig}`, '--manage-all-nodes=true', `--config=${stages}`,
       // Pod IPs: never dialled (nothing here connects to a pod); outside 127/8 so EndpointSlices accept them.
       '--cidr=10.244.0.0/16',
+      // Node leases renewed every 10 s, as a kubelet does. Without the flag this kwok renews none (its default of
+      // 40 is not applied when --config is given) and heartbeats the node status only about once a minute, past
+      // the node lifecycle controller's 50 s grace: it then marks the node Unknown and every pod on it NotReady.
+      '--node-lease-duration-seconds=40',
     ], { env });
     cluster.procs.push(controllerManager, scheduler, kwok);
     cluster.env = env;
@@ -261,7 +265,9 @@ export class Cluster {
       const data = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
       const req = https.request(`${this.server}${apiPath}`, {
         method, ca: this.ca.length ? this.ca : undefined, rejectUnauthorized: this.ca.length > 0,
-        headers: { authorization: `Bearer ${this.token}`, accept: 'application/json', ...(data ? { 'content-type': contentType } : {}) },
+        // Content-Length always with a body: Node frames neither a DELETE's body nor its length by default, so the
+        // server reads the body as the start of the next request on the kept-alive connection (a plain 400).
+        headers: { authorization: `Bearer ${this.token}`, accept: 'application/json', ...(data !== undefined ? { 'content-type': contentType, 'content-length': Buffer.byteLength(data) } : {}) },
         timeout: 30_000,
       }, (res) => {
         const chunks: Buffer[] = [];

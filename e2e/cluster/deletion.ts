@@ -48,7 +48,10 @@ export async function pluralsOf(cluster: Cluster): Promise<(kind: string) => str
   };
 }
 
-/** Issues the deletions `tool` would for these objects; returns what it deleted and what it kept. */
+/**
+ * Issues the deletions `tool` would for these objects; returns what it deleted and what it kept. The DeleteOptions
+ * body carries no apiVersion or kind: the API server decodes it as the DeleteOptions of the path's group version.
+ */
 export async function deleteAsGitOps(cluster: Cluster, tool: Tool, objects: readonly K8sObject[]): Promise<{ deleted: string[]; kept: string[] }> {
   const plural = await pluralsOf(cluster);
   const propagationPolicy = tool === 'argocd' ? 'Foreground' : 'Background';
@@ -57,7 +60,7 @@ export async function deleteAsGitOps(cluster: Cluster, tool: Tool, objects: read
   for (const o of objects) {
     const id = `${o.kind}/${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`;
     if (keptBy(tool, o)) { kept.push(id); continue; }
-    const r = await cluster.raw('DELETE', objectPath(o, plural), { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy });
+    const r = await cluster.raw('DELETE', objectPath(o, plural), { propagationPolicy });
     if (r.status !== 200 && r.status !== 202 && r.status !== 404) throw new Error(`delete ${id}: ${r.status} ${r.body}`);
     deleted.push(id);
   }

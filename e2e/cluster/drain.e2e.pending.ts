@@ -34,7 +34,7 @@ async function converge(what: string): Promise<void> {
 
 beforeAll(async () => {
   renders = renderAll(out, [...environments(), ...DRAIN_RENDERS]);
-  cluster = await Cluster.up('drain');
+  cluster = await Cluster.up('drain', { instance: 'm6i.32xlarge' });
   for (const r of renders) await applyOk(cluster, r);
   await converge('convergence before the drains');
 }, 60 * 60 * 1000);
@@ -43,6 +43,19 @@ afterAll(async () => {
   await cluster?.down();
   fs.rmSync(out, { recursive: true, force: true });
 });
+
+/** What blocks an eviction: each budget allowing none, with the pods it selects (node, phase, ready). */
+async function blockers(): Promise<string> {
+  const pdbs = (await cluster.list('/apis/policy/v1/poddisruptionbudgets')).filter((p) => namespaces().includes(p.metadata.namespace!) && !(p.status?.disruptionsAllowed >= 1));
+  const pods = await cluster.pods(namespaces());
+  return pdbs.map((p) => {
+    const sel = Object.entries(p.spec.selector?.matchLabels ?? {});
+    const mine = pods.filter((q) => q.metadata.namespace === p.metadata.namespace && sel.every(([k, v]) => q.metadata.labels?.[k] === v));
+    const ready = (q: any) => q.status?.conditions?.find((c: any) => c.type === 'Ready')?.status;
+    return `PDB ${p.metadata.namespace}/${p.metadata.name}: ${p.status?.currentHealthy}/${p.status?.expectedPods} healthy, ${p.status?.disruptionsAllowed} allowed (observed generation ${p.status?.observedGeneration}/${p.metadata.generation})\n`
+      + mine.map((q) => `  ${q.metadata.name} on ${q.spec.nodeName || '(none)'} ${q.status?.phase} ready=${ready(q)}${q.metadata.deletionTimestamp ? ' terminating' : ''}`).join('\n');
+  }).join('\n') || 'no budget allows zero disruptions now';
+}
 
 describe('draining every node in turn', () => {
   test('every PodDisruptionBudget selects its pods and allows a disruption at rest (none blocks a drain forever)', async () => {
@@ -67,8 +80,8 @@ describe('draining every node in turn', () => {
     await watch.ready;
     try {
       for (node of cluster.nodes) {
-        const drain = await cluster.kubectl(['drain', node, '--ignore-daemonsets', '--delete-emptydir-data', '--timeout=90s'], { timeoutMs: 150_000 });
-        if (drain.code !== 0) throw new Error(`kubectl drain ${node} failed (exit ${drain.code}):\n${(drain.stdout + drain.stderr).split('\n').slice(-30).join('\n')}`);
+        const drain = await cluster.kubectl(['drain', node, '--ignore-daemonsets', '--delete-emptydir-data', '--timeout=150s'], { timeoutMs: 200_000 });
+        if (drain.code !== 0) throw new Error(`kubectl drain ${node} failed (exit ${drain.code}):\n${(drain.stdout + drain.stderr).split('\n').slice(-12).join('\n')}\n${await blockers()}`);
         const left = (await cluster.pods(namespaces())).filter((p) => p.spec.nodeName === node && !p.metadata.ownerReferences?.some((o) => o.kind === 'DaemonSet'));
         expect(left.map((p) => p.metadata.name)).toEqual([]);
         await cluster.kubectlOk(['uncordon', node]);

@@ -105,19 +105,28 @@ export function crdFiles(): string[] {
   });
 }
 
+/** How long a deleted pod takes to go away (kwok's "fast" stage removes it at once). */
+export const POD_TERMINATION_MS = 3000;
+
 /**
  * kwok's Stages (it has none built in: kwok@v0.8.0 pkg/kwok/cmd/root.go:155-180): nodes become Ready and keep
  * their lease; a bound pod becomes Running and Ready at once (every readiness gate too; probes are never
- * evaluated); a deleted pod is removed; a Job pod completes. The same files kwokctl injects
- * (pkg/kwokctl/runtime/cluster.go:297-339).
+ * evaluated); a Job pod completes; a deleted pod is removed after POD_TERMINATION_MS. The same files kwokctl
+ * injects (pkg/kwokctl/runtime/cluster.go:297-339), except that delay: a pod removed at once can be replaced by
+ * its StatefulSet (same name) before the disruption controller sees it terminating, and the controller then
+ * counts the new pod as the one it let be evicted, unhealthy, for two minutes (kubernetes
+ * pkg/controller/disruption buildDisruptedPodMap, DeletionTimeout), which no real pod with a grace period does.
  */
 export function kwokStages(): string {
   const dir = moduleDir('sigs.k8s.io/kwok', KWOK_VERSION);
+  const read = (f: string) => fs.readFileSync(path.join(dir, f), 'utf8').trim();
+  const podDelete = read('kustomize/stage/pod/fast/pod-delete.yaml');
+  if (!podDelete.includes('\n  next:\n')) throw new Error('e2e: kwok pod-delete stage changed shape; update kwokStages()');
   return [
-    'kustomize/stage/node/fast/node-initialize.yaml',
-    'kustomize/stage/node/heartbeat-with-lease/node-heartbeat-with-lease.yaml',
-    'kustomize/stage/pod/fast/pod-ready.yaml',
-    'kustomize/stage/pod/fast/pod-complete.yaml',
-    'kustomize/stage/pod/fast/pod-delete.yaml',
-  ].map((f) => fs.readFileSync(path.join(dir, f), 'utf8').trim()).join('\n---\n') + '\n';
+    ...['kustomize/stage/node/fast/node-initialize.yaml',
+      'kustomize/stage/node/heartbeat-with-lease/node-heartbeat-with-lease.yaml',
+      'kustomize/stage/pod/fast/pod-ready.yaml',
+      'kustomize/stage/pod/fast/pod-complete.yaml'].map(read),
+    podDelete.replace('\n  next:\n', `\n  delay:\n    durationMilliseconds: ${POD_TERMINATION_MS}\n  next:\n`),
+  ].join('\n---\n') + '\n';
 }

@@ -10,16 +10,24 @@ import { isReady } from './watch';
 interface Group { name: string; namespace: string; selector: any; replicas: number }
 
 export interface Expectations {
-  /** Every Deployment and StatefulSet: never all pods down unless it is a declared singleton. */
-  workloads: (Group & { singleton: boolean })[];
+  /**
+   * Every Deployment and StatefulSet: never all pods down unless it is a declared singleton, or (in a rollout) a
+   * zone of a rollout group, which the rollout-operator restarts up to rollout-max-unavailable pods at once.
+   */
+  workloads: (Group & { singleton: boolean; zoneRolled?: boolean })[];
   /** Ring members: at most maxUnavailable not Ready at once (a ring of replication factor 3 keeps its quorum). */
   rings: (Group & { maxUnavailable: number })[];
   /** Partition owners: pods with the same ordinal across the StatefulSets of one disruption group. */
   partitions: { namespace: string; statefulSets: string[]; replicas: number }[];
 }
 
-/** Declared singletons: the topology's, plus any other workload rendered with one replica (its config says so). */
-export function expectations(renders: readonly Rendered[]): Expectations {
+/**
+ * Declared singletons: the topology's, plus any other workload rendered with one replica (its config says so).
+ * `drain`: voluntary evictions, bounded by the PodDisruptionBudgets (one live-store pod at a time). `rollout`: the
+ * rollout-operator deletes the pods of one zone of a rollout group, up to its rollout-max-unavailable at once, so
+ * a zone may be down entirely while every partition keeps its owner in another zone.
+ */
+export function expectations(renders: readonly Rendered[], during: 'drain' | 'rollout' = 'drain'): Expectations {
   const out: Expectations = { workloads: [], rings: [], partitions: [] };
   for (const r of renders) {
     const topo = [lokiTopology(r.env.config.loki, r.namespace), tempoTopology(r.env.config.tempo, r.namespace)];
@@ -29,8 +37,9 @@ export function expectations(renders: readonly Rendered[]): Expectations {
       const replicas = o.spec.replicas ?? 1;
       const g = { name: `${o.kind}/${o.metadata.name}`, namespace: o.metadata.namespace!, selector: o.spec.selector, replicas };
       const w = byName.get(o.metadata.name);
-      out.workloads.push({ ...g, singleton: w ? w.singleton : replicas === 1 });
-      if (w?.ringMember && replicas > 1) out.rings.push({ ...g, maxUnavailable: w.maxUnavailable ?? 0 });
+      const zoneRolled = during === 'rollout' && w?.zoneRollout !== undefined;
+      out.workloads.push({ ...g, singleton: w ? w.singleton : replicas === 1, zoneRolled });
+      if (w?.ringMember && replicas > 1) out.rings.push({ ...g, maxUnavailable: zoneRolled ? w.zoneRollout!.maxUnavailable : w.maxUnavailable ?? 0 });
     }
     for (const t of topo) {
       const groups = new Map<string, { names: string[]; replicas: number }>();
@@ -52,7 +61,7 @@ export function disruptionProblems(e: Expectations, pods: readonly K8sObject[]):
   for (const p of pods) byNs.set(p.metadata.namespace!, [...(byNs.get(p.metadata.namespace!) ?? []), p]);
   const of = (g: Group) => (byNs.get(g.namespace) ?? []).filter((p) => matches(g.selector, p.metadata.labels));
   for (const w of e.workloads) {
-    if (w.singleton || w.replicas < 2) continue;
+    if (w.singleton || w.zoneRolled || w.replicas < 2) continue;
     if (of(w).filter(isReady).length === 0) out.push(`${w.namespace} ${w.name}: all ${w.replicas} replicas down at once`);
   }
   for (const ring of e.rings) {

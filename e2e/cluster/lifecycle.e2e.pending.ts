@@ -24,7 +24,7 @@ const namespacesOf = (r: Rendered) => [r.namespace, r.agentNamespace];
 
 beforeAll(async () => {
   renders = TOOLS.flatMap((tool, t) => environments().map((name, i) => ({ tool, r: renderTo(path.join(out, tool), name, configOf(name, `e2e-${t}-${i}`)) })));
-  cluster = await Cluster.up('lifecycle');
+  cluster = await Cluster.up('lifecycle', { instance: 'm6i.32xlarge' });
   for (const { r } of renders) await applyOk(cluster, r);
   let last: string[] = [];
   await waitFor('convergence', async () => (last = notConverged(await workloads(cluster, renders.flatMap(({ r }) => namespacesOf(r))))).length === 0, { timeoutMs: 300_000, intervalMs: 1000, watch: cluster.procs })

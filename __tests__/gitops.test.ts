@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { loadAll } from 'js-yaml';
 import { bootstrapFiles } from '../lib/gitops';
-import { anyEnv, ENVIRONMENTS, env, envFrom, fixture, K8sObject, objects, problems, runMain, synth, tempDir } from './helpers';
+import { anyEnv, ENVIRONMENTS, env, envFrom, fixture, K8sObject, objects, problems, runMain, tempDir } from './helpers';
 
 const FS = 'tempo: {backend: filesystem}\nloki: {backend: filesystem}\n';
 const docs = (text: string) => loadAll(text) as any[];
@@ -43,16 +43,16 @@ describe('GitOps bootstrap', () => {
     expect(new Set(wave('Deployment'))).toEqual(new Set([undefined]));
   });
 
-  test('synth writes dist/bootstrap/<env>/ and removes it when gitops is switched off', () => {
+  test('synth writes dist/bootstrap/<env>/ and removes it when gitops is switched off', async () => {
     const dir = tempDir('gitops-');
     const file = path.join(dir, 'dev.yaml');
     const out = path.join(dir, 'out');
     writeFileSync(file, `${FS}gitops: {repoURL: "https://github.com/ybuilt/observability.git"}`);
-    expect(synth(['--config', file, '--outdir', out]).code).toBe(0);
+    expect((await runMain(['--config', file, '--outdir', out])).code).toBe(0);
     // Outside any Git repository the outdir is taken to sit at the top of one.
     expect(readFileSync(path.join(out, 'bootstrap', 'dev', 'argocd.k8s.yaml'), 'utf8')).toContain('path: out/dev');
     writeFileSync(file, FS);
-    expect(synth(['--config', file, '--outdir', out]).code).toBe(0);
+    expect((await runMain(['--config', file, '--outdir', out])).code).toBe(0);
     expect(() => readFileSync(path.join(out, 'bootstrap', 'dev', 'argocd.k8s.yaml'))).toThrow();
   });
 
@@ -103,20 +103,20 @@ describe('GitOps bootstrap', () => {
 });
 
 describe('npm run diff', () => {
-  test('lists objects added, removed and changed, and writes nothing', () => {
+  test('lists objects added, removed and changed, and writes nothing', async () => {
     const dir = tempDir('diff-');
     const file = path.join(dir, 'dev.yaml');
     const out = path.join(dir, 'out');
     writeFileSync(file, readFileSync(fixture('dev'), 'utf8'));
-    expect(synth(['--config', file, '--outdir', out]).code).toBe(0);
-    expect(synth(['--diff', '--config', file, '--outdir', out]).stdout).toBe(`${path.join(out, 'dev')}/: no change\n`);
+    expect((await runMain(['--config', file, '--outdir', out])).code).toBe(0);
+    expect((await runMain(['--diff', '--config', file, '--outdir', out])).stdout).toBe(`${path.join(out, 'dev')}/: no change\n`);
 
     const text = readFileSync(file, 'utf8');
     const teams = '  teams: [{group: sre, role: view}]\n';
     writeFileSync(file, (/^security:\n/m.test(text) ? text.replace(/^security:\n/m, `security:\n${teams}`) : `${text}\nsecurity:\n${teams}`).replace('storageGiB: 1', 'storageGiB: 2'));
     mkdirSync(path.join(out, 'dev'), { recursive: true });
     const before = readFileSync(path.join(out, 'dev', 'grafana.k8s.yaml'), 'utf8');
-    const r = synth(['--diff', '--config', file, '--outdir', out]);
+    const r = await runMain(['--diff', '--config', file, '--outdir', out]);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('  + RoleBinding/observability/team-sre-view');
     expect(r.stdout).toContain('  ~ PersistentVolumeClaim/observability/grafana');

@@ -34,7 +34,9 @@ export function expectations(renders: readonly Rendered[], during: 'drain' | 'ro
     const byName = new Map(topo.flatMap((t) => t.workloads.map((w) => [w.name, w] as const)));
     for (const o of r.objects) {
       if (o.kind !== 'Deployment' && o.kind !== 'StatefulSet') continue;
-      const replicas = o.spec.replicas ?? 1;
+      // An autoscaled workload has no rendered replicas; its autoscaler's minimum is what must stay up.
+      const hpa = r.objects.find((h) => h.kind === 'HorizontalPodAutoscaler' && h.spec.scaleTargetRef?.kind === o.kind && h.spec.scaleTargetRef?.name === o.metadata.name);
+      const replicas = Math.max(o.spec.replicas ?? 1, hpa?.spec.minReplicas ?? 1);
       const g = { name: `${o.kind}/${o.metadata.name}`, namespace: o.metadata.namespace!, selector: o.spec.selector, replicas };
       const w = byName.get(o.metadata.name);
       const zoneRolled = during === 'rollout' && w?.zoneRollout !== undefined;
@@ -65,8 +67,9 @@ export function disruptionProblems(e: Expectations, pods: readonly K8sObject[]):
     if (of(w).filter(isReady).length === 0) out.push(`${w.namespace} ${w.name}: all ${w.replicas} replicas down at once`);
   }
   for (const ring of e.rings) {
-    const down = ring.replicas - of(ring).filter(isReady).length;
-    if (down > ring.maxUnavailable) out.push(`${ring.namespace} ${ring.name}: ${down} of ${ring.replicas} ring members down, at most ${ring.maxUnavailable} may be`);
+    const members = of(ring);
+    const down = ring.replicas - members.filter(isReady).length;
+    if (down > ring.maxUnavailable) out.push(`${ring.namespace} ${ring.name}: ${down} of ${ring.replicas} ring members down, at most ${ring.maxUnavailable} may be (${members.length} pods: ${members.map((p) => `${p.metadata.name}${isReady(p) ? '' : p.metadata.deletionTimestamp ? ' terminating' : ` ${p.status?.phase ?? 'new'}`}`).join(', ')})`);
   }
   for (const p of e.partitions) {
     const ready = new Set((byNs.get(p.namespace) ?? []).filter(isReady).map((x) => x.metadata.name));

@@ -7,14 +7,16 @@ export interface Workloads {
   daemonSets: K8sObject[];
   replicaSets: K8sObject[];
   pods: K8sObject[];
+  autoscalers: K8sObject[];
 }
 
 export async function workloads(cluster: Cluster, namespaces: readonly string[]): Promise<Workloads> {
   const inNs = (o: K8sObject) => namespaces.includes(o.metadata.namespace!);
-  const [deployments, statefulSets, daemonSets, replicaSets, pods] = await Promise.all(
-    ['deployments', 'statefulsets', 'daemonsets', 'replicasets'].map((r) => cluster.list(`/apis/apps/v1/${r}`)).concat(cluster.list('/api/v1/pods')),
+  const [deployments, statefulSets, daemonSets, replicaSets, pods, autoscalers] = await Promise.all(
+    ['deployments', 'statefulsets', 'daemonsets', 'replicasets'].map((r) => cluster.list(`/apis/apps/v1/${r}`))
+      .concat(cluster.list('/api/v1/pods'), cluster.list('/apis/autoscaling/v2/horizontalpodautoscalers')),
   );
-  return { deployments: deployments.filter(inNs), statefulSets: statefulSets.filter(inNs), daemonSets: daemonSets.filter(inNs), replicaSets: replicaSets.filter(inNs), pods: pods.filter(inNs) };
+  return { deployments: deployments.filter(inNs), statefulSets: statefulSets.filter(inNs), daemonSets: daemonSets.filter(inNs), replicaSets: replicaSets.filter(inNs), pods: pods.filter(inNs), autoscalers: autoscalers.filter(inNs) };
 }
 
 const id = (o: K8sObject) => `${o.kind ?? ''}${o.metadata.namespace}/${o.metadata.name}`;
@@ -22,8 +24,13 @@ const id = (o: K8sObject) => `${o.kind ?? ''}${o.metadata.namespace}/${o.metadat
 /** Every way these workloads are not converged yet (empty when they are). */
 export function notConverged(w: Workloads): string[] {
   const out: string[] = [];
+  // A workload an autoscaler targets starts at one replica (we render no replicas for it, so a sync never fights
+  // the autoscaler) and is raised to the autoscaler's minimum at its next sync (no metrics needed for that).
+  // (Items of a list carry no kind: it is passed.)
+  const floor = (kind: string, o: K8sObject) => w.autoscalers.find((h) => h.metadata.namespace === o.metadata.namespace && h.spec.scaleTargetRef?.kind === kind && h.spec.scaleTargetRef?.name === o.metadata.name)?.spec.minReplicas ?? 0;
   for (const d of w.deployments) {
     const want = d.spec.replicas ?? 1;
+    if (want < floor('Deployment', d)) out.push(`Deployment ${id(d)}: ${want} replicas, below its autoscaler's minimum ${floor('Deployment', d)}`);
     const s = d.status ?? {};
     const available = (s.conditions ?? []).some((c: any) => c.type === 'Available' && c.status === 'True');
     if ((s.observedGeneration ?? 0) < d.metadata.generation! || s.updatedReplicas !== want || s.availableReplicas !== want || !available) {
@@ -32,6 +39,7 @@ export function notConverged(w: Workloads): string[] {
   }
   for (const st of w.statefulSets) {
     const want = st.spec.replicas ?? 1;
+    if (want < floor('StatefulSet', st)) out.push(`StatefulSet ${id(st)}: ${want} replicas, below its autoscaler's minimum ${floor('StatefulSet', st)}`);
     const s = st.status ?? {};
     if ((s.observedGeneration ?? 0) < st.metadata.generation! || s.readyReplicas !== want || s.replicas !== want) {
       out.push(`StatefulSet ${id(st)}: ${s.readyReplicas ?? 0}/${want} ready`);

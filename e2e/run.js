@@ -27,7 +27,8 @@ if (major < MIN_GO[0] || (major === MIN_GO[0] && minor < MIN_GO[1])) {
 }
 
 const root = path.join(__dirname, '..');
-const GROUPS = ['cluster', 'datapath'];
+// Each group is one Jest over these folders; the first group streams, the others are printed when they end.
+const GROUPS = [['cluster', 'support'], ['datapath']];
 
 /** Every scenario file under e2e/ (a file outside the groups would never run: refused below). */
 function scenarios(dir = __dirname) {
@@ -52,24 +53,25 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => c
 
 async function main() {
   if (args.length) return start(args, 'inherit');
-  const stray = scenarios().filter((f) => !GROUPS.includes(f.split(path.sep)[0]));
+  const stray = scenarios().filter((f) => !GROUPS.flat().includes(f.split(path.sep)[0]));
   if (stray.length) {
-    console.error(`e2e: ${stray.join(', ')} ${stray.length > 1 ? 'are' : 'is'} in no group (${GROUPS.map((g) => `e2e/${g}/`).join(', ')}); move it into one or add its folder to GROUPS in e2e/run.js`);
+    console.error(`e2e: ${stray.join(', ')} ${stray.length > 1 ? 'are' : 'is'} in no group (${GROUPS.flat().map((g) => `e2e/${g}/`).join(', ')}); move it into one or add its folder to GROUPS in e2e/run.js`);
     return 2;
   }
+  const folders = (group) => group.map((g) => `e2e/${g}/`);
   const [first, ...rest] = GROUPS;
   const buffered = rest.map((group) => {
     const chunks = [];
-    const done = start([`e2e/${group}/`], ['ignore', 'pipe', 'pipe']);
+    const done = start(folders(group), ['ignore', 'pipe', 'pipe']);
     const child = children[children.length - 1];
     child.stdout.on('data', (c) => chunks.push(c));
     child.stderr.on('data', (c) => chunks.push(c));
     return done.then((code) => {
-      process.stderr.write(`\n==== e2e/${group} (ran beside e2e/${first}, printed when it ended) ====\n${Buffer.concat(chunks).toString('utf8')}`);
+      process.stderr.write(`\n==== ${folders(group).join(' ')} (ran beside ${folders(first).join(' ')}, printed when it ended) ====\n${Buffer.concat(chunks).toString('utf8')}`);
       return code;
     });
   });
-  const codes = await Promise.all([start([`e2e/${first}/`], 'inherit'), ...buffered]);
+  const codes = await Promise.all([start(folders(first), 'inherit'), ...buffered]);
   return codes.find((c) => c !== 0) ?? 0;
 }
 

@@ -66,7 +66,7 @@ describe('npm run synth', () => {
     expect((await runMain(['--outidr', '/tmp/x'])).stderr).toContain('synth: unknown argument "--outidr" (did you mean --outdir?)');
     expect(flag.stderr).toContain('usage: npm run synth');
     // The known environments are whatever config/ holds, not the examples.
-    const name = await runMain(['--env', 'no-such-env']);
+    const name = await runMain(['--env', 'no-such-env'], ROOT, CONFIG_DIR);
     expect(name.code).toBe(64);
     expect(name.stderr).toContain(`synth: unknown environment "no-such-env"; known: ${USER.join(', ')}`);
   });

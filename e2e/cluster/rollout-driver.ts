@@ -90,7 +90,10 @@ export class RolloutDriver {
     if (['Succeeded', 'Failed', 'Pending'].includes(pod.status?.phase) || pod.metadata.deletionTimestamp) return undefined;
     const budget = this.budgets.find((b) => matches(b.spec.selector?.matchLabels, pod.metadata.labels));
     if (!budget) return undefined;
-    const maxUnavailable = budget.spec.maxUnavailable > 0 ? budget.spec.maxUnavailable : 1; // the rolling-update override for 0
+    // maxUnavailable 0 (no voluntary eviction) is overridden for the operator's own deletions: 1 with a partition
+    // expression, else the StatefulSet's rollout-max-unavailable (controller.go NewMaxUnavailableZeroOverride).
+    // (maxUnavailablePercentage is not modelled: we render a count.)
+    const allowed = budget.spec.maxUnavailable > 0 ? budget.spec.maxUnavailable : budget.spec.podNamePartitionRegex ? 1 : maxUnavailable(sts);
     const related = this.statefulSets.filter((s) => matches(budget.spec.selector?.matchLabels, s.metadata.labels));
     if (related.length <= 1) return 'minimum number of StatefulSets not found';
     let partition: string | undefined;
@@ -111,7 +114,7 @@ export class RolloutDriver {
       // validator_partition_aware.go accumulateResult: no pod of the partition seen at all counts as unknown.
       notReady += down + unknown + (partition !== undefined && considered.length === 0 && unknown === 0 ? 1 : 0);
     }
-    return notReady >= maxUnavailable ? `${budget.metadata.name}: ${notReady} ${partition === undefined ? '' : `of partition ${partition} `}not ready elsewhere, max unavailable ${maxUnavailable}` : undefined;
+    return notReady >= allowed ? `${budget.metadata.name}: ${notReady} ${partition === undefined ? '' : `of partition ${partition} `}not ready elsewhere, max unavailable ${allowed}` : undefined;
   }
 
   private async reconcileGroup(group: string, sets: K8sObject[], pods: readonly K8sObject[]): Promise<boolean> {

@@ -41,7 +41,10 @@ export function expectations(renders: readonly Rendered[], during: 'drain' | 'ro
       const w = byName.get(o.metadata.name);
       const zoneRolled = during === 'rollout' && w?.zoneRollout !== undefined;
       out.workloads.push({ ...g, singleton: w ? w.singleton : replicas === 1, zoneRolled });
-      if (w?.ringMember && replicas > 1) out.rings.push({ ...g, maxUnavailable: zoneRolled ? w.zoneRollout!.maxUnavailable : w.maxUnavailable ?? 0 });
+      // In a drain the budget bounds what is down; in a config rollout a zone's rollout-max-unavailable does, and a
+      // Deployment's own rolling update (PodDisruptionBudgets bound evictions, not rollouts).
+      const bound = zoneRolled ? w.zoneRollout!.maxUnavailable : during === 'rollout' && o.kind === 'Deployment' ? rollingMaxUnavailable(o, replicas) : w?.maxUnavailable ?? 0;
+      if (w?.ringMember && replicas > 1) out.rings.push({ ...g, maxUnavailable: bound });
     }
     for (const t of topo) {
       const groups = new Map<string, { names: string[]; replicas: number }>();
@@ -54,6 +57,25 @@ export function expectations(renders: readonly Rendered[], during: 'drain' | 'ro
     }
   }
   return out;
+}
+
+/**
+ * A Deployment's rolling-update maxUnavailable in pods, as the Deployment controller resolves it
+ * (kubernetes pkg/controller/deployment/util ResolveFenceposts): a percentage of replicas rounded down (25% when
+ * unset), maxSurge rounded up, and 1 when both come to 0.
+ */
+export function rollingMaxUnavailable(d: K8sObject, replicas: number): number {
+  if (d.spec.strategy?.type === 'Recreate') return replicas;
+  const ru = d.spec.strategy?.rollingUpdate;
+  const scaled = (v: number | string | undefined, up: boolean) => {
+    const x = v ?? '25%';
+    if (typeof x === 'number') return x;
+    const p = Number(x.replace('%', ''));
+    return up ? Math.ceil((p * replicas) / 100) : Math.floor((p * replicas) / 100);
+  };
+  const surge = scaled(ru?.maxSurge, true);
+  const unavailable = scaled(ru?.maxUnavailable, false);
+  return surge === 0 && unavailable === 0 ? 1 : unavailable;
 }
 
 /** Problems with the current pods against the expectations (empty when all hold). */

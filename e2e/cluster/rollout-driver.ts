@@ -158,7 +158,10 @@ export class RolloutDriver {
       // With OnDelete the StatefulSet controller leaves currentRevision alone; the operator moves it.
       const body = { ...sts, status: { ...sts.status, currentRevision: update } };
       const r = await this.cluster.raw('PUT', `/apis/apps/v1/namespaces/${this.namespace}/statefulsets/${sts.metadata.name}/status`, body);
-      if (r.status !== 200 && r.status !== 409) throw new Error(`update status of ${sts.metadata.name}: ${r.status} ${r.body}`);
+      // 409: the StatefulSet controller wrote the status since it was read; the operator returns the error and
+      // the next reconcile tries again with the fresh object, as here.
+      if (r.status === 409) return true;
+      if (r.status !== 200) throw new Error(`update status of ${sts.metadata.name}: ${r.status} ${r.body}`);
       this.log.push(`${sts.metadata.name} done`);
     }
     return false;

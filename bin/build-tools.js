@@ -15,3 +15,9 @@ require('esbuild').buildSync({
   target: 'node18',
   logLevel: 'error',
 });
+
+// The bundles `npm run synth` and `npm run verify` run (bin/bundle.js), built now rather than by the first
+// command (or the first tests) after a clone; rebuilt later only when a source file changes.
+const { cachedBundle } = require('./bundle');
+cachedBundle('synth', 'main.ts');
+cachedBundle('verify', 'lib/verify/cli.ts');

@@ -44,6 +44,8 @@ export class RolloutDriver {
   readonly log: string[] = [];
   /** pod_eviction_cache.go: pods it let go, by name → uid, counted as not ready until a new pod of that name is. */
   private readonly evicted = new Map<string, string>();
+  /** Refusals already logged (a refused pod is retried at every reconcile). */
+  private readonly refusals = new Set<string>();
   constructor(private readonly cluster: Cluster, private readonly namespace: string) {}
 
   /** One reconcile of every group in the namespace; true while any group still has work. */
@@ -143,7 +145,8 @@ export class RolloutDriver {
         const refusal = this.budgetRefusal(p, sts, pods);
         if (refusal) {
           const line = `budget refused ${p.metadata.name}: ${refusal}`;
-          if (this.log[this.log.length - 1] !== line) this.log.push(line);
+          if (!this.refusals.has(line)) this.log.push(line);
+          this.refusals.add(line);
           continue;
         }
         this.evicted.set(p.metadata.name, p.metadata.uid!);

@@ -5,6 +5,11 @@ module.exports = {
   maxWorkers: '100%',
   roots: ['<rootDir>/__tests__'],
   testMatch: ['**/*.test.ts'],
+  // Longest files first on a fresh clone too (no duration cache there).
+  testSequencer: '<rootDir>/__tests__/support/sequencer.js',
+  // A render shared by the test files of one run (__tests__/support/render-cache.js).
+  globalSetup: '<rootDir>/__tests__/support/render-cache.js',
+  globalTeardown: '<rootDir>/__tests__/support/render-cache-teardown.js',
   transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' } }] },
   snapshotFormat: { escapeString: false, printBasicPrototype: false },
 };

@@ -1,6 +1,7 @@
 /** Shared test helpers: load an environment, render it in memory, find objects by kind and name. */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { load, loadAll } from 'js-yaml';
@@ -77,10 +78,42 @@ export function envFrom(config: unknown, name = 'test'): Environment {
   }
 }
 
+/**
+ * Renders shared by the test files of one run (support/render-cache.js makes the folder): an entry is keyed by the
+ * environment's whole input and the content of every file that renders it, and written whole or not at all.
+ */
+const RENDER_CACHE = process.env.GSE_RENDER_CACHE;
+let sources: string | undefined;
+function sourcesHash(): string {
+  if (sources === undefined) {
+    const h = createHash('sha256');
+    const visit = (rel: string) => {
+      const full = path.join(ROOT, rel);
+      if (!existsSync(full)) return;
+      if (statSync(full).isDirectory()) for (const name of readdirSync(full).sort()) visit(path.join(rel, name));
+      else h.update(`${rel}\0`).update(readFileSync(full)).update('\0');
+    };
+    ['main.ts', 'lib', 'charts', 'imports', 'package-lock.json'].forEach(visit);
+    sources = h.digest('hex');
+  }
+  return sources;
+}
+function sharedRender<T>(e: Environment, kind: string, make: () => T): T {
+  if (!RENDER_CACHE) return make();
+  const key = createHash('sha256').update(sourcesHash()).update(kind).update(JSON.stringify([e.name, e.config, e.teamDashboards ?? null])).digest('hex');
+  const file = path.join(RENDER_CACHE, `${key}.json`);
+  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as T;
+  const value = make();
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, JSON.stringify(value));
+  renameSync(tmp, file);
+  return value;
+}
+
 const texts = new WeakMap<Environment, Map<string, string>>();
 /** The rendered files of an environment as text (PREREQUISITES.md among them), rendered once per environment object. */
 export function renderedFiles(e: Environment): ReadonlyMap<string, string> {
-  if (!texts.has(e)) texts.set(e, renderEnvironment(e));
+  if (!texts.has(e)) texts.set(e, new Map(sharedRender(e, 'files', () => [...renderEnvironment(e)])));
   return texts.get(e)!;
 }
 
@@ -92,8 +125,8 @@ const rendered = new WeakMap<Environment, Map<string, K8sObject[]>>();
 export function render(e: Environment): Map<string, K8sObject[]> {
   let out = rendered.get(e);
   if (!out) {
-    out = new Map();
-    for (const [file, text] of renderedFiles(e)) if (file.endsWith('.yaml')) out.set(file, loadAll(text) as K8sObject[]);
+    const parsed = sharedRender(e, 'objects', () => [...renderedFiles(e)].filter(([file]) => file.endsWith('.yaml')).map(([file, text]) => [file, loadAll(text) as K8sObject[]] as const));
+    out = new Map(parsed);
     rendered.set(e, out);
   }
   // A JSON copy (the objects are plain YAML data): structuredClone would build them in Node's realm, outside

@@ -1,0 +1,3 @@
+// See render-cache.js.
+'use strict';
+module.exports = require('./render-cache').teardown;

@@ -2,7 +2,7 @@
 // `npm run synth`: runs main.ts from a cached bundle (bin/bundle.js).
 'use strict';
 const path = require('node:path');
-const { cachedBundle, ignoreClosedPipes, root } = require('./bundle');
+const { cachedBundle, ignoreClosedPipes, loadBundle, root } = require('./bundle');
 
 ignoreClosedPipes();
 
@@ -11,8 +11,11 @@ const outfile = cachedBundle('synth', 'main.ts');
 // they typed them: under `npm run` that is INIT_CWD (npm itself starts scripts in the project root).
 const userCwd = process.env.INIT_CWD && process.env.npm_lifecycle_event && path.resolve(process.cwd()) === root ? process.env.INIT_CWD : process.cwd();
 process.chdir(root);
-require(outfile)
+const program = loadBundle(outfile);
+program.exports
   .main(process.argv.slice(2), userCwd, undefined, { bundle: outfile, workerEntry: path.join(__dirname, 'synth-worker.js') })
   .then((code) => {
     process.exitCode = code;
+    // A run that did its work has compiled what synth needs: that is the code cache worth keeping.
+    if (code === 0) program.saveCodeCache();
   });

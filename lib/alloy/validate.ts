@@ -10,7 +10,7 @@ import { AttrSpec, AttrType, BlockSpec, COMPONENTS, CONFIG_BLOCKS, NestedBlockSp
 import { AlloySyntaxError, LINES, parseAlloy } from './parse';
 import { Access, Binary, Block, Call, Identifier, isExpression, Statement, Value } from './syntax';
 
-const GO_DURATION = /^-?(\d+(\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)((\d+(\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h))*$/;
+const GO_DURATION = /^-?(\d+(\.\d*)?|\.\d+)(ns|us|\u00b5s|ms|s|m|h)((\d+(\.\d*)?|\.\d+)(ns|us|\u00b5s|ms|s|m|h))*$/;
 const SIZE = /^\d+(\.\d+)?(B|KB|KiB|MB|MiB|GB|GiB|TB|TiB|PB|PiB|EB|EiB|kB)$/;
 
 const show = (v: Value): string => (typeof v === 'string' ? JSON.stringify(v) : Array.isArray(v) ? 'a list' : v && typeof v === 'object' && !isExpression(v) ? 'an object' : String(v));

@@ -13,8 +13,9 @@ const show = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v) 
  * `d` or `w` is rewritten once, here, to hours (`14d` → `336h`): Go's form is read by every engine we
  * render for (Loki's `model.Duration` fields accept it too), so no chart ever sees a `d`.
  */
-const DURATION = /^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h|d|w))+$/;
-const PART = /(\d+(\.\d+)?)(ns|us|µs|ms|s|m|h|d|w)/g;
+// µ is written `\u00b5`: the bundle synth runs stays pure ASCII (bin/bundle.js).
+const DURATION = /^(\d+(\.\d+)?(ns|us|\u00b5s|ms|s|m|h|d|w))+$/;
+const PART = /(\d+(\.\d+)?)(ns|us|\u00b5s|ms|s|m|h|d|w)/g;
 const UNIT_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 /** Go's largest duration, 2^63-1 ns (2562047h47m16.854775807s); anything longer overflows time.Duration. */
 const GO_MAX_MS = 9_223_372_036_854.775807;

@@ -159,6 +159,8 @@ export function serveRenders(port: MessagePort): void {
 export interface Runtime {
   readonly bundle?: string;
   readonly workerEntry?: string;
+  /** Told how many characters were rendered (bin/synth.js weighs its code cache by it). */
+  readonly rendered?: (chars: number) => void;
 }
 
 /**
@@ -213,6 +215,7 @@ export async function main(argv: string[], cwd = process.cwd(), configDir = CONF
       failed.push(file);
     }
   }
+  runtime.rendered?.(rendered.reduce((sum, [, files]) => sum + [...files.values()].reduce((n, text) => n + text.length, 0), 0));
   const failure = options.exitCode ? EXIT_DIFF_FAILED : 1;
   let highest = ChangeClass.None;
   try {

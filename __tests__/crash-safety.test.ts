@@ -137,7 +137,10 @@ describe('replacing <env>/ survives SIGKILL', () => {
     writeFileSync(file, readFileSync(fixture('dev'), 'utf8'));
     expect((await runMain(['--config', file, '--outdir', out])).code).toBe(0);
     const before = contents(path.join(out, 'dev'));
-    const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'synth.js'), '--config', file, '--outdir', out], {
+    // The killed run writes something new (an unchanged folder is left alone, with no step to kill).
+    const changed = path.join(tempDir('crash-cli-changed-'), 'dev.yaml');
+    writeFileSync(changed, readFileSync(fixture('dev'), 'utf8').replace('storageGiB: 2\n', 'storageGiB: 3\n'));
+    const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'synth.js'), '--config', changed, '--outdir', out], {
       env: { ...process.env, SYNTH_STEP_PAUSE_AT: 'moved old aside' },
       stdio: ['ignore', 'ignore', 'pipe'],
     });

@@ -2,7 +2,7 @@
  * synth replaces or deletes only folders it wrote, resolves paths where the user typed them, and turns
  * usage and file-system mistakes into one sentence. These are the process's behaviour, so they spawn it.
  */
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { OWNER_MARKER, ownershipProblem } from '../lib/write';
 import { CONFIG_DIR, environmentsIn, fixture, FIXTURES_DIR, ROOT, runMain, synth, tempDir } from './helpers';
@@ -47,6 +47,29 @@ describe('synth owns only what it wrote', () => {
     writeFileSync(path.join(out, 'dev', 'notes.txt'), 'inside synth output');
     expect((await runMain(['--config', file, '--outdir', out])).code).toBe(0);
     expect(existsSync(path.join(out, 'dev', 'notes.txt'))).toBe(false);
+  });
+
+  test('a folder already holding exactly the output is left as it is; any difference in it is rewritten', async () => {
+    const { file, out } = setup();
+    expect((await runMain(['--config', file, '--outdir', out])).code).toBe(0);
+    const dir = path.join(out, 'dev');
+    const identity = () => Object.fromEntries(readdirSync(dir).map((f) => [f, statSync(path.join(dir, f)).ino]));
+    const written = identity();
+    const texts = Object.fromEntries(readdirSync(dir).map((f) => [f, readFileSync(path.join(dir, f), 'utf8')]));
+    expect((await runMain(['--config', file, '--outdir', out])).code).toBe(0);
+    expect(identity()).toEqual(written); // not one file replaced
+    // A changed byte, a missing file, an extra file, a file turned into a folder: each is put back as rendered.
+    const spoil: ((f: string) => void)[] = [
+      (f) => writeFileSync(path.join(dir, f), texts[f].replace(/a/, 'b')),
+      (f) => rmSync(path.join(dir, f)),
+      () => writeFileSync(path.join(dir, 'extra.k8s.yaml'), ''),
+      (f) => (rmSync(path.join(dir, f)), mkdirSync(path.join(dir, f))),
+    ];
+    for (const damage of spoil) {
+      damage('grafana.k8s.yaml');
+      expect((await runMain(['--config', file, '--outdir', out])).code).toBe(0);
+      expect(Object.fromEntries(readdirSync(dir).map((f) => [f, readFileSync(path.join(dir, f), 'utf8')]))).toEqual(texts);
+    }
   });
 
   test('fails when --outdir . from the project would replace the project\'s own lib/', async () => {

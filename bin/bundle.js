@@ -9,7 +9,9 @@
 // runs start from it instead of parsing and compiling 1.5 MB of JavaScript again. The cache file is named after
 // a hash of the bundle's bytes as read, so a cache is only ever used with the exact text it was made from (V8
 // itself checks only the source's length); V8 rejects a cache made by another Node version or with other V8
-// flags, and a rejected or missing cache is made again by the next successful run.
+// flags, and a rejected or missing cache is made again by the next successful run. A cache holds only what its
+// run compiled, so a run that did more work than the one that made it (a production environment after a dev one,
+// every environment after one) makes it again: each cache records the weight of its run.
 'use strict';
 const { isAscii } = require('node:buffer');
 const { createHash } = require('node:crypto');
@@ -67,24 +69,28 @@ function cachedBundle(name, entry) {
   renameSync(tmp, outfile);
   writeAtomically(stampFile, current);
   // Code caches of earlier bundles can never be used again.
-  for (const f of readdirSync(cacheDir)) if (f.endsWith('.v8cache')) rmSync(path.join(cacheDir, f), { force: true });
+  for (const f of readdirSync(cacheDir)) if (/\.v8cache(\.weight)?$/.test(f)) rmSync(path.join(cacheDir, f), { force: true });
   return outfile;
 }
 
 /**
  * Loads a bundle as `require` would, through its code cache when there is one. Returns its exports and
- * `saveCodeCache()`, to call once the command has done its work: it stores the cache when there was none or V8
- * refused it (a worker thread, which only reads, never calls it).
+ * `saveCodeCache(weight)`, to call once the command has done its work (`weight`: how much it did, such as the
+ * bytes it rendered): it stores the cache when there was none, V8 refused it, or it was made by a lighter run.
+ * A worker thread, which only reads, never calls it.
  */
 function loadBundle(outfile) {
   const bytes = readFileSync(outfile);
   // Not a secret or a signature: only which text a cache belongs to (sha1 takes 1.5 ms here, sha256 5 ms).
   const cacheFile = `${outfile}.${createHash('sha1').update(bytes).digest('hex')}.v8cache`;
+  const weightFile = `${cacheFile}.weight`;
   let cached;
+  let cachedWeight = 0;
   try {
     cached = readFileSync(cacheFile);
+    cachedWeight = Number(readFileSync(weightFile, 'utf8')) || 0;
   } catch {
-    // None yet.
+    // None yet (or no weight: any run may replace it).
   }
   const source = isAscii(bytes) ? bytes.toString('latin1') : bytes.toString('utf8');
   const script = new vm.Script(Module.wrap(source), { filename: outfile, cachedData: cached });
@@ -96,9 +102,13 @@ function loadBundle(outfile) {
   const stale = cached === undefined || script.cachedDataRejected === true;
   return {
     exports: mod.exports,
-    saveCodeCache() {
-      if (!stale) return;
+    /** What became of the code cache: none found, used, or rejected by V8. */
+    codeCache: cached === undefined ? 'none' : stale ? 'rejected' : 'used',
+    saveCodeCache(weight = 0) {
+      if (!stale && weight <= cachedWeight) return;
       try {
+        // The weight first: a reader that finds the new weight with the old cache only re-makes it once more.
+        writeAtomically(weightFile, String(weight));
         writeAtomically(cacheFile, script.createCachedData());
       } catch {
         // A read-only node_modules: every run compiles, as without a cache.

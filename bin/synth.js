@@ -12,10 +12,15 @@ const outfile = cachedBundle('synth', 'main.ts');
 const userCwd = process.env.INIT_CWD && process.env.npm_lifecycle_event && path.resolve(process.cwd()) === root ? process.env.INIT_CWD : process.cwd();
 process.chdir(root);
 const program = loadBundle(outfile);
+let renderedBytes = 0;
 program.exports
-  .main(process.argv.slice(2), userCwd, undefined, { bundle: outfile, workerEntry: path.join(__dirname, 'synth-worker.js') })
+  .main(process.argv.slice(2), userCwd, undefined, {
+    bundle: outfile,
+    workerEntry: path.join(__dirname, 'synth-worker.js'),
+    rendered: (bytes) => (renderedBytes = bytes),
+  })
   .then((code) => {
     process.exitCode = code;
     // A run that did its work has compiled what synth needs: that is the code cache worth keeping.
-    if (code === 0) program.saveCodeCache();
+    if (code === 0) program.saveCodeCache(renderedBytes);
   });

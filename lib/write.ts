@@ -182,6 +182,7 @@ export function writeEnvironment(outdir: string, envName: string, files: Rendere
   const previous = path.join(outdir, `.${envName}.old-${process.pid}`);
   const problem = ownershipProblem(outdir, envName);
   if (problem) throw new OutputError(problem);
+  if (holdsExactly(target, files)) return;
   try {
     mkdirSync(staging);
     // The marker goes first: a staging folder cut short by a kill is still recognised as ours and removed.
@@ -205,6 +206,31 @@ export function writeEnvironment(outdir: string, envName: string, files: Rendere
     removeOwnedFolder(staging);
     throw e instanceof OutputError ? e : new OutputError(`cannot write ${target}/ (${fsReason(e)}); its previous content is unchanged`);
   }
+}
+
+/**
+ * Whether `folder` already holds exactly what writing `files` would leave there: the marker and those files, byte
+ * for byte, and nothing else. Then it is left as it is: nothing to do, and no file's modification time changes
+ * for editors, watchers or a GitOps agent to notice (most runs of synth over many environments change one).
+ */
+function holdsExactly(folder: string, files: RenderedEnvironment): boolean {
+  let entries: Dirent[];
+  try {
+    entries = readdirSync(folder, { withFileTypes: true });
+  } catch {
+    return false;
+  }
+  if (entries.length !== files.size + 1) return false;
+  for (const e of entries) {
+    const expected = e.name === OWNER_MARKER ? MARKER_TEXT : files.get(e.name);
+    if (expected === undefined || !e.isFile()) return false;
+    try {
+      if (!readFileSync(path.join(folder, e.name)).equals(Buffer.from(expected))) return false;
+    } catch {
+      return false;
+    }
+  }
+  return true;
 }
 
 /** Removes `<outdir>/<env>/` (and `<outdir>` when it is left empty): output that config no longer asks for. */

@@ -47,4 +47,22 @@ describe('synth fast paths', () => {
       if (got !== want) throw new Error(`case ${i} differs:\n${JSON.stringify(doc)}\n--- toYaml\n${got}\n--- js-yaml\n${want}`);
     }
   });
+  it('toYaml writes the strings it does not ask js-yaml about as js-yaml would: every one- and two-character ASCII string, words plain YAML reads as other types, seeded runs of plain-looking characters', () => {
+    const printable = Array.from({ length: 95 }, (_, i) => String.fromCharCode(32 + i));
+    const strings = [...printable, ...printable.flatMap((a) => printable.map((b) => a + b))];
+    // Words that read as booleans, nulls, numbers, timestamps or merges in YAML 1.1 or 1.2, in their spellings.
+    strings.push('y', 'Y', 'yes', 'Yes', 'YES', 'n', 'N', 'no', 'No', 'NO', 'on', 'On', 'ON', 'off', 'Off', 'OFF', 'true', 'True', 'TRUE', 'tRue', 'false', 'null', 'Null', 'NULL', 'nuLL',
+      '0x1F', '0o17', '017', '0b101', '1_000', '1:20', '1:20:30.5', '190:20:30', '1e3', '1E3', '1.5e-3', '6.8523015e+5', '685.230_15e+03', '.inf', '.Inf', '-.INF', '.nan', '1.', '+12', '-0', '0.',
+      '2001-12-14', '2001-12-14t21:59:43.10-05:00', '2001-12-14 21:59:43.10 -5', '2002-12-14', '<<', 'a_b-c.d/e:f', 'grafana/tempo:3.0.3', 'http://loki:3100/loki/api/v1/push', '$__rate_interval');
+    let seed = 4242;
+    const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const alphabet = 'aZ09_/.$()=+@,;~^*&!%?<>|\'"`[]{}-: #';
+    for (let i = 0; i < 3000; i++) strings.push(Array.from({ length: 3 + Math.floor(rnd() * 10) }, () => alphabet[Math.floor(rnd() * alphabet.length)]).join(''));
+    for (const v of strings) {
+      for (const doc of [{ [v]: v }, { k: [v, { [v]: [v] }] }]) {
+        const [got, want] = [toYaml(doc), reference(doc)];
+        if (got !== want) throw new Error(`${JSON.stringify(v)} differs:\n--- toYaml\n${got}\n--- js-yaml\n${want}`);
+      }
+    }
+  });
 });

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { dump } from 'js-yaml';
+import { dump, DUMP_SCHEMA } from 'js-yaml';
 
 /** js-yaml's options for every document this project writes. */
 const DUMP_OPTIONS = { lineWidth: -1, noRefs: true } as const;
@@ -50,8 +50,26 @@ const valueCache = new Map<string, { text: string; openEnded: boolean }>();
 let openEnded = false;
 const keyCache = new Map<string, string>();
 
+/**
+ * One-line strings of characters that never need quoting in a block (no indicator first, no `: ` or ` #`, no
+ * tab, nothing outside printable ASCII, nothing at either end that plain YAML would drop or misread). Such a
+ * string is written as it is unless plain YAML would read it as another type (`yes`, `1:20`, `0x1F`, `null`,
+ * `2001-12-14`): that is asked of js-yaml's own dump schema. Everything else is styled by js-yaml itself.
+ */
+const PLAIN_SAFE = /^[A-Za-z0-9_/$][\w/.$()=+@,;~^*&!%?<>|'"`[\]{}-]*(?:[: ][\w/.$()=+@,;~^*&!%?<>|'"`[\]{}-]+)*$/;
+const STRING_TAG = DUMP_SCHEMA.defaultScalarTag;
+
+function plainAsIs(s: string): boolean {
+  return PLAIN_SAFE.test(s) && DUMP_SCHEMA.resolveImplicitScalarTag(s).tag === STRING_TAG;
+}
+
 /** A scalar as js-yaml writes it one level below the root (`k: <here>`), or undefined when not a scalar. */
 function scalarAtLevelOne(v: unknown): string | undefined {
+  // The common cases as js-yaml writes them, without asking it (a test holds them equal).
+  if (typeof v === 'string' ? plainAsIs(v) : typeof v === 'number' ? Number.isSafeInteger(v) && !Object.is(v, -0) : typeof v === 'boolean') {
+    openEnded = false;
+    return String(v);
+  }
   let id: string;
   switch (typeof v) {
     case 'string': id = `s${v}`; break;
@@ -75,6 +93,7 @@ function scalarAtLevelOne(v: unknown): string | undefined {
 
 /** A mapping key as js-yaml writes it, or undefined where js-yaml would need an explicit `? ` pair. */
 function keyText(k: string): string | undefined {
+  if (k.length <= 1024 && plainAsIs(k)) return k;
   let text = keyCache.get(k);
   if (text === undefined) {
     if (k.includes('\n') || k.length > 1024) return undefined;

@@ -13,6 +13,7 @@
 import { load } from 'js-yaml';
 import * as k8s from '../imports/k8s';
 import { Environment } from './config/schema';
+import { byCodeUnits } from './order';
 
 export const PREREQUISITES_FILE = 'PREREQUISITES.md';
 
@@ -110,7 +111,7 @@ export function secretsRead(objects: PlainObject[]): SecretRead[] {
       });
     }
   }
-  return [...reads.values()].sort((a, b) => `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`));
+  return [...reads.values()].sort((a, b) => byCodeUnits(`${a.namespace}/${a.name}`, `${b.namespace}/${b.name}`));
 }
 
 function walk(value: any, visit: (key: string, value: any) => void): void {
@@ -163,7 +164,7 @@ function expectedNamespaces(objects: PlainObject[], created: Set<string>): strin
     if (o.kind === 'HTTPRoute') for (const p of o.spec?.parentRefs ?? []) if (p.namespace) need(p.namespace, `${who} (its Gateway ${p.name})`);
     if (o.kind === 'Application' || o.kind === 'GitRepository' || o.kind === 'Kustomization') need(o.metadata.namespace ?? '', `${who} (the GitOps controller's)`);
   }
-  return [...out].filter(([ns]) => ns && !created.has(ns)).sort(([a], [b]) => a.localeCompare(b)).map(([ns, why]) => `- \`${ns}\`: ${[...why].sort().join(', ')}`);
+  return [...out].filter(([ns]) => ns && !created.has(ns)).sort(([a], [b]) => byCodeUnits(a, b)).map(([ns, why]) => `- \`${ns}\`: ${[...why].sort().join(', ')}`);
 }
 
 /** remote_write targets in the components' config files (Tempo's metrics-generator). */
@@ -231,7 +232,7 @@ export function prerequisites(env: Environment, objects: PlainObject[], bootstra
     if (!BUILT_IN_GROUPS.has(g)) groups.set(g, (groups.get(g) ?? new Set()).add(o.kind));
   }
   if (!groups.size) lines.push('None: only built-in Kubernetes kinds.', '');
-  for (const [g, kinds] of [...groups].sort(([a], [b]) => a.localeCompare(b))) lines.push(`- \`${g}\` (${[...kinds].sort().join(', ')}): ${PROVIDERS[g] ?? 'its CRDs and controller'}`);
+  for (const [g, kinds] of [...groups].sort(([a], [b]) => byCodeUnits(a, b))) lines.push(`- \`${g}\` (${[...kinds].sort().join(', ')}): ${PROVIDERS[g] ?? 'its CRDs and controller'}`);
   if (groups.size) lines.push('');
   const issuers = new Set(all.filter((o) => o.kind === 'Certificate').map((o) => `${o.spec.issuerRef.kind ?? 'Issuer'} \`${o.spec.issuerRef.name}\`${(o.spec.issuerRef.kind ?? 'Issuer') === 'Issuer' ? ` in \`${o.metadata.namespace}\`` : ''}`));
   if (issuers.size) lines.push(`cert-manager issuer: ${[...issuers].sort().join(', ')}, ready before the first sync.`, '');

@@ -15,6 +15,7 @@ import { ConfigError } from '../config/load';
 import { Environment, TeamDashboard } from '../config/schema';
 import { DATASOURCE_UID } from './datasources';
 import { tenantUid } from './tenant-datasources';
+import { byCodeUnits } from '../order';
 
 export const SHARED_DASHBOARDS = 'shared';
 /**
@@ -63,7 +64,7 @@ export function withTeamDashboards(env: Environment, root: string): Environment 
   const uids = new Map<string, string>();
   const titles = new Map<string, string>();
   let bytes = 0;
-  for (const [key, { file, text }] of [...byKey].sort(([a], [b]) => a.localeCompare(b))) {
+  for (const [key, { file, text }] of [...byKey].sort(([a], [b]) => byCodeUnits(a, b))) {
     const d = parseDashboard(file, text, known, problems);
     if (!d) continue;
     const uidClash = uids.get(d.uid);
@@ -207,5 +208,5 @@ function datasourceRefs(root: unknown): { at: string; uid: string }[] {
       stack.push([v, here]);
     }
   }
-  return found.sort((a, b) => a.at.localeCompare(b.at));
+  return found.sort((a, b) => byCodeUnits(a.at, b.at));
 }

@@ -16,10 +16,11 @@ const DUMP_OPTIONS = { lineWidth: -1, noRefs: true } as const;
  * root: js-yaml's `scalarLayout` shifts are all relative, see `canUseBlock` and `blockHeader`).
  */
 export function toYaml(value: unknown): string {
-  if (!isBlockCollection(value)) return dump(value, DUMP_OPTIONS);
   const out: string[] = [];
   openEnded = false;
-  if (!writeCollection(value, 0, true, out)) return dump(value, DUMP_OPTIONS);
+  const keys = isPlainObject(value) ? Object.keys(value) : [];
+  const written = keys.length > 0 ? writeMapping(value as Record<string, Json>, keys, 0, true, out) : Array.isArray(value) && value.length > 0 && writeSequence(value, 0, true, out);
+  if (!written) return dump(value, DUMP_OPTIONS);
   // A document whose last scalar is a block kept with its trailing blank lines (`|+`) ends with `...`.
   out.push(openEnded ? '\n...\n' : '\n');
   return out.join('');
@@ -31,17 +32,6 @@ function isPlainObject(v: unknown): v is Record<string, Json> {
   if (v === null || typeof v !== 'object' || Array.isArray(v)) return false;
   const proto = Object.getPrototypeOf(v);
   return proto === Object.prototype || proto === null;
-}
-
-function isBlockCollection(v: unknown): v is Json[] | Record<string, Json> {
-  return Array.isArray(v) ? v.length > 0 : isPlainObject(v) && Object.keys(v).length > 0;
-}
-
-/** Values js-yaml writes as `[]`/`{}`; anything else that is not a scalar we know is left to js-yaml. */
-function emptyCollection(v: unknown): string | undefined {
-  if (Array.isArray(v)) return v.length === 0 ? '[]' : undefined;
-  if (isPlainObject(v)) return Object.keys(v).length === 0 ? '{}' : undefined;
-  return undefined;
 }
 
 /** Scalars as js-yaml writes them at level one, and whether each leaves the document open-ended. */
@@ -105,55 +95,76 @@ function keyText(k: string): string | undefined {
   return text;
 }
 
+/** Multi-line scalars already moved to a level (configuration files and dashboards recur in every environment). */
+const levelCaches: Map<string, string>[] = [];
+
 /** A scalar rendered at level one, moved to `level` (continuation lines of block and multi-line scalars). */
 function atLevel(text: string, level: number): string {
   if (level === 1 || !text.includes('\n')) return text;
-  const extra = ' '.repeat(2 * (level - 1));
-  return text.split('\n').map((line, i) => (i === 0 || line === '' ? line : extra + line)).join('\n');
+  const cache = (levelCaches[level] ??= new Map());
+  let moved = cache.get(text);
+  if (moved === undefined) {
+    const extra = ' '.repeat(2 * (level - 1));
+    moved = text.split('\n').map((line, i) => (i === 0 || line === '' ? line : extra + line)).join('\n');
+    cache.set(text, moved);
+  }
+  return moved;
 }
 
-/** The text of a value written after `key:` or `- ` at `level`; false when js-yaml must write the document. */
-function valueText(v: unknown, level: number, inSequence: boolean): string | false {
-  const empty = emptyCollection(v);
-  if (empty !== undefined) {
-    openEnded = false;
-    return empty;
-  }
-  if (isBlockCollection(v)) {
-    const out: string[] = [];
-    // A collection inside a sequence starts on the dash's line (js-yaml's seqInlineFirst); under a key, on
-    // the next line.
-    if (!writeCollection(v, level, inSequence, out)) return false;
-    return out.join('');
+/** The line breaks that start an item at each level. */
+const newlines: string[] = [];
+
+/**
+ * Writes the value of an item, after `key` or at a sequence's `-`, whose own items sit at `level`; false when it
+ * is not plain JSON data (js-yaml writes the document then). A collection inside a sequence starts on the dash's
+ * line (js-yaml's seqInlineFirst); under a key, on the next line.
+ */
+function writeValue(v: unknown, level: number, inSequence: boolean, out: string[]): boolean {
+  if (typeof v === 'object' && v !== null) {
+    if (Array.isArray(v)) {
+      if (v.length === 0) return writeEmpty('[]', inSequence, out);
+      out.push(inSequence ? '- ' : ':');
+      return writeSequence(v, level, inSequence, out);
+    }
+    if (!isPlainObject(v)) return false;
+    const keys = Object.keys(v);
+    if (keys.length === 0) return writeEmpty('{}', inSequence, out);
+    out.push(inSequence ? '- ' : ':');
+    return writeMapping(v, keys, level, inSequence, out);
   }
   const s = scalarAtLevelOne(v);
-  return s === undefined ? false : atLevel(s, level);
+  if (s === undefined) return false;
+  const text = atLevel(s, level);
+  out.push(text === '' || text.charCodeAt(0) === 10 ? (inSequence ? '-' : ':') : inSequence ? '- ' : ': ', text);
+  return true;
 }
 
-/** Writes a non-empty mapping or sequence whose items sit at `level`; false when not plain JSON data. */
-function writeCollection(v: Json[] | Record<string, Json>, level: number, compact: boolean, out: string[]): boolean {
-  const newline = `\n${' '.repeat(2 * level)}`;
-  let first = true;
-  if (Array.isArray(v)) {
-    for (const item of v) {
-      const text = valueText(item, level + 1, true);
-      if (text === false) return false;
-      if (!compact || !first) out.push(newline);
-      out.push(text === '' || text.charCodeAt(0) === 10 ? '-' : '- ', text);
-      first = false;
-    }
-    return true;
+function writeEmpty(text: string, inSequence: boolean, out: string[]): boolean {
+  openEnded = false;
+  out.push(inSequence ? '- ' : ': ', text);
+  return true;
+}
+
+/** Writes a non-empty sequence whose items sit at `level` (`compact`: its first item is on the current line). */
+function writeSequence(v: unknown[], level: number, compact: boolean, out: string[]): boolean {
+  const newline = (newlines[level] ??= `\n${' '.repeat(2 * level)}`);
+  for (let i = 0; i < v.length; i++) {
+    if (!compact || i > 0) out.push(newline);
+    if (!writeValue(v[i], level + 1, true, out)) return false;
   }
-  for (const k of Object.keys(v)) {
-    const key = keyText(k);
-    if (key === undefined) return false;
-    const item = v[k];
-    if (item === undefined) return false;
-    const text = valueText(item, level + 1, false);
-    if (text === false) return false;
-    if (!compact || !first) out.push(newline);
-    out.push(key, text === '' || text.charCodeAt(0) === 10 ? ':' : ': ', text);
-    first = false;
+  return true;
+}
+
+/** Writes a non-empty mapping whose entries sit at `level` (`compact`: its first entry is on the current line). */
+function writeMapping(v: Record<string, unknown>, keys: string[], level: number, compact: boolean, out: string[]): boolean {
+  const newline = (newlines[level] ??= `\n${' '.repeat(2 * level)}`);
+  for (let i = 0; i < keys.length; i++) {
+    const key = keyText(keys[i]);
+    const item = v[keys[i]];
+    if (key === undefined || item === undefined) return false;
+    if (!compact || i > 0) out.push(newline);
+    out.push(key);
+    if (!writeValue(item, level + 1, false, out)) return false;
   }
   return true;
 }

@@ -4,7 +4,7 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
-import { MIN_PARALLEL, renderFiles } from '../lib/render-pool';
+import { renderFiles } from '../lib/render-pool';
 import { ENVIRONMENTS, fixture, ROOT, runMain, synth, tempDir } from './helpers';
 
 function tree(dir: string): Record<string, string> {
@@ -26,9 +26,12 @@ const itIfCores = availableParallelism() > 1 ? it : it.skip;
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { cachedBundle } = require('../bin/bundle');
 
+// Workers start from 40 files each in real runs (lib/render-pool.ts); here from six, to see them at work.
+const FILES = 6;
+
 describe('rendering on worker threads', () => {
   itIfCores('renders on worker threads, each result equal to rendering alone', async () => {
-    const files = Array.from({ length: MIN_PARALLEL }, (_, i) => fixture(ENVIRONMENTS[i % ENVIRONMENTS.length]));
+    const files = Array.from({ length: FILES }, (_, i) => fixture(ENVIRONMENTS[i % ENVIRONMENTS.length]));
     const where: string[] = [];
     const pooled = await renderFiles(files, {
       bundle: cachedBundle('synth', 'main.ts'),
@@ -36,6 +39,7 @@ describe('rendering on worker threads', () => {
       renderedBy: (i, thread) => (where[i] = thread),
       // Everything on the workers, so the test sees their results whatever the timing of their start.
       mainRenders: false,
+      minParallel: FILES,
     });
     const alone = await renderFiles(files);
     expect(where).toEqual(files.map(() => 'worker'));
@@ -45,14 +49,14 @@ describe('rendering on worker threads', () => {
   itIfCores('writes what one thread writes, in the same order, with a bad file reported in its place', async () => {
     const configs = tempDir('pool-configs-');
     const files: string[] = [];
-    for (let i = 0; i < MIN_PARALLEL; i++) {
+    for (let i = 0; i < FILES; i++) {
       const file = path.join(configs, `env-${String(i).padStart(2, '0')}.yaml`);
       writeFileSync(file, i === 3 ? 'namespace: 12\n' : readFileSync(fixture(ENVIRONMENTS[i % ENVIRONMENTS.length]), 'utf8'));
       files.push(file);
     }
     const args = (out: string) => ['--outdir', out, ...files.flatMap((f) => ['--config', f])];
     const [pooled, single] = [tempDir('pool-out-'), tempDir('single-out-')];
-    const cli = synth(args(pooled));
+    const cli = synth(args(pooled), { env: { SYNTH_MIN_PARALLEL: String(FILES) } });
     const inProcess = await runMain(args(single));
     expect(cli.code).toBe(1);
     expect(inProcess.code).toBe(1);

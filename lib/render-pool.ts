@@ -1,12 +1,14 @@
 /**
  * Loads and renders environment files, on every core when there are enough of them.
  *
- * Rendering is pure and each environment is independent, so with many environments (a platform team keeps
- * one file per cluster; twenty is ordinary) synth renders them in worker threads beside the main thread. A
- * worker pays the cost of loading the program once, so a few environments render faster on one thread:
- * workers start only from MIN_PARALLEL files on, one per spare core. Results come back in the order of the
- * files, whatever thread rendered them, so the output and the messages are the same either way (a test
- * holds the two paths equal).
+ * Rendering is pure and each environment is independent, so with very many environments synth renders them in
+ * worker threads beside the main thread. A worker pays for loading the program and for rendering its first
+ * environments with cold code (V8's code cache holds bytecode, not the optimised code a thread builds as it
+ * runs): about 400 ms on one core, in which the main thread renders some twenty environments. Measured on two
+ * cores, a worker made 20 environments slower (1.03 s against 0.81 s) and 40 or 80 no faster, so workers start
+ * only from MIN_PARALLEL files per worker, one per spare core. Results come back in the order of the files,
+ * whatever thread rendered them, so the output and the messages are the same either way (a test holds the two
+ * paths equal).
  */
 import { availableParallelism } from 'node:os';
 import { MessagePort, Worker } from 'node:worker_threads';
@@ -15,8 +17,11 @@ import { Environment } from './config/schema';
 import { renderEnvironment, RenderedEnvironment, RenderRefused } from './stack';
 import { withTeamDashboards } from './grafana/team-dashboards';
 
-/** Fewer files than this render on the main thread: below it, starting a worker costs more than it saves. */
-export const MIN_PARALLEL = 6;
+/**
+ * Files per worker: fewer render on the main thread alone (see above). `SYNTH_MIN_PARALLEL` lowers it for the
+ * tests that run the command with workers on a few files.
+ */
+export const MIN_PARALLEL = Number(process.env.SYNTH_MIN_PARALLEL) || 40;
 
 export type RenderResult =
   | { readonly file: string; readonly env: Environment; readonly files: RenderedEnvironment }
@@ -59,11 +64,20 @@ type Reply = { readonly ready: true } | { readonly index: number; readonly resul
  */
 export async function renderFiles(
   files: readonly string[],
-  opts: { workerEntry?: string; bundle?: string; check?: (env: Environment, file: string) => void; dashboards?: string; renderedBy?: (index: number, thread: 'main' | 'worker') => void; mainRenders?: boolean } = {},
+  opts: {
+    workerEntry?: string;
+    bundle?: string;
+    check?: (env: Environment, file: string) => void;
+    dashboards?: string;
+    renderedBy?: (index: number, thread: 'main' | 'worker') => void;
+    mainRenders?: boolean;
+    minParallel?: number;
+  } = {},
 ): Promise<RenderResult[]> {
-  // mainRenders: false leaves every file to the workers (the tests use it to see the workers' results whatever the timing).
-  const { workerEntry, bundle, check, dashboards, renderedBy = () => {}, mainRenders = true } = opts;
-  const spare = Math.min(availableParallelism() - 1, Math.floor(files.length / MIN_PARALLEL));
+  // mainRenders: false leaves every file to the workers, and minParallel lowers the threshold (the tests use them
+  // to see the workers' results on a few files, whatever the timing).
+  const { workerEntry, bundle, check, dashboards, renderedBy = () => {}, mainRenders = true, minParallel = MIN_PARALLEL } = opts;
+  const spare = Math.min(availableParallelism() - 1, Math.floor(files.length / minParallel));
   if (!workerEntry || !bundle || spare < 1) return files.map((f, i) => (renderedBy(i, 'main'), renderFile(f, check, dashboards)));
 
   const results: RenderResult[] = new Array(files.length);

@@ -107,9 +107,9 @@ function loadBundle(outfile) {
     saveCodeCache(weight = 0) {
       if (!stale && weight <= cachedWeight) return;
       try {
-        // The weight first: a reader that finds the new weight with the old cache only re-makes it once more.
-        writeAtomically(weightFile, String(weight));
+        // The cache first: a run that finds it with the previous (lower) weight at worst makes it once more.
         writeAtomically(cacheFile, script.createCachedData());
+        writeAtomically(weightFile, String(weight));
       } catch {
         // A read-only node_modules: every run compiles, as without a cache.
       }

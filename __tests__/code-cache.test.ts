@@ -2,11 +2,14 @@
 // exact text it was made from (V8 itself checks only the length), one V8 refuses is made again, and a lighter run
 // never replaces the cache of a heavier one.
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { ROOT, tempDir } from './helpers';
+import { fixture, ROOT, synth, tempDir } from './helpers';
 
 const BUNDLE_JS = path.join(ROOT, 'bin', 'bundle.js');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { cachedBundle } = require('../bin/bundle');
 
 /**
  * Loads `file` in a new Node process (in this one, V8 finds code it compiled before in its own memory and never
@@ -69,5 +72,25 @@ describe('the code cache of a bundle', () => {
     load(file, 20);
     expect(weight()).toBe('20');
     expect(load(file).codeCache).toBe('used');
+  });
+});
+
+describe('synth and its code cache', () => {
+  // The real bundle's cache, shared with every test that runs synth (each write is atomic, and a weight only grows).
+  const cacheOf = (bundle: string) => `${bundle}.${createHash('sha1').update(readFileSync(bundle)).digest('hex')}.v8cache`;
+
+  test('a run that renders more replaces the cache; one that renders less, or fails, does not', () => {
+    const out = tempDir('code-cache-out-');
+    const bundle = cachedBundle('synth', 'main.ts');
+    const weight = () => Number(readFileSync(`${cacheOf(bundle)}.weight`, 'utf8'));
+    expect(synth(['--config', fixture('production'), '--outdir', out]).code).toBe(0);
+    const dir = path.join(out, 'production');
+    // What synth rendered: the folder's files but its ownership marker.
+    const rendered = readdirSync(dir).filter((f) => !f.startsWith('.')).reduce((n, f) => n + readFileSync(path.join(dir, f), 'utf8').length, 0);
+    expect(weight()).toBeGreaterThanOrEqual(rendered);
+    const afterProduction = weight();
+    expect(synth(['--config', fixture('dev'), '--outdir', out]).code).toBe(0);
+    expect(synth(['--config', path.join(out, 'missing.yaml'), '--outdir', out]).code).not.toBe(0);
+    expect(weight()).toBeGreaterThanOrEqual(afterProduction);
   });
 });

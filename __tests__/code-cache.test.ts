@@ -2,14 +2,13 @@
 // exact text it was made from (V8 itself checks only the length), one V8 refuses is made again, and a lighter run
 // never replaces the cache of a heavier one.
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fixture, ROOT, synth, tempDir } from './helpers';
 
 const BUNDLE_JS = path.join(ROOT, 'bin', 'bundle.js');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { cachedBundle } = require('../bin/bundle');
+const { cachedBundle, codeCacheFile } = require('../bin/bundle');
 
 /**
  * Loads `file` in a new Node process (in this one, V8 finds code it compiled before in its own memory and never
@@ -77,7 +76,7 @@ describe('the code cache of a bundle', () => {
 
 describe('synth and its code cache', () => {
   // The real bundle's cache, shared with every test that runs synth (each write is atomic, and a weight only grows).
-  const cacheOf = (bundle: string) => `${bundle}.${createHash('sha1').update(readFileSync(bundle)).digest('hex')}.v8cache`;
+  const cacheOf = (bundle: string): string => codeCacheFile(bundle, readFileSync(bundle));
 
   test('a run that renders more replaces the cache; one that renders less, or fails, does not', () => {
     const out = tempDir('code-cache-out-');

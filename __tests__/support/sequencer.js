@@ -11,6 +11,7 @@ const MEASURED = {
   'rules.test.ts': 8.3,
   'k8s-schema.test.ts': 6.6,
   'crash-safety.test.ts': 5.7,
+  'code-cache.test.ts': 4.3,
   'verify.test.ts': 4.6,
   'synth.test.ts': 4.5,
   'property.test.ts': 4.5,

@@ -11,9 +11,10 @@ const DUMP_OPTIONS = { lineWidth: -1, noRefs: true } as const;
  * The output is js-yaml's, byte for byte (a test holds the two together over every rendered object and
  * over random strings). Only the walk is our own: js-yaml builds an AST of the whole document and decides
  * each scalar's style from scratch, which made YAML writing the largest single cost of synth. Here the
- * block layout of mappings and sequences is written directly, and each distinct scalar is styled once, by
- * js-yaml itself, then re-indented to its depth (a scalar's style does not depend on its depth below the
- * root: js-yaml's `scalarLayout` shifts are all relative, see `canUseBlock` and `blockHeader`).
+ * block layout of mappings and sequences is written directly; plain strings, whole numbers and booleans are
+ * written as they are (`plainAsIs`), and every other distinct scalar is styled once, by js-yaml itself, then
+ * re-indented to its depth (a scalar's style does not depend on its depth below the root: js-yaml's
+ * `scalarLayout` shifts are all relative, see `canUseBlock` and `blockHeader`).
  */
 export function toYaml(value: unknown): string {
   const out: string[] = [];

@@ -40,8 +40,13 @@ function stamp() {
 /** Writes `file` whole under a name of its own, then renames it into place: a reader never sees half of it. */
 function writeAtomically(file, data) {
   const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, data);
-  renameSync(tmp, file);
+  try {
+    writeFileSync(tmp, data);
+    renameSync(tmp, file);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
 }
 
 /** The path of an up-to-date bundle of `entry` (relative to the project root), building it when needed. */

@@ -29,6 +29,7 @@ import { stackRules } from './monitoring/rules';
 import { alloyMetrics, PROMTAIL_METRICS } from './monitoring/rules/log-agent';
 import { operationalDashboards } from './monitoring/dashboards';
 import { apiProblems, LIMITS } from './api-rules';
+import { objectJson } from './k8s/object-json';
 
 /** Output files of one environment, by file name, in a stable order. */
 export type RenderedEnvironment = Map<string, string>;
@@ -107,14 +108,14 @@ function refusal(env: Environment, obj: { kind?: string; metadata?: { name?: str
  * object's `toJson()`). A test holds the two equal over every variant.
  */
 export function chartObjects(charts: readonly Chart[]): unknown[][] {
-  return charts.map((chart, i) =>
-    i === 0
-      ? chart.toJson()
-      : new DependencyGraph(chart.node)
-          .topology()
-          .filter((c): c is ApiObject => c instanceof ApiObject && Chart.of(c) === chart)
-          .map((obj) => obj.toJson()),
-  );
+  return charts.map((chart, i) => {
+    if (i === 0) return chart.toJson();
+    const app = App.of(chart);
+    return new DependencyGraph(chart.node)
+      .topology()
+      .filter((c): c is ApiObject => c instanceof ApiObject && Chart.of(c) === chart)
+      .map((obj) => objectJson(obj, app));
+  });
 }
 
 export function renderObjects(objects: unknown[]): string {

@@ -17,7 +17,7 @@ import { Environment } from './lib/config/schema';
 import { RenderedEnvironment } from './lib/stack';
 import { renderFiles, serveRenders as serveRendersWith } from './lib/render-pool';
 import type { MessagePort } from 'node:worker_threads';
-import { lockOutdir, ownershipProblem, OutputError, removeEnvironment, writeEnvironment } from './lib/write';
+import { FolderContents, lockOutdir, ownershipProblem, OutputError, readFolder, removeEnvironment, writeEnvironment } from './lib/write';
 import { nearest } from './lib/nearest';
 import { BOOTSTRAP_DIR, bootstrapFiles } from './lib/gitops';
 import { diffEnvironment, resolveRef } from './lib/diff/compare';
@@ -247,9 +247,11 @@ export async function main(argv: string[], cwd = process.cwd(), configDir = CONF
  * summary `npm run diff` prints). Computed before the folder is replaced; a folder it cannot read is not
  * compared, and synth says so without failing: the write itself is what was asked.
  */
-function summaryBeforeWrite(outdir: string, envName: string, files: Map<string, string>): string {
+function summaryBeforeWrite(outdir: string, envName: string, files: Map<string, string>, current: FolderContents | undefined): string {
+  // The files as read for writing, when every entry could be read (otherwise the diff reads, and reports, itself).
+  const old = current?.onlyFiles ? new Map([...current.files].filter(([f]) => f.endsWith('.yaml')).map(([f, bytes]) => [f, bytes.toString('utf8')])) : undefined;
   try {
-    const d = diffEnvironment(outdir, envName, files);
+    const d = diffEnvironment(outdir, envName, files, { old });
     return d.highest >= ChangeClass.NeedsStep ? d.text : '';
   } catch (e) {
     if (!(e instanceof OutputError)) throw e;
@@ -282,9 +284,10 @@ function writeAll(outdir: string, rendered: [Environment, RenderedEnvironment][]
     const refused = plans.flatMap(({ env }) => [ownershipProblem(outdir, env.name), ownershipProblem(bootstrapDir, env.name)]).filter((p) => p !== undefined);
     if (refused.length) throw new OutputError(`${[...new Set(refused)].join('\nsynth: ')}\nsynth: nothing was written`);
     for (const { env, files, bootstrap } of plans) {
-      const summary = summaryBeforeWrite(outdir, env.name, files);
-      const bootstrapSummary = summaryBeforeWrite(bootstrapDir, env.name, bootstrap);
-      writeEnvironment(outdir, env.name, files);
+      const current = readFolder(path.join(outdir, env.name));
+      const summary = summaryBeforeWrite(outdir, env.name, files, current);
+      const bootstrapSummary = summaryBeforeWrite(bootstrapDir, env.name, bootstrap, undefined);
+      writeEnvironment(outdir, env.name, files, current);
       process.stdout.write(`${path.join(outdir, env.name)}/: ${[...files.keys()].join(', ')}\n`);
       if (bootstrap.size) {
         writeEnvironment(bootstrapDir, env.name, bootstrap);

@@ -186,11 +186,21 @@ function metadata(meta: Obj, path: string, fail: (p: string, w: string) => void)
   }
 }
 
+/** Label keys and values found valid: the same few recur on every object of every environment. */
+const validLabelKeys = new Set<string>();
+const validLabelValues = new Set<string>();
+
 function labels(map: unknown, path: string, fail: (p: string, w: string) => void): void {
   if (!isObj(map)) return;
-  for (const [k, v] of Object.entries(map)) {
-    if (!isLabelKey(k)) fail(path, `key ${show(k)} must be a qualified name`);
-    if (typeof v !== 'string' || !isLabelValue(v)) fail(`${path}.${k}`, `must be a label value (at most 63 of A-Z a-z 0-9 - _ ., alphanumeric at both ends), got ${show(v)}`);
+  for (const k of Object.keys(map)) {
+    const v = map[k];
+    if (!validLabelKeys.has(k)) {
+      if (isLabelKey(k)) validLabelKeys.add(k);
+      else fail(path, `key ${show(k)} must be a qualified name`);
+    }
+    if (typeof v === 'string' && validLabelValues.has(v)) continue;
+    if (typeof v === 'string' && isLabelValue(v)) validLabelValues.add(v);
+    else fail(`${path}.${k}`, `must be a label value (at most 63 of A-Z a-z 0-9 - _ ., alphanumeric at both ends), got ${show(v)}`);
   }
 }
 

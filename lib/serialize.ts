@@ -50,8 +50,18 @@ const keyCache = new Map<string, string>();
 const PLAIN_SAFE = /^[A-Za-z0-9_/$][\w/.$()=+@,;~^*&!%?<>|'"`[\]{}-]*(?:[: ][\w/.$()=+@,;~^*&!%?<>|'"`[\]{}-]+)*$/;
 const STRING_TAG = DUMP_SCHEMA.defaultScalarTag;
 
+/** plainAsIs() of strings seen before (most recur in every object and environment); cleared when it grows large. */
+const plainCache = new Map<string, boolean>();
+const PLAIN_CACHE_SIZE = 100_000;
+
 function plainAsIs(s: string): boolean {
-  return PLAIN_SAFE.test(s) && DUMP_SCHEMA.resolveImplicitScalarTag(s).tag === STRING_TAG;
+  let plain = plainCache.get(s);
+  if (plain === undefined) {
+    plain = PLAIN_SAFE.test(s) && DUMP_SCHEMA.resolveImplicitScalarTag(s).tag === STRING_TAG;
+    if (plainCache.size >= PLAIN_CACHE_SIZE) plainCache.clear();
+    plainCache.set(s, plain);
+  }
+  return plain;
 }
 
 /** A scalar as js-yaml writes it one level below the root (`k: <here>`), or undefined when not a scalar. */

@@ -174,7 +174,11 @@ export function recoverLeftovers(dir: string): void {
 }
 
 /** Replaces `<outdir>/<env>/` by the rendered files (protocol above). Caller holds the lock and checked ownership. */
-export function writeEnvironment(outdir: string, envName: string, files: RenderedEnvironment): void {
+/**
+ * `current`: the folder as readFolder() read it earlier under the same lock (synth reads it once to classify the
+ * change and to see whether anything is to be written).
+ */
+export function writeEnvironment(outdir: string, envName: string, files: RenderedEnvironment, current?: FolderContents): void {
   ensureDir(outdir);
   recoverLeftovers(outdir);
   const target = path.join(outdir, envName);
@@ -182,7 +186,7 @@ export function writeEnvironment(outdir: string, envName: string, files: Rendere
   const previous = path.join(outdir, `.${envName}.old-${process.pid}`);
   const problem = ownershipProblem(outdir, envName);
   if (problem) throw new OutputError(problem);
-  if (holdsExactly(target, files)) return;
+  if (holdsExactly(current ?? readFolder(target), files)) return;
   try {
     mkdirSync(staging);
     // The marker goes first: a staging folder cut short by a kill is still recognised as ours and removed.
@@ -208,27 +212,43 @@ export function writeEnvironment(outdir: string, envName: string, files: Rendere
   }
 }
 
-/**
- * Whether `folder` already holds exactly what writing `files` would leave there: the marker and those files, byte
- * for byte, and nothing else. Then it is left as it is: nothing to do, and no file's modification time changes
- * for editors, watchers or a GitOps agent to notice (most runs of synth over many environments change one).
- */
-function holdsExactly(folder: string, files: RenderedEnvironment): boolean {
+/** A folder's regular files, read once: bytes by name, and whether it holds nothing else that could not be read. */
+export interface FolderContents {
+  readonly files: ReadonlyMap<string, Buffer>;
+  readonly onlyFiles: boolean;
+}
+
+/** The folder's files, or undefined when it cannot be listed (missing, not a folder, unreadable). */
+export function readFolder(folder: string): FolderContents | undefined {
   let entries: Dirent[];
   try {
     entries = readdirSync(folder, { withFileTypes: true });
   } catch {
-    return false;
+    return undefined;
   }
-  if (entries.length !== files.size + 1) return false;
+  const files = new Map<string, Buffer>();
+  let onlyFiles = true;
   for (const e of entries) {
-    const expected = e.name === OWNER_MARKER ? MARKER_TEXT : files.get(e.name);
-    if (expected === undefined || !e.isFile()) return false;
     try {
-      if (!readFileSync(path.join(folder, e.name)).equals(Buffer.from(expected))) return false;
+      if (e.isFile()) files.set(e.name, readFileSync(path.join(folder, e.name)));
+      else onlyFiles = false;
     } catch {
-      return false;
+      onlyFiles = false;
     }
+  }
+  return { files, onlyFiles };
+}
+
+/**
+ * Whether the folder already holds exactly what writing `files` would leave there: the marker and those files, byte
+ * for byte, and nothing else. Then it is left as it is: nothing to do, and no file's modification time changes
+ * for editors, watchers or a GitOps agent to notice (most runs of synth over many environments change one).
+ */
+function holdsExactly(contents: FolderContents | undefined, files: RenderedEnvironment): boolean {
+  if (!contents?.onlyFiles || contents.files.size !== files.size + 1) return false;
+  for (const [name, bytes] of contents.files) {
+    const expected = name === OWNER_MARKER ? MARKER_TEXT : files.get(name);
+    if (expected === undefined || !bytes.equals(Buffer.from(expected))) return false;
   }
   return true;
 }

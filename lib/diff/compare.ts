@@ -134,9 +134,10 @@ export interface EnvironmentDiff {
  * What replacing `<outdir>/<env>/` with `rendered` changes: compared with the folder on disk, or with the
  * folder as committed at `commit` (`--against`). Empty text when both sides are empty.
  */
-export function diffEnvironment(outdir: string, envName: string, rendered: Map<string, string>, opts: { commit?: string; today?: Date } = {}): EnvironmentDiff {
+/** `opts.old`: the folder's YAML files as already read (synth reads the folder once before writing it). */
+export function diffEnvironment(outdir: string, envName: string, rendered: Map<string, string>, opts: { commit?: string; today?: Date; old?: Map<string, string> } = {}): EnvironmentDiff {
   const dir = path.join(outdir, envName);
-  const old = filesIn(dir, opts.commit);
+  const old = opts.old ?? filesIn(dir, opts.commit);
   // Only files whose text differs can hold a change, and every rule reads objects that change together (an engine's
   // config and its workloads are one file; a namespace move changes every file), so the rest is not parsed: synth
   // runs this on every write.

@@ -105,7 +105,8 @@ function refusal(env: Environment, obj: { kind?: string; metadata?: { name?: str
  * eleven charts that walk was repeated eleven times. Here the first chart goes through `toJson()` as usual,
  * which does that walk once for the app, and the others take the remaining steps of `_synthChart` themselves
  * (`chartToKube`: the chart's API objects in dependency order, each closest to its own chart, then each
- * object's `toJson()`). A test holds the two equal over every variant.
+ * object's JSON, by objectJson() in one walk: lib/k8s/object-json.ts). A test holds the two equal over every
+ * variant.
  */
 export function chartObjects(charts: readonly Chart[]): unknown[][] {
   return charts.map((chart, i) => {

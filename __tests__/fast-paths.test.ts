@@ -1,18 +1,26 @@
-// synth's two fast paths give what the libraries give: chartObjects() what cdk8s's chart.toJson() gives
-// (lib/stack.ts walks the app once instead of once per chart), and toYaml() js-yaml's output byte for byte
+// synth's fast paths give what the libraries give: chartObjects() what cdk8s's chart.toJson() gives
+// (lib/stack.ts walks the app once instead of once per chart, and lib/k8s/object-json.ts each object in one walk),
+// the bundle's rewritten mappings of the generated classes what the originals give, and toYaml() js-yaml's output byte for byte
 // (lib/serialize.ts walks the collections itself and asks js-yaml to style each scalar once). Checked over
 // every object every fixture environment and variant renders, and over seeded random documents.
 import { dump } from 'js-yaml';
 import { buildCharts, chartObjects } from '../lib/stack';
 import { toYaml } from '../lib/serialize';
-import { anyEnv, env, ENVIRONMENTS, VARIANTS } from './helpers';
+import { ApiObject } from 'cdk8s';
+import * as k8s from '../imports/k8s';
+import { anyEnv, env, ENVIRONMENTS, linearModule, VARIANTS } from './helpers';
 
 const reference = (v: unknown) => dump(v, { lineWidth: -1, noRefs: true });
 
 describe('synth fast paths', () => {
   it('give what cdk8s and js-yaml give for every rendered object, shipped environments and variants', () => {
     const envs = [...ENVIRONMENTS.map(env), ...VARIANTS.map(anyEnv)];
+    // The bundle's generated classes map their props with linear loops (bin/bundle.js): each mapping of the
+    // rewritten module, on the props cdk8s resolved, against the original's.
+    const linear = linearModule().exports;
+    const original = k8s as unknown as Record<string, unknown>;
     let count = 0;
+    let mapped = 0;
     for (const e of envs) {
       const charts = buildCharts(e);
       const fast = chartObjects(charts);
@@ -23,9 +31,18 @@ describe('synth fast paths', () => {
           expect(toYaml(obj)).toBe(reference(obj));
           count++;
         }
+        for (const obj of chart.node.findAll()) {
+          const name = `toJson_${obj.constructor.name}Props`;
+          // Plain ApiObjects and a class of ours (rollout-operator's ClusterShared) have no generated mapping.
+          if (!(obj instanceof ApiObject) || typeof original[name] !== 'function') continue;
+          const props = ApiObject.prototype.toJson.call(obj);
+          expect(JSON.stringify((linear[name] as (p: unknown) => unknown)(props))).toBe(JSON.stringify((original[name] as (p: unknown) => unknown)(props)));
+          mapped++;
+        }
       }
     }
     expect(count).toBeGreaterThan(500);
+    expect(mapped).toBeGreaterThan(500);
   });
 
   it('toYaml writes what js-yaml writes for seeded random strings as keys and values at every depth', () => {

@@ -1,6 +1,7 @@
 /** Shared test helpers: load an environment, render it in memory, find objects by kind and name. */
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import Module from 'node:module';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
@@ -289,4 +290,17 @@ export function anyEnv(name: string): Environment {
     return cache.get(name)!;
   }
   return env(name);
+}
+
+/** The generated classes' module with linear mappings, loaded from where the original lies so it resolves cdk8s the same way. */
+export function linearModule(): { exports: Record<string, unknown>; count: number; text: string } {
+  const file = require.resolve('cdk8s-plus-27/lib/imports/k8s.js');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { linearMappings } = require('../bin/bundle') as { linearMappings: (s: string) => { text: string; count: number } };
+  const { text, count } = linearMappings(readFileSync(file, 'utf8'));
+  const m = new Module(file, module) as Module & { _compile(code: string, filename: string): void };
+  m.filename = file;
+  m.paths = (Module as unknown as { _nodeModulePaths(dir: string): string[] })._nodeModulePaths(path.dirname(file));
+  m._compile(text, file);
+  return { exports: m.exports, count, text };
 }

@@ -1,18 +1,13 @@
 // synth renders objects without cdk8s's per-value resolve walk (lib/k8s/object-json.ts) and bundles the generated
 // Kubernetes classes with linear mappings (bin/bundle.js). Both must give exactly what cdk8s gives: the same
-// keys in the same order, the same values, the same errors. The variants' objects are compared in
-// fast-paths.test.ts; here the cases those objects never reach, and the rewritten mappings.
-import Module from 'node:module';
+// keys in the same order, the same values, the same errors. Every object of every variant is compared in
+// fast-paths.test.ts (both); here the cases those objects never reach.
 import { readFileSync } from 'node:fs';
-import * as path from 'node:path';
 import { ApiObject, App, Chart, IResolver, JsonPatch, Lazy, ResolutionContext } from 'cdk8s';
 import * as k8s from '../imports/k8s';
 import { objectJson } from '../lib/k8s/object-json';
-import { buildCharts } from '../lib/stack';
-import { anyEnv, env, ENVIRONMENTS, VARIANTS } from './helpers';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { linearMappings } = require('../bin/bundle') as { linearMappings: (s: string) => { text: string; count: number } };
+import { linearModule } from './helpers';
 
 /** objectJson() and toJson() give the same JSON, keys in the same order, or throw the same error. */
 function expectSame(obj: ApiObject): string {
@@ -120,17 +115,6 @@ describe('objectJson', () => {
   });
 });
 
-/** The generated classes' module with linear mappings, loaded from where the original lies so it resolves cdk8s the same way. */
-function linearModule(): { exports: Record<string, unknown>; count: number; text: string } {
-  const file = require.resolve('cdk8s-plus-27/lib/imports/k8s.js');
-  const { text, count } = linearMappings(readFileSync(file, 'utf8'));
-  const m = new Module(file, module) as Module & { _compile(code: string, filename: string): void };
-  m.filename = file;
-  m.paths = (Module as unknown as { _nodeModulePaths(dir: string): string[] })._nodeModulePaths(path.dirname(file));
-  m._compile(text, file);
-  return { exports: m.exports, count, text };
-}
-
 describe('linear mappings of the generated classes (bin/bundle.js)', () => {
   const linear = linearModule();
   const original = k8s as unknown as Record<string, unknown>;
@@ -141,23 +125,6 @@ describe('linear mappings of the generated classes (bin/bundle.js)', () => {
     expect(linear.count).toBe(source.split('.reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: ').length - 1);
     expect(linear.count).toBeGreaterThan(400);
     expect(linear.text).not.toMatch(/\.reduce\(\(r, i\)/);
-  });
-
-  it('maps every object synth renders exactly as the original, shipped environments and variants', () => {
-    let count = 0;
-    for (const e of [...ENVIRONMENTS.map(env), ...VARIANTS.map(anyEnv)]) {
-      for (const c of buildCharts(e)) {
-        for (const obj of c.node.findAll()) {
-          if (!(obj instanceof ApiObject) || obj.constructor === ApiObject) continue;
-          const name = `toJson_${obj.constructor.name}Props`;
-          if (typeof original[name] !== 'function') continue; // a class of ours (rollout-operator's ClusterShared)
-          const base = ApiObject.prototype.toJson.call(obj);
-          expect(JSON.stringify(mapping(linear.exports, name)(base))).toBe(JSON.stringify(mapping(original, name)(base)));
-          count++;
-        }
-      }
-    }
-    expect(count).toBeGreaterThan(500);
   });
 
   it('maps maps as the original: undefined values dropped, a "__proto__" key kept as a key, numeric keys first, Quantity values', () => {

@@ -8,24 +8,24 @@ const path = require('node:path');
 const Sequencer = require('@jest/test-sequencer').default;
 
 const MEASURED = {
-  'rules.test.ts': 8.3,
-  'k8s-schema.test.ts': 6.6,
-  'crash-safety.test.ts': 5.7,
-  'code-cache.test.ts': 4.3,
-  'verify.test.ts': 4.6,
-  'synth.test.ts': 4.5,
-  'property.test.ts': 4.5,
+  'rules.test.ts': 8.6,
+  'crash-safety.test.ts': 8.4,
+  'code-cache.test.ts': 4.4,
   'hostile-input.test.ts': 4.3,
-  'render-pool.test.ts': 4.1,
+  'verify.test.ts': 3.9,
+  'property.test.ts': 3.8,
   'crd-schema.test.ts': 3.8,
-  'diff.test.ts': 3.5,
-  'ownership.test.ts': 3,
-  'fuzz.test.ts': 2.6,
-  'fast-paths.test.ts': 2.6,
-  'policy.test.ts': 2.4,
+  'fast-paths.test.ts': 3.8,
+  'synth.test.ts': 3.7,
+  'k8s-schema.test.ts': 3.5,
+  'diff.test.ts': 3.4,
+  'render-pool.test.ts': 3,
+  'fuzz.test.ts': 2.8,
+  'ownership.test.ts': 2.6,
   'queries.test.ts': 2.3,
-  'monitoring.test.ts': 2.2,
+  'policy.test.ts': 2.3,
   'runtime.test.ts': 2.1,
+  'monitoring.test.ts': 1.9,
 };
 
 class LongestFirst extends Sequencer {

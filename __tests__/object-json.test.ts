@@ -105,6 +105,23 @@ describe('objectJson', () => {
     }
     expect(expectSame(new Own(chart(), 'm', { data: { a: 'b' } }))).toContain('"extra":true');
 
+    // A cdk8s whose private fields differ from this version's: its own toJson(), never a guess.
+    const spy = jest.spyOn(ApiObject.prototype, 'toJson');
+    try {
+      const plain = new ApiObject(chart(), 'p', { apiVersion: 'v1', kind: 'Thing', spec: { a: 1 } });
+      objectJson(plain);
+      expect(spy).not.toHaveBeenCalled();
+      delete (plain as unknown as { props?: unknown }).props;
+      objectJson(plain);
+      expect(spy).toHaveBeenCalledTimes(1);
+      const noPatches = new ApiObject(chart(), 'q', { apiVersion: 'v1', kind: 'Thing' });
+      delete (noPatches as unknown as { patches?: unknown }).patches;
+      expect(() => objectJson(noPatches)).toThrow(); // cdk8s's own path, which needs the field
+      expect(spy).toHaveBeenCalledTimes(2);
+    } finally {
+      spy.mockRestore();
+    }
+
     const unsorted = new ApiObject(chart(), 'u', { apiVersion: 'v1', kind: 'Thing', spec: { b: 1, a: 2 } });
     process.env.CDK8S_DISABLE_SORT = '1';
     try {

@@ -134,8 +134,10 @@ function hasBuiltInResolvers(app: App): boolean {
 /** `obj.toJson()`, faster for what synth renders (see above). */
 export function objectJson(obj: ApiObject, app: App = App.of(obj)): unknown {
   const own = Object.prototype.hasOwnProperty.call(obj, 'toJson');
-  const patched = ((obj as unknown as { patches?: unknown[] }).patches?.length ?? 1) > 0;
-  if (own || patched || !hasBuiltInResolvers(app)) return obj.toJson();
+  // `props` and `patches` are private to cdk8s's ApiObject: without them as this version has them, its own path.
+  const fields = obj as unknown as { props?: unknown; patches?: unknown[] };
+  const patched = !Array.isArray(fields.patches) || fields.patches.length > 0;
+  if (own || patched || typeof fields.props !== 'object' || fields.props === null || !hasBuiltInResolvers(app)) return obj.toJson();
   const ctor = obj.constructor;
   if (ctor === ApiObject) {
     try {

@@ -103,7 +103,8 @@ export function secretsRead(objects: PlainObject[]): SecretRead[] {
     }
     if (o.kind === 'Ingress') for (const t of o.spec?.tls ?? []) if (t.secretName) read(ns, t.secretName, ['tls.crt', 'tls.key'], `${who} (TLS)`);
     if (o.kind === 'GitRepository' && o.spec?.secretRef) read(ns, o.spec.secretRef.name, [], `${who} (Git credentials)`);
-    if (groupOf(o.apiVersion) === 'monitoring.coreos.com') {
+    // (A PrometheusRule, the largest of them, has no such field: its schema holds rules only.)
+    if (groupOf(o.apiVersion) === 'monitoring.coreos.com' && o.kind !== 'PrometheusRule') {
       // prometheus-operator's SecretKeySelectors ({ name, key }) under a `secret` field (TLS CA and client
       // certificates), read from the monitor's namespace.
       walk(o.spec, (key, value) => {
@@ -115,11 +116,12 @@ export function secretsRead(objects: PlainObject[]): SecretRead[] {
 }
 
 function walk(value: any, visit: (key: string, value: any) => void): void {
-  if (Array.isArray(value)) value.forEach((v) => walk(v, visit));
+  if (Array.isArray(value)) for (const v of value) walk(v, visit);
   else if (value && typeof value === 'object')
-    for (const [k, v] of Object.entries(value)) {
+    for (const k of Object.keys(value)) {
+      const v = value[k];
       visit(k, v);
-      walk(v, visit);
+      if (v && typeof v === 'object') walk(v, visit);
     }
 }
 

@@ -173,8 +173,8 @@ export function recoverLeftovers(dir: string): void {
   }
 }
 
-/** Replaces `<outdir>/<env>/` by the rendered files (protocol above). Caller holds the lock and checked ownership. */
 /**
+ * Replaces `<outdir>/<env>/` by the rendered files (protocol above). Caller holds the lock and checked ownership.
  * `current`: the folder as readFolder() read it earlier under the same lock (synth reads it once to classify the
  * change and to see whether anything is to be written).
  */

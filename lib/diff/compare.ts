@@ -132,9 +132,9 @@ export interface EnvironmentDiff {
 
 /**
  * What replacing `<outdir>/<env>/` with `rendered` changes: compared with the folder on disk, or with the
- * folder as committed at `commit` (`--against`). Empty text when both sides are empty.
+ * folder as committed at `commit` (`--against`). Empty text when both sides are empty. `opts.old`: the folder's
+ * YAML files as already read (synth reads the folder once before writing it).
  */
-/** `opts.old`: the folder's YAML files as already read (synth reads the folder once before writing it). */
 export function diffEnvironment(outdir: string, envName: string, rendered: Map<string, string>, opts: { commit?: string; today?: Date; old?: Map<string, string> } = {}): EnvironmentDiff {
   const dir = path.join(outdir, envName);
   const old = opts.old ?? filesIn(dir, opts.commit);

@@ -35,8 +35,14 @@ function isPlainObject(v: unknown): v is Record<string, Json> {
   return proto === Object.prototype || proto === null;
 }
 
-/** Scalars as js-yaml writes them at level one, and whether each leaves the document open-ended. */
-const valueCache = new Map<string, { text: string; openEnded: boolean }>();
+/** A scalar as js-yaml writes it at level one, and whether it leaves the document open-ended. */
+interface Styled {
+  readonly text: string;
+  readonly openEnded: boolean;
+}
+/** Numbers, booleans and null as js-yaml writes them (by type and text), and strings (by the string itself). */
+const valueCache = new Map<string, Styled>();
+const stringStyles = new Map<string, Styled>();
 /** Whether the last value written leaves the document open-ended (js-yaml's `state.openEnded`). */
 let openEnded = false;
 const keyCache = new Map<string, string>();
@@ -71,22 +77,25 @@ function scalarAtLevelOne(v: unknown): string | undefined {
     openEnded = false;
     return String(v);
   }
+  // Strings are looked up as they are (a config file or dashboard is one string of many kilobytes: a key built
+  // from it would be copied to be hashed); other scalars by their type and text.
+  let cache: Map<string, Styled>;
   let id: string;
   switch (typeof v) {
-    case 'string': id = `s${v}`; break;
-    case 'number': id = `n${Object.is(v, -0) ? '-0' : String(v)}`; break;
-    case 'boolean': id = v ? 'true' : 'false'; break;
+    case 'string': cache = stringStyles; id = v; break;
+    case 'number': cache = valueCache; id = `n${Object.is(v, -0) ? '-0' : String(v)}`; break;
+    case 'boolean': cache = valueCache; id = v ? 'true' : 'false'; break;
     default:
-      if (v === null) { id = 'null'; break; }
+      if (v === null) { cache = valueCache; id = 'null'; break; }
       return undefined;
   }
-  let cached = valueCache.get(id);
+  let cached = cache.get(id);
   if (cached === undefined) {
     let doc = dump({ k: v }, DUMP_OPTIONS);
     const ended = doc.endsWith('\n...\n');
     if (ended) doc = doc.slice(0, -4);
     cached = { text: doc.slice(doc.startsWith('k: ') ? 3 : 2, -1), openEnded: ended };
-    valueCache.set(id, cached);
+    cache.set(id, cached);
   }
   openEnded = cached.openEnded;
   return cached.text;

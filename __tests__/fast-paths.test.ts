@@ -1,8 +1,9 @@
 // synth's fast paths give what the libraries give: chartObjects() what cdk8s's chart.toJson() gives
-// (lib/stack.ts walks the app once instead of once per chart, and lib/k8s/object-json.ts each object in one walk),
-// the bundle's rewritten mappings of the generated classes what the originals give, and toYaml() js-yaml's output byte for byte
-// (lib/serialize.ts walks the collections itself and asks js-yaml to style each scalar once). Checked over
-// every object every fixture environment and variant renders, and over seeded random documents.
+// (lib/stack.ts walks the app once instead of once per chart, and lib/k8s/object-json.ts each object in one
+// walk), the bundle's rewritten mappings of the generated classes what the originals give (bin/bundle.js), and
+// toYaml() js-yaml's output byte for byte (lib/serialize.ts walks the collections itself and asks js-yaml to
+// style each scalar once). Checked over every object every fixture environment and variant renders, and over
+// seeded random documents.
 import { dump } from 'js-yaml';
 import { buildCharts, chartObjects } from '../lib/stack';
 import { toYaml } from '../lib/serialize';

@@ -12,7 +12,7 @@ import { parser as logql } from '@grafana/lezer-logql';
 import { env, FIXTURES_DIR, ROOT } from './helpers';
 import { formatResult, HINTS, logQuery, StepResult, verify, VerifyTargets } from '../lib/verify/checks';
 import { main, parseArgs, parseForwardedPort, UsageError } from '../lib/verify/cli';
-import { chmodSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tempDir } from './helpers';
 import { durationMs } from '../lib/config/primitives';
 
@@ -176,6 +176,26 @@ describe('verify command line', () => {
   });
 });
 
+/** Where the stand-in kubectl notes the pid of each port-forward it runs. */
+const PORT_FORWARD_PIDS = 'port-forward.pids';
+
+/**
+ * The port-forwards the stand-in kubectl ran in `dir` that still exist, running or exited but not reaped (a zombie
+ * still answers signal 0): none should, once verify has returned.
+ */
+function portForwardsLeft(dir: string): number[] {
+  const pids = readFileSync(path.join(dir, PORT_FORWARD_PIDS), 'utf8').trim().split('\n').map(Number);
+  expect(pids.length).toBeGreaterThan(0);
+  return pids.filter((pid) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+}
+
 /**
  * A stand-in `kubectl` on PATH: `get secret` answers base64 values, `port-forward svc/<name>` prints kubectl's
  * "Forwarding from" line for the local fake server standing in for that Service and stays up until killed.
@@ -190,6 +210,7 @@ if (args[0] === 'get' && args[1] === '--raw' && args[2] === '/version') {
 } else if (args.includes('port-forward')) {
   const svc = args.find((a) => a.startsWith('svc/')).slice(4);
   if (!services[svc]) { console.error('error: services "' + svc + '" not found'); process.exit(1); }
+  require('fs').appendFileSync(${JSON.stringify(path.join(dir, PORT_FORWARD_PIDS))}, process.pid + '\\n');
   console.log('Forwarding from 127.0.0.1:' + new URL(services[svc]).port + ' -> ' + args[args.length - 1].slice(1));
   setInterval(() => undefined, 1000);
 } else if (args.includes('secret')) {
@@ -220,11 +241,29 @@ describe('verify end to end, with a stand-in kubectl', () => {
       expect([code, lines.join('\n')]).toEqual([0, expect.stringContaining('all 9 checks passed')]);
       expect(lines[0]).toBe('verifying dev (namespace observability, context kind-dev) through kubectl port-forward');
       expect(lines.filter((l) => l.startsWith('PASS'))).toHaveLength(9);
+      expect(portForwardsLeft(dir)).toEqual([]);
     } finally {
       process.env.PATH = savedPath;
       rmSync(dir, { recursive: true, force: true });
     }
   }, 30_000);
+
+  test('a port-forward kubectl refuses fails the setup, and the command exits at once (no start timer left)', () => {
+    const dir = tempDir('fake-kubectl-');
+    fakeKubectl(dir, {}, {});
+    // The bundled command in a process of its own: a timer left pending would hold that process open for 15 s.
+    const script = `const { cachedBundle, loadBundle } = require(${JSON.stringify(path.join(ROOT, 'bin', 'bundle.js'))});
+      loadBundle(cachedBundle('verify', 'lib/verify/cli.ts')).exports.main(['--env', 'dev'], console.log, ${JSON.stringify(FIXTURES_DIR)}).then((c) => (process.exitCode = c));`;
+    try {
+      const started = Date.now();
+      const r = spawnSync(process.execPath, ['-e', script], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, PATH: `${dir}${path.delimiter}${process.env.PATH}` }, timeout: 30_000 });
+      const seconds = (Date.now() - started) / 1000;
+      expect([r.status, r.stdout]).toEqual([1, expect.stringMatching(/FAIL {2}setup: kubectl port-forward svc\/\S+ exited \(1\): error: services "\S+" not found/)]);
+      expect(seconds).toBeLessThan(10);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 40_000);
 
   test('fails with exit code 1 and the kubectl error when a Secret cannot be read', async () => {
     const dir = tempDir('fake-kubectl-');
@@ -236,6 +275,8 @@ describe('verify end to end, with a stand-in kubectl', () => {
     try {
       expect(await main(['--env', 'dev'], (l) => lines.push(l), FIXTURES_DIR)).toBe(1);
       expect(lines.join('\n')).toMatch(/FAIL {2}setup: cannot read admin-user of Secret observability\/grafana-admin: Error from server \(NotFound\)/);
+      // The four port-forwards started before the Secret was read are stopped on the way out, too.
+      expect(portForwardsLeft(dir)).toEqual([]);
     } finally {
       process.env.PATH = savedPath;
       rmSync(dir, { recursive: true, force: true });

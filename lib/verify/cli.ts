@@ -74,6 +74,9 @@ export function parseForwardedPort(line: string): number | undefined {
   return m ? Number(m[1]) : undefined;
 }
 
+/** How long a port-forward has to exit after SIGTERM before it is killed. */
+const STOP_GRACE_MS = 5000;
+
 class Kubectl {
   private readonly children: ChildProcess[] = [];
   constructor(private readonly context: string | undefined) {}
@@ -104,8 +107,15 @@ class Kubectl {
         }
       });
       child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-      child.on('error', (e) => reject(new Error(`kubectl not runnable: ${e.message}`)));
-      child.on('exit', (code) => reject(new Error(`kubectl port-forward svc/${service.name} exited (${code}): ${err.trim()}`)));
+      // Either ends the wait: the 15 s timer must not hold the command open after kubectl has already failed.
+      child.on('error', (e) => {
+        clearTimeout(timer);
+        reject(new Error(`kubectl not runnable: ${e.message}`));
+      });
+      child.on('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`kubectl port-forward svc/${service.name} exited (${code}): ${err.trim()}`));
+      });
     });
   }
 
@@ -122,8 +132,29 @@ class Kubectl {
     return undefined;
   }
 
-  stop(): void {
-    for (const c of this.children) c.kill();
+  /**
+   * Stops every port-forward and waits until each has exited (SIGKILL after STOP_GRACE_MS), so verify returns
+   * with no kubectl left running or unreaped: a killed child is reaped only when the event loop next polls, which
+   * a caller that goes on working synchronously may not let happen for a long time.
+   */
+  async stop(): Promise<void> {
+    await Promise.all(
+      this.children.map(
+        (c) =>
+          new Promise<void>((resolve) => {
+            if (c.pid === undefined || c.exitCode !== null || c.signalCode !== null) return resolve();
+            const force = setTimeout(() => {
+              c.kill('SIGKILL');
+              setTimeout(resolve, STOP_GRACE_MS).unref();
+            }, STOP_GRACE_MS);
+            c.once('exit', () => {
+              clearTimeout(force);
+              resolve();
+            });
+            c.kill();
+          }),
+      ),
+    );
   }
 }
 
@@ -206,6 +237,6 @@ export async function main(argv: readonly string[], out: (s: string) => void = c
     out(`FAIL  setup: ${e instanceof Error ? e.message : String(e)}\n      next: check kubectl access (kubectl${opts.context ? ` --context ${opts.context}` : ''} -n ${config.namespace} get svc,secret)`);
     return 1;
   } finally {
-    kubectl.stop();
+    await kubectl.stop();
   }
 }

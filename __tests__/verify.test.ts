@@ -275,7 +275,7 @@ describe('verify end to end, with a stand-in kubectl', () => {
     try {
       expect(await main(['--env', 'dev'], (l) => lines.push(l), FIXTURES_DIR)).toBe(1);
       expect(lines.join('\n')).toMatch(/FAIL {2}setup: cannot read admin-user of Secret observability\/grafana-admin: Error from server \(NotFound\)/);
-      // The four port-forwards started before the Secret was read are stopped on the way out, too.
+      // The port-forwards started before the Secret was read are stopped on the way out, too.
       expect(portForwardsLeft(dir)).toEqual([]);
     } finally {
       process.env.PATH = savedPath;
